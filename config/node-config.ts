@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs'
+import type { JSONWebKeySet } from 'jose'
+import { z } from 'zod'
+import { ConfigError, describeIssues } from './config-error.ts'
+import type { Region, RegionCatalog } from './region-catalog.ts'
+
+export interface DatabaseConfig {
+  readonly url: string
+  readonly poolSize: number
+  /** Role every connection switches to so row-level security applies (superusers bypass it); null = the login role is already unprivileged. */
+  readonly rowSecurityRole: string | null
+  readonly statementTimeoutMs: number
+  readonly connectionTimeoutMs: number
+}
+
+export interface ScimLimits {
+  readonly defaultPageSize: number
+  readonly maxPageSize: number
+  readonly bulkMaxOperations: number
+  readonly bulkMaxPayloadBytes: number
+  readonly bodyLimitBytes: number
+  readonly cursorTtlSeconds: number
+}
+
+export interface RegionNodeConfig {
+  readonly region: Region
+  readonly host: string
+  readonly port: number
+  readonly database: DatabaseConfig
+  readonly identityKeySet: JSONWebKeySet
+  readonly limits: ScimLimits
+  readonly logLevel: string
+}
+
+export const DEFAULT_LIMITS: ScimLimits = Object.freeze({
+  defaultPageSize: 100,
+  maxPageSize: 1000,
+  bulkMaxOperations: 1000,
+  bulkMaxPayloadBytes: 1_048_576,
+  bodyLimitBytes: 1_048_576,
+  cursorTtlSeconds: 3600,
+})
+
+export function defaultDatabaseUrl(regionCode: string): string {
+  return `postgres://postgres@127.0.0.1:5432/scimgate_${regionCode.toLowerCase()}`
+}
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+
+const envSchema = z.object({
+  SCIMGATE_REGION: z.string().min(1, 'is required (a region code of the catalog, e.g. EU1)'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: integer(0, 65535).optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_POOL_SIZE: integer(1, 200).default(10),
+  // Interpolated into SET ROLE (which takes no parameters), so only plain identifiers.
+  DATABASE_ROW_SECURITY_ROLE: z.string().regex(/^([a-z_][a-z0-9_]{0,62})?$/, 'must be a plain lower-case role name or empty').default('scimgate_app'),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(30_000),
+  DATABASE_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(5_000),
+  IDENTITY_JWKS: z.string().optional(),
+  IDENTITY_JWKS_FILE: z.string().optional(),
+  SCIM_MAX_PAGE_SIZE: integer(1, 10_000).default(DEFAULT_LIMITS.maxPageSize),
+  SCIM_DEFAULT_PAGE_SIZE: integer(1, 10_000).default(DEFAULT_LIMITS.defaultPageSize),
+  SCIM_BULK_MAX_OPERATIONS: integer(1, 10_000).default(DEFAULT_LIMITS.bulkMaxOperations),
+  SCIM_BODY_LIMIT_BYTES: integer(1024, 64 * 1_048_576).default(DEFAULT_LIMITS.bodyLimitBytes),
+  SCIM_CURSOR_TTL_SECONDS: integer(1, 86_400).default(DEFAULT_LIMITS.cursorTtlSeconds),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+function readKeySet(inline: string | undefined, file: string | undefined, problems: string[]): JSONWebKeySet {
+  let text = inline
+  if (text === undefined && file !== undefined) {
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (error) {
+      problems.push(`IDENTITY_JWKS_FILE: cannot read ${file}: ${(error as Error).message}`)
+      return { keys: [] }
+    }
+  }
+  if (text === undefined) {
+    problems.push('IDENTITY_JWKS or IDENTITY_JWKS_FILE: is required (the gateway\'s public signing keys, a JWKS)')
+    return { keys: [] }
+  }
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as { keys?: unknown }).keys) && (parsed as JSONWebKeySet).keys.length > 0) {
+      return parsed as JSONWebKeySet
+    }
+    problems.push('IDENTITY_JWKS: must be a JSON Web Key Set with at least one key')
+  } catch {
+    problems.push('IDENTITY_JWKS: is not valid JSON')
+  }
+  return { keys: [] }
+}
+
+/** Reads a region node's settings from the environment; throws one ConfigError listing every bad setting. */
+export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog): RegionNodeConfig {
+  const parsed = envSchema.safeParse(env)
+  const problems = parsed.success ? [] : describeIssues(parsed.error.issues)
+  const region = env.SCIMGATE_REGION === undefined ? undefined : catalog.byCode(env.SCIMGATE_REGION)
+  if (env.SCIMGATE_REGION !== undefined && region === undefined) {
+    problems.push(`SCIMGATE_REGION: unknown region ${env.SCIMGATE_REGION}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
+  }
+  const identityKeySet = readKeySet(env.IDENTITY_JWKS, env.IDENTITY_JWKS_FILE, problems)
+  if (!parsed.success || region === undefined || problems.length > 0) throw new ConfigError('environment', problems)
+  const e = parsed.data
+  if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {
+    throw new ConfigError('environment', ['SCIM_DEFAULT_PAGE_SIZE: must not exceed SCIM_MAX_PAGE_SIZE'])
+  }
+  return Object.freeze({
+    region,
+    host: e.HOST,
+    port: e.PORT ?? region.nodePort,
+    database: Object.freeze({
+      url: e.DATABASE_URL ?? defaultDatabaseUrl(region.code),
+      poolSize: e.DATABASE_POOL_SIZE,
+      rowSecurityRole: e.DATABASE_ROW_SECURITY_ROLE === '' ? null : e.DATABASE_ROW_SECURITY_ROLE,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      connectionTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    }),
+    identityKeySet,
+    limits: Object.freeze({
+      ...DEFAULT_LIMITS,
+      defaultPageSize: e.SCIM_DEFAULT_PAGE_SIZE,
+      maxPageSize: e.SCIM_MAX_PAGE_SIZE,
+      bulkMaxOperations: e.SCIM_BULK_MAX_OPERATIONS,
+      bodyLimitBytes: e.SCIM_BODY_LIMIT_BYTES,
+      bulkMaxPayloadBytes: e.SCIM_BODY_LIMIT_BYTES,
+      cursorTtlSeconds: e.SCIM_CURSOR_TTL_SECONDS,
+    }),
+    logLevel: e.LOG_LEVEL,
+  })
+}

@@ -1,0 +1,62 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { RegionNodeConfig } from '../config/node-config.ts'
+import { loggerOptions } from '../lib/logger-options.ts'
+import { database } from './plugins/database.ts'
+import { internalAuth } from './plugins/internal-auth.ts'
+import { scimErrors } from './plugins/scim-errors.ts'
+import { scimJson } from './plugins/scim-json.ts'
+import { adminRoutes } from './routes/admin-routes.ts'
+import { bulkRoutes } from './routes/bulk-routes.ts'
+import { discoveryRoutes } from './routes/discovery-routes.ts'
+import { healthRoutes } from './routes/health-routes.ts'
+import { resourceRoutes } from './routes/resource-routes.ts'
+import { searchRoutes } from './routes/search-routes.ts'
+import { createGroupsService } from './services/groups-service.ts'
+import { createUsersService } from './services/users-service.ts'
+
+export interface BuildOptions {
+  /** Overrides the pino logger (tests pass a stream to inspect logs). */
+  readonly logger?: import('fastify').FastifyServerOptions['logger']
+}
+
+/** Builds a region node; never listens and never reads the environment (server.ts and the CLI do). */
+export async function buildRegionNode(config: RegionNodeConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel, `region-node-${config.region.code}`),
+    bodyLimit: config.limits.bodyLimitBytes,
+    // Our ids are UUIDs; anything else is a 404 from the service, never a router error
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
+    requestIdHeader: 'x-request-id',
+  })
+
+  await app.register(scimErrors)
+  await app.register(database, config.database)
+  await app.register(healthRoutes, { database: app.database })
+
+  const services = {
+    users: createUsersService({ database: app.database, limits: config.limits }),
+    groups: createGroupsService({
+      database: app.database,
+      limits: config.limits,
+      onSkippedMembers: (tenantId, groupId, ids) => app.log.info({ tenantId, groupId, skipped: ids.length }, 'membership push named ids the tenant does not have; skipped'),
+    }),
+  }
+
+  await app.register(internalAuth, { keySet: config.identityKeySet, region: config.region.code })
+
+  await app.register(async (scim) => {
+    await scim.register(scimJson)
+    scim.addHook('onRequest', async (request) => scim.authenticate(request, 'scim'))
+    await scim.register(discoveryRoutes, { limits: config.limits })
+    await scim.register(resourceRoutes, { ...services, limits: config.limits })
+    await scim.register(searchRoutes, { ...services, limits: config.limits })
+    await scim.register(bulkRoutes, { ...services, limits: config.limits })
+  }, { prefix: '/scim/v2' })
+
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', async (request) => admin.authenticate(request, 'admin'))
+    await admin.register(adminRoutes, { groups: services.groups })
+  }, { prefix: '/admin/v1' })
+
+  return app
+}

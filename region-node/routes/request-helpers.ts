@@ -1,0 +1,43 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { parseVersionCondition, type VersionCondition } from '../scim/etag.ts'
+import { formatVersion } from '../scim/etag.ts'
+import { tenantOf } from '../plugins/internal-auth.ts'
+import { SCIM_CONTENT_TYPE } from '../plugins/scim-errors.ts'
+import type { RequestScope } from '../services/service-context.ts'
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value
+  return first?.split(',')[0]?.trim() || undefined
+}
+
+/**
+ * The public base URL the client used: the gateway forwards the original host
+ * and scheme; a direct call (tests, local debugging) uses its own Host.
+ */
+export function publicBaseUrl(request: FastifyRequest): string {
+  const host = firstHeader(request.headers['x-forwarded-host']) ?? request.host
+  const proto = firstHeader(request.headers['x-forwarded-proto']) ?? request.protocol
+  const safeHost = /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? host : 'localhost'
+  return `${proto === 'https' ? 'https' : 'http'}://${safeHost}/scim/v2`
+}
+
+export function scopeOf(request: FastifyRequest): RequestScope {
+  return { tenantId: tenantOf(request), baseUrl: publicBaseUrl(request) }
+}
+
+export function ifMatchOf(request: FastifyRequest): VersionCondition | undefined {
+  const header = request.headers['if-match']
+  return parseVersionCondition(Array.isArray(header) ? header.join(',') : header)
+}
+
+export function ifNoneMatchOf(request: FastifyRequest): VersionCondition | undefined {
+  const header = request.headers['if-none-match']
+  return parseVersionCondition(Array.isArray(header) ? header.join(',') : header)
+}
+
+export function sendScim(reply: FastifyReply, status: number, body: unknown, version?: number): FastifyReply {
+  if (version !== undefined) reply.header('etag', formatVersion(version))
+  return reply.code(status).type(SCIM_CONTENT_TYPE).send(body)
+}
+
+export type QueryParams = Record<string, string | string[] | undefined>

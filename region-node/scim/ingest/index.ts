@@ -1,0 +1,5 @@
+export { coerceAttributeValue } from './coerce-attribute-value.ts'
+export { normalizeResource } from './normalize-resource.ts'
+export { validateResource } from './validate-resource.ts'
+export type { ValidateOptions } from './validate-resource.ts'
+export { MAX_STRING_LENGTH, MAX_BINARY_LENGTH, MAX_MULTI_VALUES } from './check-attribute-value.ts'

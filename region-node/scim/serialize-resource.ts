@@ -1,0 +1,34 @@
+import { formatVersion } from './etag.ts'
+import type { ResourceTypeDefinition, ScimResource } from './schema/types.ts'
+
+export interface ResourceState {
+  readonly id: string
+  readonly version: number
+  readonly created: Date
+  readonly lastModified: Date
+  readonly attributes: ScimResource
+}
+
+/** The full wire form of a stored resource (before attributes/excludedAttributes projection). */
+export function serializeResource(resourceType: ResourceTypeDefinition, state: ResourceState, derived: ScimResource, location: string): ScimResource {
+  const extensionIds = resourceType.extensions.map((e) => e.schema.id).filter((id) => state.attributes[id] !== undefined)
+  return {
+    schemas: [resourceType.schema.id, ...extensionIds],
+    id: state.id,
+    ...state.attributes,
+    ...derived,
+    meta: {
+      resourceType: resourceType.name,
+      created: state.created.toISOString(),
+      lastModified: state.lastModified.toISOString(),
+      location,
+      version: formatVersion(state.version),
+    },
+  }
+}
+
+/** The client-settable part of a wire resource: what the store keeps in `attributes`. */
+export function storableAttributes(resource: ScimResource, derivedNames: readonly string[]): ScimResource {
+  const skip = new Set(['schemas', 'id', 'meta', ...derivedNames])
+  return Object.fromEntries(Object.entries(resource).filter(([key, value]) => !skip.has(key) && value !== undefined))
+}

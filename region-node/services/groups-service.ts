@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto'
+import { ScimError } from '../../lib/scim-error.ts'
+import { assertIfMatch } from '../scim/etag.ts'
+import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
+import type { ListRequest } from '../scim/list-request.ts'
+import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberReference as MemberInput } from '../scim/patch/index.ts'
+import { isAttributeReturned, projectResource, type AttributeRequest } from '../scim/projection/index.ts'
+import { GROUP_ACCESS_SCHEMA, GROUP_RESOURCE_TYPE } from '../scim/schema/index.ts'
+import type { ScimResource } from '../scim/schema/types.ts'
+import { serializeResource, storableAttributes } from '../scim/serialize-resource.ts'
+import type { Queryable } from '../storage/database.ts'
+import { createGroupsStore, type GroupsStore, type MemberReference, type MembershipChange } from '../storage/groups-store.ts'
+import { GROUPS_TABLE } from '../storage/resource-tables.ts'
+import { isUuid } from '../storage/sql-params.ts'
+import type { StoredResource } from '../storage/stored-resource.ts'
+import { cutPage, planList } from './list-plan.ts'
+import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
+import { listResponse, notFound } from './users-service.ts'
+
+const DERIVED = ['members'] as const
+
+export interface GroupAccess {
+  readonly roles?: readonly { readonly value: string; readonly display?: string; readonly type?: string; readonly primary?: boolean }[]
+  readonly scope?: { readonly type: string; readonly values: readonly string[] }
+}
+
+export interface GroupsService {
+  create(scope: RequestScope, body: unknown): Promise<ResourceResult>
+  get(scope: RequestScope, id: string, request: AttributeRequest): Promise<ResourceResult>
+  replace(scope: RequestScope, id: string, body: unknown, conditions: WriteConditions): Promise<ResourceResult>
+  /** `resource` is undefined when the caller does not need it back (group PATCH answers 204). */
+  patch(scope: RequestScope, id: string, body: unknown, conditions: WriteConditions, request: AttributeRequest | undefined): Promise<{ resource: ScimResource | undefined; version: number }>
+  delete(scope: RequestScope, id: string, conditions: WriteConditions): Promise<void>
+  list(scope: RequestScope, request: ListRequest): Promise<ScimResource>
+  /** The admin route: roles and scope are set by team admins on our side. */
+  setAccess(scope: RequestScope, id: string, access: GroupAccess, conditions: WriteConditions): Promise<ResourceResult>
+}
+
+function toWire(scope: RequestScope, stored: StoredResource, members: readonly MemberReference[] | undefined): ScimResource {
+  const derived: ScimResource = {}
+  if (members !== undefined && members.length > 0) {
+    derived.members = members.map((m) => ({
+      value: m.value,
+      $ref: `${scope.baseUrl}/${m.type === 'User' ? 'Users' : 'Groups'}/${m.value}`,
+      type: m.type,
+      ...(m.display === null ? {} : { display: m.display }),
+    }))
+  }
+  return serializeResource(GROUP_RESOURCE_TYPE, stored, derived, `${scope.baseUrl}/Groups/${stored.id}`)
+}
+
+function memberInputs(value: unknown): MemberInput[] {
+  return Array.isArray(value) ? value.filter((m): m is MemberInput => typeof m === 'object' && m !== null && typeof (m as MemberInput).value === 'string') : []
+}
+
+async function runMemberOperation(store: GroupsStore, tenantId: string, groupId: string, operation: MemberOperation): Promise<MembershipChange> {
+  switch (operation.kind) {
+    case 'add':
+      return store.addMembers(tenantId, groupId, operation.members)
+    case 'remove':
+      return store.removeMembers(tenantId, groupId, operation.memberIds)
+    case 'removeAll':
+      return store.removeAllMembers(tenantId, groupId)
+    case 'replace':
+      return store.replaceMembers(tenantId, groupId, operation.members)
+  }
+}
+
+export function createGroupsService(deps: ServiceDependencies): GroupsService {
+  const { database } = deps
+  const now = deps.now ?? Date.now
+  const reportSkipped = (tenantId: string, groupId: string, change: MembershipChange): void => {
+    if (change.skipped.length > 0) deps.onSkippedMembers?.(tenantId, groupId, change.skipped)
+  }
+
+  async function loadForWrite(db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> {
+    const current = isUuid(id) ? await createGroupsStore(db).findForUpdate(scope.tenantId, id) : undefined
+    if (current === undefined) throw notFound('Group', id)
+    assertIfMatch(conditions.ifMatch, current.version)
+    return current
+  }
+
+  async function readBack(db: Queryable, scope: RequestScope, stored: StoredResource, request: AttributeRequest): Promise<ScimResource> {
+    const members = isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members') ? (await createGroupsStore(db).membersOf(scope.tenantId, [stored.id])).get(stored.id) : undefined
+    return projectResource(toWire(scope, stored, members), GROUP_RESOURCE_TYPE, request)
+  }
+
+  return {
+    async create(scope, body) {
+      const validated = validateResource(normalizeResource(body, GROUP_RESOURCE_TYPE), GROUP_RESOURCE_TYPE, { mode: 'create' })
+      const members = memberInputs(validated.members)
+      return database.write(scope.tenantId, async (db) => {
+        const store = createGroupsStore(db)
+        const id = randomUUID()
+        let stored = await store.insert(scope.tenantId, id, storableAttributes(validated, DERIVED))
+        if (members.length > 0) {
+          reportSkipped(scope.tenantId, id, await store.addMembers(scope.tenantId, id, members))
+          stored = (await store.find(scope.tenantId, id)) ?? stored
+        }
+        return { resource: await readBack(db, scope, stored, {}), version: stored.version }
+      })
+    },
+
+    async get(scope, id, request) {
+      if (!isUuid(id)) throw notFound('Group', id)
+      const resource = await database.read(scope.tenantId, async (db) => {
+        const stored = await createGroupsStore(db).find(scope.tenantId, id)
+        return stored === undefined ? undefined : { stored, wire: await readBack(db, scope, stored, request) }
+      })
+      if (resource === undefined) throw notFound('Group', id)
+      return { resource: resource.wire, version: resource.stored.version }
+    },
+
+    async replace(scope, id, body, conditions) {
+      const normalized = normalizeResource(body, GROUP_RESOURCE_TYPE)
+      return database.write(scope.tenantId, async (db) => {
+        const store = createGroupsStore(db)
+        const current = await loadForWrite(db, scope, id, conditions)
+        const validated = validateResource(normalized, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
+        const attributes = storableAttributes(validated, DERIVED)
+        // Roles and scope belong to the team's admins: a PUT that does not mention the access extension keeps them.
+        if (attributes[GROUP_ACCESS_SCHEMA] === undefined && current.attributes[GROUP_ACCESS_SCHEMA] !== undefined) {
+          attributes[GROUP_ACCESS_SCHEMA] = current.attributes[GROUP_ACCESS_SCHEMA]
+        }
+        // RFC 7644 §3.5.1: PUT replaces the member list too (as a diff, so unchanged rows stay)
+        reportSkipped(scope.tenantId, id, await store.replaceMembers(scope.tenantId, id, memberInputs(validated.members)))
+        const outcome = await store.update(scope.tenantId, id, attributes, undefined)
+        if (outcome.kind !== 'updated') throw notFound('Group', id)
+        return { resource: await readBack(db, scope, outcome.resource, {}), version: outcome.resource.version }
+      })
+    },
+
+    async patch(scope, id, body, conditions, request) {
+      const operations = parsePatchRequest(body)
+      const { memberOperations, otherOperations } = planMemberOperations(operations, GROUP_RESOURCE_TYPE)
+      return database.write(scope.tenantId, async (db) => {
+        const store = createGroupsStore(db)
+        // Locking the group row first queues concurrent PATCHes of one group, so none loses a member.
+        const current = await loadForWrite(db, scope, id, conditions)
+        let membersChanged = false
+        for (const operation of memberOperations) {
+          const change = await runMemberOperation(store, scope.tenantId, id, operation)
+          reportSkipped(scope.tenantId, id, change)
+          if (change.added > 0 || change.removed > 0) membersChanged = true
+        }
+        let stored = current
+        const patched = otherOperations.length === 0 ? undefined : applyPatch({ ...current.attributes, id }, otherOperations, GROUP_RESOURCE_TYPE)
+        if (patched?.changed === true) {
+          const validated = validateResource(patched.resource, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
+          const outcome = await store.update(scope.tenantId, id, storableAttributes(validated, DERIVED), undefined)
+          if (outcome.kind !== 'updated') throw notFound('Group', id)
+          stored = outcome.resource
+        } else if (membersChanged) {
+          const outcome = await store.touch(scope.tenantId, id, undefined)
+          if (outcome.kind !== 'updated') throw notFound('Group', id)
+          stored = outcome.resource
+        }
+        return { resource: request === undefined ? undefined : await readBack(db, scope, stored, request), version: stored.version }
+      })
+    },
+
+    async delete(scope, id, conditions) {
+      await database.write(scope.tenantId, async (db) => {
+        await loadForWrite(db, scope, id, conditions)
+        await createGroupsStore(db).delete(scope.tenantId, id)
+      })
+    },
+
+    async list(scope, request) {
+      const plan = planList(GROUP_RESOURCE_TYPE, GROUPS_TABLE, request, deps.limits.cursorTtlSeconds, now())
+      const wantsMembers = isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members')
+      const { rows, total, members } = await database.read(scope.tenantId, async (db) => {
+        const store = createGroupsStore(db)
+        const total = await store.count(scope.tenantId, plan.countWhere, plan.countValues)
+        const rows = plan.query.limit === 0 ? [] : await store.list(scope.tenantId, plan.query)
+        const members = wantsMembers ? await store.membersOf(scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : new Map<string, MemberReference[]>()
+        return { rows, total, members }
+      })
+      const { page, nextCursor } = cutPage(plan, request, rows, now())
+      return listResponse(
+        page.map((row) => projectResource(toWire(scope, row, members.get(row.id)), GROUP_RESOURCE_TYPE, request)),
+        total,
+        request,
+        nextCursor,
+      )
+    },
+
+    async setAccess(scope, id, access, conditions) {
+      return database.write(scope.tenantId, async (db) => {
+        const current = await loadForWrite(db, scope, id, conditions)
+        const extension: ScimResource = {}
+        if (access.roles !== undefined) extension.roles = access.roles
+        if (access.scope !== undefined) extension.scope = access.scope
+        const candidate = { ...current.attributes, [GROUP_ACCESS_SCHEMA]: extension }
+        const validated = validateResource(candidate, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
+        const outcome = await createGroupsStore(db).update(scope.tenantId, id, storableAttributes(validated, DERIVED), undefined)
+        if (outcome.kind !== 'updated') throw new ScimError(404, undefined, `Group ${id} not found`)
+        return { resource: await readBack(db, scope, outcome.resource, {}), version: outcome.resource.version }
+      })
+    },
+  }
+}

@@ -1,0 +1,27 @@
+import type { ScimLimits } from '../../config/node-config.ts'
+import type { VersionCondition } from '../scim/etag.ts'
+import type { TenantDatabase } from '../storage/database.ts'
+
+/** Who asks and where the answer's locations point. */
+export interface RequestScope {
+  readonly tenantId: string
+  /** Public base of the SCIM API as the client reached it, e.g. `https://host/scim/v2`. */
+  readonly baseUrl: string
+}
+
+export interface ServiceDependencies {
+  readonly database: TenantDatabase
+  readonly limits: ScimLimits
+  readonly now?: () => number
+  /** Told about member ids a push referred to that the tenant does not have (skipped, not fatal). */
+  readonly onSkippedMembers?: (tenantId: string, groupId: string, ids: readonly string[]) => void
+}
+
+export interface WriteConditions {
+  readonly ifMatch?: VersionCondition
+}
+
+export interface ResourceResult {
+  readonly resource: Record<string, unknown>
+  readonly version: number
+}

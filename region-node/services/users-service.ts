@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto'
+import { ScimError } from '../../lib/scim-error.ts'
+import { assertIfMatch } from '../scim/etag.ts'
+import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
+import type { ListRequest } from '../scim/list-request.ts'
+import { applyPatch, parsePatchRequest } from '../scim/patch/index.ts'
+import { isAttributeReturned, projectResource, type AttributeRequest } from '../scim/projection/index.ts'
+import { LIST_RESPONSE_SCHEMA, USER_RESOURCE_TYPE } from '../scim/schema/index.ts'
+import type { ScimResource } from '../scim/schema/types.ts'
+import { serializeResource, storableAttributes } from '../scim/serialize-resource.ts'
+import type { Queryable } from '../storage/database.ts'
+import { USERS_TABLE } from '../storage/resource-tables.ts'
+import { isUuid } from '../storage/sql-params.ts'
+import type { StoredResource } from '../storage/stored-resource.ts'
+import { createUsersStore, type GroupReference } from '../storage/users-store.ts'
+import { cutPage, planList } from './list-plan.ts'
+import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
+
+const DERIVED = ['groups'] as const
+
+export interface UsersService {
+  create(scope: RequestScope, body: unknown): Promise<ResourceResult>
+  get(scope: RequestScope, id: string, request: AttributeRequest): Promise<ResourceResult>
+  replace(scope: RequestScope, id: string, body: unknown, conditions: WriteConditions): Promise<ResourceResult>
+  patch(scope: RequestScope, id: string, body: unknown, conditions: WriteConditions): Promise<ResourceResult>
+  delete(scope: RequestScope, id: string, conditions: WriteConditions): Promise<void>
+  list(scope: RequestScope, request: ListRequest): Promise<ScimResource>
+}
+
+export const notFound = (type: string, id: string): ScimError => new ScimError(404, undefined, `${type} ${id} not found`)
+
+function toWire(scope: RequestScope, stored: StoredResource, groups: readonly GroupReference[] | undefined): ScimResource {
+  const derived: ScimResource = {}
+  if (groups !== undefined && groups.length > 0) {
+    derived.groups = groups.map((g) => ({ value: g.value, $ref: `${scope.baseUrl}/Groups/${g.value}`, display: g.display, type: 'direct' }))
+  }
+  return serializeResource(USER_RESOURCE_TYPE, stored, derived, `${scope.baseUrl}/Users/${stored.id}`)
+}
+
+/** RFC 7644 §3.3: a new user; `active` defaults to true so "not deactivated" is explicit. */
+function prepareNewUser(body: unknown): ScimResource {
+  const normalized = normalizeResource(body, USER_RESOURCE_TYPE)
+  const validated = validateResource(normalized, USER_RESOURCE_TYPE, { mode: 'create' })
+  return { ...storableAttributes(validated, DERIVED), active: validated.active ?? true }
+}
+
+export function createUsersService(deps: ServiceDependencies): UsersService {
+  const { database } = deps
+  const now = deps.now ?? Date.now
+
+  async function loadForWrite(db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> {
+    const current = isUuid(id) ? await createUsersStore(db).findForUpdate(scope.tenantId, id) : undefined
+    if (current === undefined) throw notFound('User', id)
+    assertIfMatch(conditions.ifMatch, current.version)
+    return current
+  }
+
+  async function save(db: Queryable, scope: RequestScope, current: StoredResource, attributes: ScimResource): Promise<ResourceResult> {
+    const store = createUsersStore(db)
+    const outcome = await store.update(scope.tenantId, current.id, attributes, current.version)
+    if (outcome.kind !== 'updated') throw notFound('User', current.id)
+    const groups = (await store.groupsOf(scope.tenantId, [current.id])).get(current.id)
+    return { resource: toWire(scope, outcome.resource, groups), version: outcome.resource.version }
+  }
+
+  return {
+    async create(scope, body) {
+      const attributes = prepareNewUser(body)
+      const stored = await database.write(scope.tenantId, (db) => createUsersStore(db).insert(scope.tenantId, randomUUID(), attributes))
+      return { resource: toWire(scope, stored, []), version: stored.version }
+    },
+
+    async get(scope, id, request) {
+      if (!isUuid(id)) throw notFound('User', id)
+      const wantsGroups = isAttributeReturned(USER_RESOURCE_TYPE, request, 'groups')
+      const { stored, groups } = await database.read(scope.tenantId, async (db) => {
+        const store = createUsersStore(db)
+        const stored = await store.find(scope.tenantId, id)
+        const groups = stored !== undefined && wantsGroups ? (await store.groupsOf(scope.tenantId, [id])).get(id) : undefined
+        return { stored, groups }
+      })
+      if (stored === undefined) throw notFound('User', id)
+      return { resource: projectResource(toWire(scope, stored, groups), USER_RESOURCE_TYPE, request), version: stored.version }
+    },
+
+    async replace(scope, id, body, conditions) {
+      const normalized = normalizeResource(body, USER_RESOURCE_TYPE)
+      return database.write(scope.tenantId, async (db) => {
+        const current = await loadForWrite(db, scope, id, conditions)
+        const validated = validateResource(normalized, USER_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
+        // A PUT that leaves `active` out keeps the current state: reactivating someone by omission would be a security bug.
+        const attributes = { ...storableAttributes(validated, DERIVED), active: validated.active ?? current.attributes.active ?? true }
+        return save(db, scope, current, attributes)
+      })
+    },
+
+    async patch(scope, id, body, conditions) {
+      const operations = parsePatchRequest(body)
+      return database.write(scope.tenantId, async (db) => {
+        const current = await loadForWrite(db, scope, id, conditions)
+        const before = { ...current.attributes, id: current.id }
+        const { resource, changed } = applyPatch(before, operations, USER_RESOURCE_TYPE)
+        if (!changed) {
+          const groups = (await createUsersStore(db).groupsOf(scope.tenantId, [id])).get(id)
+          return { resource: toWire(scope, current, groups), version: current.version }
+        }
+        const validated = validateResource(resource, USER_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
+        return save(db, scope, current, { ...storableAttributes(validated, DERIVED), active: validated.active ?? true })
+      })
+    },
+
+    async delete(scope, id, conditions) {
+      await database.write(scope.tenantId, async (db) => {
+        await loadForWrite(db, scope, id, conditions)
+        await createUsersStore(db).delete(scope.tenantId, id)
+      })
+    },
+
+    async list(scope, request) {
+      const plan = planList(USER_RESOURCE_TYPE, USERS_TABLE, request, deps.limits.cursorTtlSeconds, now())
+      const wantsGroups = isAttributeReturned(USER_RESOURCE_TYPE, request, 'groups')
+      const { rows, total, groups } = await database.read(scope.tenantId, async (db) => {
+        const store = createUsersStore(db)
+        const total = await store.count(scope.tenantId, plan.countWhere, plan.countValues)
+        const rows = plan.query.limit === 0 ? [] : await store.list(scope.tenantId, plan.query)
+        const groups = wantsGroups ? await store.groupsOf(scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : new Map<string, GroupReference[]>()
+        return { rows, total, groups }
+      })
+      const { page, nextCursor } = cutPage(plan, request, rows, now())
+      return listResponse(
+        page.map((row) => projectResource(toWire(scope, row, groups.get(row.id)), USER_RESOURCE_TYPE, request)),
+        total,
+        request,
+        nextCursor,
+      )
+    },
+  }
+}
+
+export function listResponse(resources: readonly ScimResource[], total: number, request: ListRequest, nextCursor: string | undefined): ScimResource {
+  const response: ScimResource = { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, itemsPerPage: resources.length }
+  if (request.paging.kind === 'index') response.startIndex = request.paging.startIndex
+  if (nextCursor !== undefined) response.nextCursor = nextCursor
+  response.Resources = resources
+  return response
+}

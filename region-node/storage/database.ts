@@ -1,0 +1,100 @@
+import pg from 'pg'
+import type { DatabaseConfig } from '../../config/node-config.ts'
+import { isRetryableTransactionError, mapDatabaseError } from './pg-errors.ts'
+
+export interface Queryable {
+  query<Row extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>
+}
+
+/** Every query runs for one tenant: the tenant id is set as `scimgate.tenant_id`, which the row-level security policies check. */
+export interface TenantDatabase {
+  read<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
+  /** One transaction: committed before it resolves, rolled back whole if `work` throws. */
+  write<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
+  ping(): Promise<void>
+  close(): Promise<void>
+  readonly pool: pg.Pool
+}
+
+const MAX_TRANSACTION_ATTEMPTS = 3
+
+export function createPool(config: DatabaseConfig, onError: (error: Error) => void): pg.Pool {
+  const startupOptions = [`-c statement_timeout=${config.statementTimeoutMs}`]
+  if (config.rowSecurityRole !== null) startupOptions.push(`-c role=${config.rowSecurityRole}`)
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize,
+    connectionTimeoutMillis: config.connectionTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    options: startupOptions.join(' '),
+    application_name: 'scimgate-region-node',
+  })
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', onError)
+  return pool
+}
+
+export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
+  async function withClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient
+    try {
+      client = await pool.connect()
+    } catch (error) {
+      throw mapDatabaseError(error)
+    }
+    let broken: Error | undefined
+    try {
+      if (transactional) await client.query('BEGIN')
+      await client.query('SELECT set_config($1, $2, $3)', ['scimgate.tenant_id', tenantId, transactional])
+      const result = await work(client as unknown as Queryable)
+      if (transactional) await client.query('COMMIT')
+      return result
+    } catch (error) {
+      if (transactional) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError
+        })
+      }
+      throw error
+    } finally {
+      // A session-level tenant setting must not outlive this checkout.
+      if (!transactional && broken === undefined) {
+        await client.query(`SELECT set_config('scimgate.tenant_id', '', false)`).catch((resetError: Error) => {
+          broken = resetError
+        })
+      }
+      client.release(broken)
+    }
+  }
+
+  return {
+    pool,
+    async read(tenantId, work) {
+      try {
+        return await withClient(tenantId, false, work)
+      } catch (error) {
+        throw mapDatabaseError(error)
+      }
+    },
+    async write(tenantId, work) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await withClient(tenantId, true, work)
+        } catch (error) {
+          if (attempt < MAX_TRANSACTION_ATTEMPTS && isRetryableTransactionError(error)) continue
+          throw mapDatabaseError(error)
+        }
+      }
+    },
+    async ping() {
+      try {
+        await pool.query('SELECT 1')
+      } catch (error) {
+        throw mapDatabaseError(error)
+      }
+    },
+    async close() {
+      await pool.end()
+    },
+  }
+}

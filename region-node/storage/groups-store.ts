@@ -1,0 +1,191 @@
+import type { ScimResource } from '../scim/schema/types.ts'
+import type { Queryable } from './database.ts'
+import { isUuid } from './sql-params.ts'
+import { RESOURCE_COLUMNS, toListedResource, toStoredResource, type ListedResource, type ListQuery, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
+
+export type MemberType = 'User' | 'Group'
+
+export interface MemberReference {
+  readonly value: string
+  readonly type: MemberType
+  readonly display: string | null
+}
+
+export interface MemberInput {
+  readonly value: string
+  readonly type?: MemberType
+}
+
+/** What a membership change did; ids that are not users or groups of the tenant are skipped, not fatal (idp-behaviour rule 3). */
+export interface MembershipChange {
+  readonly added: number
+  readonly removed: number
+  readonly skipped: readonly string[]
+}
+
+export interface GroupsStore {
+  insert(tenantId: string, id: string, attributes: ScimResource): Promise<StoredResource>
+  find(tenantId: string, id: string): Promise<StoredResource | undefined>
+  findForUpdate(tenantId: string, id: string): Promise<StoredResource | undefined>
+  update(tenantId: string, id: string, attributes: ScimResource, expectedVersion: number | undefined): Promise<UpdateOutcome>
+  /** Bumps version and lastModified after a membership change; locks the row so concurrent changes to one group queue up. */
+  touch(tenantId: string, id: string, expectedVersion: number | undefined): Promise<UpdateOutcome>
+  delete(tenantId: string, id: string): Promise<boolean>
+  list(tenantId: string, query: ListQuery): Promise<ListedResource[]>
+  count(tenantId: string, where: string, values: readonly unknown[]): Promise<number>
+  membersOf(tenantId: string, groupIds: readonly string[]): Promise<Map<string, MemberReference[]>>
+  addMembers(tenantId: string, groupId: string, members: readonly MemberInput[]): Promise<MembershipChange>
+  removeMembers(tenantId: string, groupId: string, memberIds: readonly string[]): Promise<MembershipChange>
+  removeAllMembers(tenantId: string, groupId: string): Promise<MembershipChange>
+  /** Makes the member set exactly `members`, as a diff: rows that stay are not touched. */
+  replaceMembers(tenantId: string, groupId: string, members: readonly MemberInput[]): Promise<MembershipChange>
+}
+
+function splitIds(values: readonly string[], selfId?: string): { valid: string[]; skipped: string[] } {
+  const valid: string[] = []
+  const skipped: string[] = []
+  const seen = new Set<string>()
+  for (const value of values) {
+    const id = value.toLowerCase()
+    if (!isUuid(id) || id === selfId) skipped.push(value)
+    else if (!seen.has(id)) {
+      seen.add(id)
+      valid.push(id)
+    }
+  }
+  return { valid, skipped }
+}
+
+export function createGroupsStore(db: Queryable): GroupsStore {
+  const externalId = (attributes: ScimResource): string | null => (typeof attributes.externalId === 'string' ? attributes.externalId : null)
+
+  /** Inserts the given ids that exist as users or groups of the tenant; returns how many rows were new and which ids were unknown. */
+  async function insertMembers(tenantId: string, groupId: string, ids: readonly string[]): Promise<{ added: number; unknown: string[] }> {
+    if (ids.length === 0) return { added: 0, unknown: [] }
+    const { rows } = await db.query<{ member_id: string; inserted: boolean }>(
+      `WITH wanted AS (SELECT DISTINCT unnest($3::uuid[]) AS id),
+            resolved AS (
+              SELECT w.id, CASE WHEN u.id IS NOT NULL THEN 'User' WHEN g.id IS NOT NULL THEN 'Group' END AS member_type
+              FROM wanted w
+              LEFT JOIN users u ON u.tenant_id = $1 AND u.id = w.id
+              LEFT JOIN groups g ON g.tenant_id = $1 AND g.id = w.id),
+            inserted AS (
+              INSERT INTO group_members (tenant_id, group_id, member_id, member_type)
+              SELECT $1, $2, id, member_type FROM resolved WHERE member_type IS NOT NULL
+              ON CONFLICT DO NOTHING
+              RETURNING member_id)
+       SELECT r.id::text AS member_id, (r.member_type IS NOT NULL) AS known, (i.member_id IS NOT NULL) AS inserted
+       FROM resolved r LEFT JOIN inserted i ON i.member_id = r.id`,
+      [tenantId, groupId, ids],
+    )
+    const unknown = (rows as unknown as { member_id: string; known: boolean; inserted: boolean }[]).filter((r) => !r.known).map((r) => r.member_id)
+    return { added: rows.filter((r) => r.inserted).length, unknown }
+  }
+
+  async function updateRow(tenantId: string, id: string, attributes: ScimResource | null, expectedVersion: number | undefined): Promise<UpdateOutcome> {
+    const values = [tenantId, id, expectedVersion ?? null]
+    const assignments = attributes === null ? '' : 'display_name = $4, external_id = $5, attributes = $6,'
+    if (attributes !== null) values.push(String(attributes.displayName), externalId(attributes), attributes as never)
+    const { rows } = await db.query<ResourceRow>(
+      `WITH current AS (SELECT version FROM groups WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
+       UPDATE groups AS r SET ${assignments} version = r.version + 1, last_modified = clock_timestamp()
+       FROM current
+       WHERE r.tenant_id = $1 AND r.id = $2 AND ($3::int IS NULL OR current.version = $3::int)
+       RETURNING ${RESOURCE_COLUMNS}`,
+      values,
+    )
+    if (rows[0] !== undefined) return { kind: 'updated', resource: toStoredResource(rows[0]) }
+    const current = await db.query<{ version: number }>('SELECT version FROM groups WHERE tenant_id = $1 AND id = $2', [tenantId, id])
+    return current.rows[0] === undefined ? { kind: 'missing' } : { kind: 'versionMismatch', current: current.rows[0].version }
+  }
+
+  return {
+    async insert(tenantId, id, attributes) {
+      const { rows } = await db.query<ResourceRow>(
+        `INSERT INTO groups AS r (tenant_id, id, display_name, external_id, attributes) VALUES ($1, $2, $3, $4, $5) RETURNING ${RESOURCE_COLUMNS}`,
+        [tenantId, id, String(attributes.displayName), externalId(attributes), attributes],
+      )
+      return toStoredResource(rows[0]!)
+    },
+
+    async find(tenantId, id) {
+      const { rows } = await db.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM groups r WHERE r.tenant_id = $1 AND r.id = $2`, [tenantId, id])
+      return rows[0] === undefined ? undefined : toStoredResource(rows[0])
+    },
+
+    async findForUpdate(tenantId, id) {
+      const { rows } = await db.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM groups r WHERE r.tenant_id = $1 AND r.id = $2 FOR UPDATE`, [tenantId, id])
+      return rows[0] === undefined ? undefined : toStoredResource(rows[0])
+    },
+
+    update: (tenantId, id, attributes, expectedVersion) => updateRow(tenantId, id, attributes, expectedVersion),
+    touch: (tenantId, id, expectedVersion) => updateRow(tenantId, id, null, expectedVersion),
+
+    async delete(tenantId, id) {
+      // Memberships of the group go by ON DELETE CASCADE; memberships *in* other groups go here.
+      await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND member_id = $2', [tenantId, id])
+      const { rowCount } = await db.query('DELETE FROM groups WHERE tenant_id = $1 AND id = $2', [tenantId, id])
+      return (rowCount ?? 0) > 0
+    },
+
+    async list(tenantId, query) {
+      const values = [tenantId, ...query.values, query.limit, query.offset]
+      const { rows } = await db.query<ResourceRow & { sort_key: unknown }>(
+        `SELECT ${RESOURCE_COLUMNS}, ${query.sortKey} AS sort_key FROM groups r
+         WHERE r.tenant_id = $1 AND ${query.where} ORDER BY ${query.orderBy} LIMIT $${values.length - 1} OFFSET $${values.length}`,
+        values,
+      )
+      return rows.map(toListedResource)
+    },
+
+    async count(tenantId, where, values) {
+      const { rows } = await db.query<{ total: string }>(`SELECT count(*) AS total FROM groups r WHERE r.tenant_id = $1 AND ${where}`, [tenantId, ...values])
+      return Number(rows[0]?.total ?? 0)
+    },
+
+    async membersOf(tenantId, groupIds) {
+      const result = new Map<string, MemberReference[]>()
+      if (groupIds.length === 0) return result
+      const { rows } = await db.query<{ group_id: string; member_id: string; member_type: MemberType; display: string | null }>(
+        `SELECT m.group_id, m.member_id, m.member_type, COALESCE(u.display_name, u.user_name, g.display_name) AS display
+         FROM group_members m
+         LEFT JOIN users u ON m.member_type = 'User' AND u.tenant_id = m.tenant_id AND u.id = m.member_id
+         LEFT JOIN groups g ON m.member_type = 'Group' AND g.tenant_id = m.tenant_id AND g.id = m.member_id
+         WHERE m.tenant_id = $1 AND m.group_id = ANY($2::uuid[])
+         ORDER BY m.group_id, m.member_id`,
+        [tenantId, groupIds],
+      )
+      for (const row of rows) {
+        const list = result.get(row.group_id) ?? []
+        list.push({ value: row.member_id, type: row.member_type, display: row.display })
+        result.set(row.group_id, list)
+      }
+      return result
+    },
+
+    async addMembers(tenantId, groupId, members) {
+      const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
+      const { added, unknown } = await insertMembers(tenantId, groupId, valid)
+      return { added, removed: 0, skipped: [...skipped, ...unknown] }
+    },
+
+    async removeMembers(tenantId, groupId, memberIds) {
+      const { valid, skipped } = splitIds(memberIds)
+      if (valid.length === 0) return { added: 0, removed: 0, skipped }
+      const { rowCount } = await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND member_id = ANY($3::uuid[])', [tenantId, groupId, valid])
+      return { added: 0, removed: rowCount ?? 0, skipped }
+    },
+
+    async removeAllMembers(tenantId, groupId) {
+      const { rowCount } = await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2', [tenantId, groupId])
+      return { added: 0, removed: rowCount ?? 0, skipped: [] }
+    },
+
+    async replaceMembers(tenantId, groupId, members) {
+      const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
+      const removed = await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND NOT (member_id = ANY($3::uuid[]))', [tenantId, groupId, valid])
+      const { added, unknown } = await insertMembers(tenantId, groupId, valid)
+      return { added, removed: removed.rowCount ?? 0, skipped: [...skipped, ...unknown] }
+    },
+  }
+}

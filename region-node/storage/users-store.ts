@@ -1,0 +1,111 @@
+import type { ScimResource } from '../scim/schema/types.ts'
+import type { Queryable } from './database.ts'
+import { RESOURCE_COLUMNS, toListedResource, toStoredResource, type ListedResource, type ListQuery, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
+
+export interface GroupReference {
+  readonly value: string
+  readonly display: string
+}
+
+export interface UsersStore {
+  insert(tenantId: string, id: string, attributes: ScimResource): Promise<StoredResource>
+  find(tenantId: string, id: string): Promise<StoredResource | undefined>
+  /** Locks the row for the rest of the transaction. */
+  findForUpdate(tenantId: string, id: string): Promise<StoredResource | undefined>
+  update(tenantId: string, id: string, attributes: ScimResource, expectedVersion: number | undefined): Promise<UpdateOutcome>
+  /** Removes the user and every membership of it, in the caller's transaction. */
+  delete(tenantId: string, id: string): Promise<boolean>
+  list(tenantId: string, query: ListQuery): Promise<ListedResource[]>
+  count(tenantId: string, where: string, values: readonly unknown[]): Promise<number>
+  /** RFC 7643 §4.1.2: the derived `groups` attribute, for many users at once. */
+  groupsOf(tenantId: string, userIds: readonly string[]): Promise<Map<string, GroupReference[]>>
+  existingIds(tenantId: string, ids: readonly string[]): Promise<Set<string>>
+}
+
+function indexedColumns(attributes: ScimResource): [string, string | null, string | null, boolean] {
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
+  return [String(attributes.userName), text(attributes.externalId), text(attributes.displayName), attributes.active !== false]
+}
+
+export function createUsersStore(db: Queryable): UsersStore {
+  return {
+    async insert(tenantId, id, attributes) {
+      const { rows } = await db.query<ResourceRow>(
+        `INSERT INTO users AS r (tenant_id, id, user_name, external_id, display_name, active, attributes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${RESOURCE_COLUMNS}`,
+        [tenantId, id, ...indexedColumns(attributes), attributes],
+      )
+      return toStoredResource(rows[0]!)
+    },
+
+    async find(tenantId, id) {
+      const { rows } = await db.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM users r WHERE r.tenant_id = $1 AND r.id = $2`, [tenantId, id])
+      return rows[0] === undefined ? undefined : toStoredResource(rows[0])
+    },
+
+    async findForUpdate(tenantId, id) {
+      const { rows } = await db.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM users r WHERE r.tenant_id = $1 AND r.id = $2 FOR UPDATE`, [tenantId, id])
+      return rows[0] === undefined ? undefined : toStoredResource(rows[0])
+    },
+
+    async update(tenantId, id, attributes, expectedVersion) {
+      const { rows } = await db.query<ResourceRow & { matched: boolean }>(
+        `WITH current AS (SELECT version FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
+         UPDATE users AS r SET user_name = $4, external_id = $5, display_name = $6, active = $7, attributes = $8,
+                version = r.version + 1, last_modified = clock_timestamp()
+         FROM current
+         WHERE r.tenant_id = $1 AND r.id = $2 AND ($3::int IS NULL OR current.version = $3::int)
+         RETURNING ${RESOURCE_COLUMNS}`,
+        [tenantId, id, expectedVersion ?? null, ...indexedColumns(attributes), attributes],
+      )
+      if (rows[0] !== undefined) return { kind: 'updated', resource: toStoredResource(rows[0]) }
+      const current = await db.query<{ version: number }>('SELECT version FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, id])
+      return current.rows[0] === undefined ? { kind: 'missing' } : { kind: 'versionMismatch', current: current.rows[0].version }
+    },
+
+    async delete(tenantId, id) {
+      await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND member_id = $2', [tenantId, id])
+      const { rowCount } = await db.query('DELETE FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, id])
+      return (rowCount ?? 0) > 0
+    },
+
+    async list(tenantId, query) {
+      const values = [tenantId, ...query.values, query.limit, query.offset]
+      const { rows } = await db.query<ResourceRow & { sort_key: unknown }>(
+        `SELECT ${RESOURCE_COLUMNS}, ${query.sortKey} AS sort_key FROM users r
+         WHERE r.tenant_id = $1 AND ${query.where} ORDER BY ${query.orderBy} LIMIT $${values.length - 1} OFFSET $${values.length}`,
+        values,
+      )
+      return rows.map(toListedResource)
+    },
+
+    async count(tenantId, where, values) {
+      const { rows } = await db.query<{ total: string }>(`SELECT count(*) AS total FROM users r WHERE r.tenant_id = $1 AND ${where}`, [tenantId, ...values])
+      return Number(rows[0]?.total ?? 0)
+    },
+
+    async groupsOf(tenantId, userIds) {
+      const result = new Map<string, GroupReference[]>()
+      if (userIds.length === 0) return result
+      const { rows } = await db.query<{ member_id: string; group_id: string; display_name: string }>(
+        `SELECT m.member_id, g.id AS group_id, g.display_name
+         FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+         WHERE m.tenant_id = $1 AND m.member_id = ANY($2::uuid[])
+         ORDER BY g.seq`,
+        [tenantId, userIds],
+      )
+      for (const row of rows) {
+        const list = result.get(row.member_id) ?? []
+        list.push({ value: row.group_id, display: row.display_name })
+        result.set(row.member_id, list)
+      }
+      return result
+    },
+
+    async existingIds(tenantId, ids) {
+      if (ids.length === 0) return new Set()
+      const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, ids])
+      return new Set(rows.map((r) => r.id))
+    },
+  }
+}
