@@ -28,7 +28,7 @@ export function serializeResource(resourceType: ResourceTypeDefinition, state: R
 }
 
 /** The client-settable part of a wire resource: what the store keeps in `attributes`. */
-export function storableAttributes(resource: ScimResource, derivedNames: readonly string[]): ScimResource {
-  const skip = new Set(['schemas', 'id', 'meta', ...derivedNames])
+export function storableAttributes(resource: ScimResource, notStored: readonly string[]): ScimResource {
+  const skip = new Set(['schemas', 'id', 'meta', ...notStored])
   return Object.fromEntries(Object.entries(resource).filter(([key, value]) => !skip.has(key) && value !== undefined))
 }

@@ -17,7 +17,8 @@ import { cutPage, planList } from './list-plan.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
 import { listResponse, notFound } from './users-service.ts'
 
-const DERIVED = ['members'] as const
+// Members live in group_members, changed by set operations, never inside the group row.
+const NOT_STORED = ['members'] as const
 
 export interface GroupAccess {
   readonly roles?: readonly { readonly value: string; readonly display?: string; readonly type?: string; readonly primary?: boolean }[]
@@ -92,7 +93,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
       return database.write(scope.tenantId, async (db) => {
         const store = createGroupsStore(db)
         const id = randomUUID()
-        let stored = await store.insert(scope.tenantId, id, storableAttributes(validated, DERIVED))
+        let stored = await store.insert(scope.tenantId, id, storableAttributes(validated, NOT_STORED))
         if (members.length > 0) {
           reportSkipped(scope.tenantId, id, await store.addMembers(scope.tenantId, id, members))
           stored = (await store.find(scope.tenantId, id)) ?? stored
@@ -117,7 +118,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         const store = createGroupsStore(db)
         const current = await loadForWrite(db, scope, id, conditions)
         const validated = validateResource(normalized, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
-        const attributes = storableAttributes(validated, DERIVED)
+        const attributes = storableAttributes(validated, NOT_STORED)
         // Roles and scope belong to the team's admins: a PUT that does not mention the access extension keeps them.
         if (attributes[GROUP_ACCESS_SCHEMA] === undefined && current.attributes[GROUP_ACCESS_SCHEMA] !== undefined) {
           attributes[GROUP_ACCESS_SCHEMA] = current.attributes[GROUP_ACCESS_SCHEMA]
@@ -147,7 +148,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         const patched = otherOperations.length === 0 ? undefined : applyPatch({ ...current.attributes, id }, otherOperations, GROUP_RESOURCE_TYPE)
         if (patched?.changed === true) {
           const validated = validateResource(patched.resource, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
-          const outcome = await store.update(scope.tenantId, id, storableAttributes(validated, DERIVED), undefined)
+          const outcome = await store.update(scope.tenantId, id, storableAttributes(validated, NOT_STORED), undefined)
           if (outcome.kind !== 'updated') throw notFound('Group', id)
           stored = outcome.resource
         } else if (membersChanged) {
@@ -193,7 +194,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         if (access.scope !== undefined) extension.scope = access.scope
         const candidate = { ...current.attributes, [GROUP_ACCESS_SCHEMA]: extension }
         const validated = validateResource(candidate, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
-        const outcome = await createGroupsStore(db).update(scope.tenantId, id, storableAttributes(validated, DERIVED), undefined)
+        const outcome = await createGroupsStore(db).update(scope.tenantId, id, storableAttributes(validated, NOT_STORED), undefined)
         if (outcome.kind !== 'updated') throw new ScimError(404, undefined, `Group ${id} not found`)
         return { resource: await readBack(db, scope, outcome.resource, {}), version: outcome.resource.version }
       })

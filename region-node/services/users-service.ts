@@ -16,7 +16,8 @@ import { createUsersStore, type GroupReference } from '../storage/users-store.ts
 import { cutPage, planList } from './list-plan.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
 
-const DERIVED = ['groups'] as const
+// `groups` is derived from memberships; `password` is never kept: team members sign in through their identity provider.
+const NOT_STORED = ['groups', 'password'] as const
 
 export interface UsersService {
   create(scope: RequestScope, body: unknown): Promise<ResourceResult>
@@ -41,7 +42,7 @@ function toWire(scope: RequestScope, stored: StoredResource, groups: readonly Gr
 function prepareNewUser(body: unknown): ScimResource {
   const normalized = normalizeResource(body, USER_RESOURCE_TYPE)
   const validated = validateResource(normalized, USER_RESOURCE_TYPE, { mode: 'create' })
-  return { ...storableAttributes(validated, DERIVED), active: validated.active ?? true }
+  return { ...storableAttributes(validated, NOT_STORED), active: validated.active ?? true }
 }
 
 export function createUsersService(deps: ServiceDependencies): UsersService {
@@ -89,7 +90,7 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
         const current = await loadForWrite(db, scope, id, conditions)
         const validated = validateResource(normalized, USER_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
         // A PUT that leaves `active` out keeps the current state: reactivating someone by omission would be a security bug.
-        const attributes = { ...storableAttributes(validated, DERIVED), active: validated.active ?? current.attributes.active ?? true }
+        const attributes = { ...storableAttributes(validated, NOT_STORED), active: validated.active ?? current.attributes.active ?? true }
         return save(db, scope, current, attributes)
       })
     },
@@ -105,7 +106,7 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
           return { resource: toWire(scope, current, groups), version: current.version }
         }
         const validated = validateResource(resource, USER_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
-        return save(db, scope, current, { ...storableAttributes(validated, DERIVED), active: validated.active ?? true })
+        return save(db, scope, current, { ...storableAttributes(validated, NOT_STORED), active: validated.active ?? true })
       })
     },
 

@@ -86,13 +86,18 @@ function applyObjectValue(
   }
 }
 
+/** A key names an attribute (`name.givenName`, `urn:…:User:employeeNumber`), never a value filter. */
 function readKeyPath(text: string, lenient: boolean): PatchPath | undefined {
+  let path: PatchPath
   try {
-    return parsePath(text)
+    path = parsePath(text)
   } catch (error) {
     if (lenient && error instanceof ScimError) return undefined
     throw error
   }
+  if (path.valueFilter === undefined && path.attribute.attribute !== '') return path
+  if (lenient) return undefined
+  throw new ScimError(400, 'invalidPath', `"${text}" is not an attribute name`)
 }
 
 /** `"path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`: the extension object itself. */

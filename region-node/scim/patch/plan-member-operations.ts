@@ -120,11 +120,23 @@ function isCoreSchema(uri: string, resourceType: ResourceTypeDefinition): boolea
   return findResourceSchema(resourceType, uri)?.inExtension === false
 }
 
+/**
+ * Whether a key of a no-path value names Group members; read as a path, as
+ * applyPatch reads it. A member sub-attribute or filter as key is refused, as
+ * it is in a path.
+ */
 function keyNamesMembers(key: string, resourceType: ResourceTypeDefinition): boolean {
-  const cut = key.lastIndexOf(':')
-  const name = key.slice(cut + 1)
-  if (name.toLowerCase() !== 'members') return false
-  return cut === -1 || isCoreSchema(key.slice(0, cut), resourceType)
+  let path: PatchPath
+  try {
+    path = parsePath(key)
+  } catch {
+    return false
+  }
+  if (!namesMembers(path, resourceType)) return false
+  if (path.valueFilter !== undefined || path.attribute.subAttribute !== undefined) {
+    throw new ScimError(400, 'invalidPath', `"${key}": members are added or replaced as a list`)
+  }
+  return true
 }
 
 function namesMembers(path: PatchPath, resourceType: ResourceTypeDefinition): boolean {

@@ -24,7 +24,7 @@ for (const fileName of FIXTURE_FILES) {
         const { expected } = fixture
         if (expected.kind === 'error') {
           const error = thrownBy(run)
-          t.ok(isScimError(error), `a ScimError (got ${String(error)})`)
+          t.ok(isScimError(error), isScimError(error) ? "a ScimError" : `a ScimError, got ${String(error)}`)
           if (!isScimError(error)) return
           t.equal(error.status, expected.status, 'status')
           t.equal(error.scimType, expected.scimType, `scimType (detail: ${error.detail})`)

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { createPool, createTenantDatabase, type TenantDatabase } from '../../../region-node/storage/database.ts'
+import { createGroupsStore } from '../../../region-node/storage/groups-store.ts'
+import { createUsersStore } from '../../../region-node/storage/users-store.ts'
+import { createTestDatabase } from '../../helpers/test-database.ts'
+
+const ALL_ROWS = { where: 'true', orderBy: 'r.seq', sortKey: 'NULL', values: [], limit: 100, offset: 0 }
+
+async function setup(t: { teardown(fn: () => unknown): void }): Promise<TenantDatabase> {
+  const db = await createTestDatabase('stores')
+  t.teardown(db.drop)
+  const pool = createPool({ url: db.url, poolSize: 4, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 10_000, connectionTimeoutMs: 2_000 }, () => undefined)
+  const database = createTenantDatabase(pool)
+  t.teardown(() => database.close())
+  return database
+}
+
+t.test('users store: every method is scoped by tenant', async (t) => {
+  const database = await setup(t)
+  const idA = randomUUID()
+  await database.write('a', (db) => createUsersStore(db).insert('a', idA, { userName: 'kim' }))
+  await database.write('b', (db) => createUsersStore(db).insert('b', randomUUID(), { userName: 'kim' }))
+
+  await database.read('b', async (db) => {
+    const users = createUsersStore(db)
+    t.equal(await users.find('b', idA), undefined, 'find')
+    t.equal(await users.findForUpdate('b', idA), undefined, 'findForUpdate')
+    t.equal((await users.list('b', ALL_ROWS)).length, 1, 'list sees only its own user')
+    t.equal(await users.count('b', 'true', []), 1, 'count')
+    t.equal((await users.existingIds('b', [idA])).size, 0, 'existingIds')
+  })
+  const outcome = await database.write('b', (db) => createUsersStore(db).update('b', idA, { userName: 'stolen' }, undefined))
+  t.equal(outcome.kind, 'missing', 'update')
+  t.equal(await database.write('b', (db) => createUsersStore(db).delete('b', idA)), false, 'delete')
+  const stillThere = await database.read('a', (db) => createUsersStore(db).find('a', idA))
+  t.equal(stillThere?.attributes.userName, 'kim', "tenant a's user is untouched")
+})
+
+t.test('groups store: every method is scoped by tenant, members too', async (t) => {
+  const database = await setup(t)
+  const groupA = randomUUID()
+  const userA = randomUUID()
+  const groupB = randomUUID()
+  await database.write('a', async (db) => {
+    await createUsersStore(db).insert('a', userA, { userName: 'kim' })
+    await createGroupsStore(db).insert('a', groupA, { displayName: 'ops' })
+    await createGroupsStore(db).addMembers('a', groupA, [{ value: userA }])
+  })
+  await database.write('b', (db) => createGroupsStore(db).insert('b', groupB, { displayName: 'ops' }))
+
+  const change = await database.write('b', (db) => createGroupsStore(db).addMembers('b', groupB, [{ value: userA }]))
+  t.same(change, { added: 0, removed: 0, skipped: [userA] }, "b cannot add a's user to its group")
+  await database.read('b', async (db) => {
+    const groups = createGroupsStore(db)
+    t.equal(await groups.find('b', groupA), undefined, 'find')
+    t.equal((await groups.membersOf('b', [groupA])).size, 0, 'membersOf')
+    t.equal((await groups.list('b', ALL_ROWS)).length, 1, 'list')
+  })
+  const removed = await database.write('b', (db) => createGroupsStore(db).removeAllMembers('b', groupA))
+  t.equal(removed.removed, 0, 'removeAllMembers')
+  t.equal((await database.write('b', (db) => createGroupsStore(db).touch('b', groupA, undefined))).kind, 'missing', 'touch')
+  t.equal(await database.write('b', (db) => createGroupsStore(db).delete('b', groupA)), false, 'delete')
+  const members = await database.read('a', (db) => createGroupsStore(db).membersOf('a', [groupA]))
+  t.same(members.get(groupA)?.map((m) => m.value), [userA], "a's membership survives")
+})
+
+t.test('membership changes are set operations', async (t) => {
+  const database = await setup(t)
+  const group = randomUUID()
+  const users = [randomUUID(), randomUUID(), randomUUID()]
+  await database.write('a', async (db) => {
+    for (const [index, id] of users.entries()) await createUsersStore(db).insert('a', id, { userName: `u${index}` })
+    await createGroupsStore(db).insert('a', group, { displayName: 'g' })
+  })
+  const store = (work: (s: ReturnType<typeof createGroupsStore>) => Promise<unknown>) => database.write('a', (db) => work(createGroupsStore(db)) as Promise<unknown>)
+  t.match(await store((s) => s.addMembers('a', group, [{ value: users[0]! }, { value: users[0]! }, { value: 'not-a-uuid' }])), { added: 1, skipped: ['not-a-uuid'] })
+  t.match(await store((s) => s.addMembers('a', group, [{ value: users[0]! }])), { added: 0 }, 'adding twice is idempotent')
+  t.match(await store((s) => s.replaceMembers('a', group, [{ value: users[1]! }, { value: users[2]! }])), { added: 2, removed: 1 }, 'replace is a diff')
+  t.match(await store((s) => s.replaceMembers('a', group, [{ value: users[1]! }, { value: users[2]! }])), { added: 0, removed: 0 }, 'the same replace changes nothing')
+  t.match(await store((s) => s.removeMembers('a', group, [users[1]!, users[0]!])), { removed: 1 })
+  await database.write('a', (db) => createUsersStore(db).delete('a', users[2]!))
+  const left = await database.read('a', (db) => createGroupsStore(db).membersOf('a', [group]))
+  t.equal(left.get(group), undefined, 'deleting a user removed its membership in the same transaction')
+})
+
+t.test('row-level security is a second wall: a query that forgets tenant_id still sees one tenant', async (t) => {
+  const database = await setup(t)
+  await database.write('a', (db) => createUsersStore(db).insert('a', randomUUID(), { userName: 'a-user' }))
+  await database.write('b', (db) => createUsersStore(db).insert('b', randomUUID(), { userName: 'b-user' }))
+  const seen = await database.read('b', async (db) => (await db.query<{ user_name: string }>('SELECT user_name FROM users')).rows.map((r) => r.user_name))
+  t.same(seen, ['b-user'])
+  await t.rejects(
+    database.write('b', (db) => db.query(`INSERT INTO users (tenant_id, id, user_name, attributes) VALUES ('a', $1, 'sneaky', '{}')`, [randomUUID()])),
+    /row-level security/,
+    'writing a row of another tenant is refused',
+  )
+  const none = await database.read('', async (db) => (await db.query('SELECT count(*)::int AS n FROM users')).rows[0])
+  t.same(none, { n: 0 }, 'no tenant set: nothing visible')
+})
