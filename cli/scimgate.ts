@@ -8,6 +8,8 @@ import { migrateDatabase } from '../region-node/migrations/migrate.ts'
 import { startRegionNode } from '../region-node/server.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
 import { startDev } from './dev.ts'
+import { gatewayCommand } from './gateway-command.ts'
+import { tokenCommand } from './token-command.ts'
 
 function catalog(): RegionCatalog {
   return loadRegionCatalog(process.env.SCIMGATE_REGIONS_FILE)
@@ -50,9 +52,12 @@ program
     }
   })
 
+program.addCommand(gatewayCommand(catalog))
+program.addCommand(tokenCommand())
+
 program
   .command('dev')
-  .description('start the whole system locally: a node for every region of the catalog, each with its own database')
+  .description('start the whole system locally: the gateway and a node for every region of the catalog, each with its own database')
   .action(async () => {
     await startDev(process.env, catalog())
   })

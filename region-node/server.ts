@@ -7,6 +7,8 @@ import { migrateDatabase } from './migrations/migrate.ts'
 export interface StartOptions {
   /** Create the database if missing and apply migrations before listening (local runs). */
   readonly prepareDatabase: boolean
+  /** Close on SIGINT/SIGTERM here; false when the caller (e.g. `scimgate dev`) owns shutdown. */
+  readonly handleSignals?: boolean
 }
 
 /** Starts one region node and closes it gracefully on SIGINT/SIGTERM (in-flight requests finish). */
@@ -17,9 +19,11 @@ export async function startRegionNode(config: RegionNodeConfig, options: StartOp
   }
   const app = await buildRegionNode(config)
   const url = await app.listen({ host: config.host, port: config.port })
-  closeWithGrace({ delay: 10_000 }, async ({ err }) => {
-    if (err !== undefined) app.log.error({ err }, 'closing after error')
-    await app.close()
-  })
+  if (options.handleSignals !== false) {
+    closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+      if (err !== undefined) app.log.error({ err }, 'closing after error')
+      await app.close()
+    })
+  }
   return { url, close: () => app.close() }
 }

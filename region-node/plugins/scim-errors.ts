@@ -1,12 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { ScimError, scimErrorBody, type ScimType } from '../../lib/scim-error.ts'
-
-export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
-
-export function sendScimError(reply: FastifyReply, status: number, detail: string, scimType?: ScimType, headers: Record<string, string> = {}): FastifyReply {
-  return reply.code(status).headers(headers).type(SCIM_CONTENT_TYPE).send(scimErrorBody(status, detail, scimType))
-}
+import { ScimError } from '../../lib/scim-error.ts'
+import { sendScimError } from '../../lib/scim-reply.ts'
 
 /** Maps fastify's own request errors (body parsing, limits, content type) to SCIM errors. */
 function fromFastifyError(error: FastifyError): ScimError | undefined {

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { parseVersionCondition, type VersionCondition } from '../scim/etag.ts'
 import { formatVersion } from '../scim/etag.ts'
 import { tenantOf } from '../plugins/internal-auth.ts'
-import { SCIM_CONTENT_TYPE } from '../plugins/scim-errors.ts'
+import { SCIM_CONTENT_TYPE } from '../../lib/scim-reply.ts'
 import type { RequestScope } from '../services/service-context.ts'
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

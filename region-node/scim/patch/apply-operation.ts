@@ -41,7 +41,7 @@ export function applyOperation(context: PatchContext, operation: PatchOperation)
     // RFC 7644 §3.5.2.2: remove without path → 400 noTarget.
     if (operation.op === 'remove') throw new ScimError(400, 'noTarget', 'remove needs a "path"')
     assertSafeValue(operation.value)
-    applyObjectValue(context, operation.op, operation.value, undefined, true)
+    applyObjectValue(context, operation.op, operation.value, undefined, true, '/value')
     return
   }
   const path = parsePath(operation.path)
@@ -66,6 +66,7 @@ function applyObjectValue(
   value: unknown,
   uri: string | undefined,
   lenient: boolean,
+  pointer: string,
 ): void {
   if (!isPlainObject(value)) {
     throw new ScimError(400, 'invalidValue', `${kind} ${uri === undefined ? 'without "path"' : `of "${uri}"`} needs an object "value"`)
@@ -73,16 +74,17 @@ function applyObjectValue(
   for (const [key, entry] of Object.entries(value)) {
     if (entry === null || entry === undefined) continue
     const text = uri === undefined ? key : `${uri}:${key}`
-    const pointer = `/value/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`
+    // RFC 6901: `~` and `/` are escaped in a JSON pointer.
+    const entryPointer = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`
     if (uri === undefined && key.toLowerCase() === 'schemas') continue
     if (uri === undefined && findResourceSchema(context.resourceType, key) !== undefined) {
-      applyObjectValue(context, kind, entry, key, lenient)
+      applyObjectValue(context, kind, entry, key, lenient, entryPointer)
       continue
     }
     const path = readKeyPath(text, lenient)
     if (path === undefined) continue
     assertSafePath(path)
-    applyToAttribute(context, kind, path, entry, { lenient, text, pointer })
+    applyToAttribute(context, kind, path, entry, { lenient, text, pointer: entryPointer })
   }
 }
 
@@ -104,7 +106,7 @@ function readKeyPath(text: string, lenient: boolean): PatchPath | undefined {
 function applyToSchemaObject(context: PatchContext, kind: PatchOperationKind, uri: string, value: unknown): void {
   const target = findResourceSchema(context.resourceType, uri)
   if (target === undefined) throw new ScimError(400, 'invalidPath', `"${uri}" is not a schema of ${context.resourceType.name}`)
-  if (kind !== 'remove') return applyObjectValue(context, kind, value, target.schema.id, false)
+  if (kind !== 'remove') return applyObjectValue(context, kind, value, target.schema.id, false, '/value')
   const extension = context.resourceType.extensions.find(({ schema }) => schema === target.schema)
   if (extension === undefined) throw new ScimError(400, 'invalidPath', `the core schema "${uri}" cannot be removed`)
   if (extension.required) throw new ScimError(400, 'mutability', `the required extension "${target.schema.id}" cannot be removed`)

@@ -36,6 +36,7 @@ async function createGroup(tenant: string, displayName: string): Promise<string>
 
 async function memberIds(tenant: string, groupId: string): Promise<string[]> {
   const response = await call(tenant, 'GET', `Groups/${groupId}`)
+  if (response.statusCode !== 200) throw new Error(`reading ${groupId}: ${response.statusCode} ${response.body}`)
   return ((response.json().members ?? []) as { value: string }[]).map((m) => m.value).sort()
 }
 

@@ -3,7 +3,7 @@ import t from 'tap'
 import { isScimError } from '../../../../lib/scim-error.ts'
 import { applyPatch, parsePatchRequest } from '../../../../region-node/scim/patch/index.ts'
 import { GROUP_RESOURCE_TYPE, USER_RESOURCE_TYPE } from '../../../../region-node/scim/schema/index.ts'
-import { deepFreeze, thrownBy } from './fixture-cases.ts'
+import { deepFreeze, thrownBy } from './fixtures/load-fixture-cases.ts'
 
 const user = deepFreeze({
   schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],

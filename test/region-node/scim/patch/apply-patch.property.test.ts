@@ -7,7 +7,7 @@ import { isScimError } from '../../../../lib/scim-error.ts'
 import { applyPatch, parsePatchRequest, planMemberOperations } from '../../../../region-node/scim/patch/index.ts'
 import { GROUP_RESOURCE_TYPE, USER_RESOURCE_TYPE } from '../../../../region-node/scim/schema/index.ts'
 import type { ResourceTypeDefinition, ScimResource } from '../../../../region-node/scim/schema/index.ts'
-import { deepFreeze } from './fixture-cases.ts'
+import { deepFreeze } from './fixtures/load-fixture-cases.ts'
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 const ACCESS = 'urn:scimgate:params:scim:schemas:extension:access:2.0:Group'

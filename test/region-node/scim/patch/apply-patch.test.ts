@@ -5,7 +5,7 @@
 import t from 'tap'
 import { isScimError } from '../../../../lib/scim-error.ts'
 import { applyPatch, parsePatchRequest, planMemberOperations } from '../../../../region-node/scim/patch/index.ts'
-import { containsFrozen, deepFreeze, loadFixtureCases, thrownBy } from './fixture-cases.ts'
+import { containsFrozen, deepFreeze, loadFixtureCases, thrownBy } from './fixtures/load-fixture-cases.ts'
 
 const FIXTURE_FILES = ['rfc7644.json', 'entra.json', 'okta.json', 'onelogin.json', 'security.json']
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { isScimError } from '../../../../lib/scim-error.ts'
 import { MAX_PATCH_OPERATIONS, parsePatchRequest } from '../../../../region-node/scim/patch/index.ts'
 import type { PatchOperation } from '../../../../region-node/scim/patch/index.ts'
-import { deepFreeze, thrownBy } from './fixture-cases.ts'
+import { deepFreeze, thrownBy } from './fixtures/load-fixture-cases.ts'
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 

@@ -3,7 +3,7 @@ import { isScimError } from '../../../../lib/scim-error.ts'
 import { parsePatchRequest, planMemberOperations } from '../../../../region-node/scim/patch/index.ts'
 import type { MemberOperation, PatchOperation } from '../../../../region-node/scim/patch/index.ts'
 import { GROUP_RESOURCE_TYPE, USER_RESOURCE_TYPE } from '../../../../region-node/scim/schema/index.ts'
-import { deepFreeze, thrownBy } from './fixture-cases.ts'
+import { deepFreeze, thrownBy } from './fixtures/load-fixture-cases.ts'
 
 const plan = (operations: unknown[]) =>
   planMemberOperations(parsePatchRequest(deepFreeze({ Operations: operations })), GROUP_RESOURCE_TYPE)

@@ -1,0 +1,157 @@
+// `scimgate token create|list|rotate|revoke`: provisioning tokens for admins.
+// `create` and `rotate` print ONLY the token on stdout (so it can be piped into
+// a secret store); everything else a human should read goes to stderr.
+// Settings: REDIS_URL / REDIS_SENTINELS / REDIS_CLUSTER_NODES (see
+// lib/redis-connection.ts), SCIMGATE_REDIS_PREFIX (default `scimgate:`),
+// TOKEN_PEPPERS + TOKEN_PEPPER_CURRENT (see gateway/tokens/token-hasher.ts),
+// SCIMGATE_REGIONS_FILE.
+import { Command, InvalidArgumentError } from 'commander'
+import { ConfigError } from '../config/config-error.ts'
+import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
+import type { IdentityScope } from '../lib/internal-identity.ts'
+import { closeRedisConnection, createRedisConnection, parseRedisConfig, waitForRedisReady } from '../lib/redis-connection.ts'
+import { createTokenHasher, resolvePeppers } from '../gateway/tokens/token-hasher.ts'
+import { TokenInputError } from '../gateway/tokens/token-input.ts'
+import { isUsable, type TokenRecord } from '../gateway/tokens/token-record.ts'
+import { createTokenStore, type TokenStore } from '../gateway/tokens/token-store.ts'
+
+export const DEFAULT_REDIS_PREFIX = 'scimgate:'
+const CONNECT_TIMEOUT_MS = 5_000
+
+export interface TokenCommandDependencies {
+  env?: Readonly<Record<string, string | undefined>>
+  stdout?: (text: string) => void
+  stderr?: (text: string) => void
+  catalog?: () => RegionCatalog
+  now?: () => number
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+
+/** `90d`, `12h`, `30m`, `2w`, or an ISO 8601 date / date-time; returns ms since the epoch. */
+export function parseExpiry(text: string, nowMs: number): number {
+  const duration = /^(\d{1,6})([mhdw])$/.exec(text.trim())
+  if (duration !== null) {
+    const amount = Number(duration[1])
+    if (amount === 0) throw new InvalidArgumentError('the duration must be positive')
+    return nowMs + amount * (DURATION_UNITS[duration[2] ?? ''] ?? 0)
+  }
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim())) {
+    const at = Date.parse(text.trim())
+    if (Number.isFinite(at)) {
+      if (at <= nowMs) throw new InvalidArgumentError(`${text} is in the past`)
+      return at
+    }
+  }
+  throw new InvalidArgumentError('expected an ISO date (2026-12-31, 2026-12-31T12:00:00Z) or a duration (90d, 12h, 30m, 2w)')
+}
+
+export function parseScopes(text: string): IdentityScope[] {
+  const scopes = text.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const unknown = scopes.filter((s) => s !== 'scim' && s !== 'admin')
+  if (scopes.length === 0 || unknown.length > 0) throw new InvalidArgumentError('expected a comma-separated list of scim, admin')
+  return [...new Set(scopes)] as IdentityScope[]
+}
+
+function describeStatus(record: TokenRecord, nowMs: number): string {
+  if (record.status === 'revoked') return 'revoked'
+  return isUsable(record, nowMs) ? 'active' : 'expired'
+}
+
+export function tokenCommand(dependencies: TokenCommandDependencies = {}): Command {
+  const env = dependencies.env ?? process.env
+  const stdout = dependencies.stdout ?? ((text: string) => void process.stdout.write(text))
+  const stderr = dependencies.stderr ?? ((text: string) => void process.stderr.write(text))
+  const catalog = dependencies.catalog ?? (() => loadRegionCatalog(env.SCIMGATE_REGIONS_FILE))
+  const now = dependencies.now ?? Date.now
+
+  /** Reads every setting first (so a bad one fails before connecting), then runs `work` and always closes Redis. */
+  async function withStore<T>(work: (store: TokenStore) => Promise<T>): Promise<T> {
+    const redisConfig = parseRedisConfig(env)
+    const peppers = resolvePeppers(env)
+    if (peppers.isDevelopment) stderr('warning: TOKEN_PEPPERS is not set; using the development-only pepper\n')
+    const hasher = createTokenHasher(peppers.peppers, peppers.current)
+    const keyPrefix = env.SCIMGATE_REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX
+    const redis = createRedisConnection(redisConfig, 'commands', { connectionName: 'scimgate-token-cli' })
+    try {
+      await waitForRedisReady(redis, CONNECT_TIMEOUT_MS)
+      return await work(createTokenStore(redis, { keyPrefix, hasher, now }))
+    } catch (error) {
+      // Input mistakes read like configuration mistakes: exit 2 with the list.
+      if (error instanceof TokenInputError) throw new ConfigError('token', error.problems)
+      throw error
+    } finally {
+      await closeRedisConnection(redis)
+    }
+  }
+
+  function regionCode(region: string): string {
+    const found = catalog().byCode(region)
+    if (found === undefined) {
+      throw new ConfigError('--region', [`unknown region ${region}; known: ${catalog().regions.map((r) => r.code).join(', ')}`])
+    }
+    return found.code
+  }
+
+  const command = new Command('token').description('create, list, rotate and revoke provisioning tokens (stored in Redis as keyed hashes)')
+
+  command
+    .command('create')
+    .description('create a token for a tenant; prints only the token on stdout (it is shown once)')
+    .requiredOption('-t, --tenant <id>', 'tenant id')
+    .requiredOption('-r, --region <code>', 'region code of the tenant, e.g. EU1')
+    .option('-l, --label <text>', 'what the token is for, e.g. "Okta production"', '')
+    .option('-e, --expires <when>', 'expiry: ISO date or duration (90d, 12h); default never', (v) => parseExpiry(v, now()))
+    .option('-s, --scopes <list>', 'comma-separated scopes: scim, admin', parseScopes, ['scim'] as IdentityScope[])
+    .action(async (options: { tenant: string; region: string; label: string; expires?: number; scopes: IdentityScope[] }) => {
+      const region = regionCode(options.region)
+      const { token, record } = await withStore((store) =>
+        store.create({ tenantId: options.tenant, region, label: options.label, scopes: options.scopes, expiresAt: options.expires ?? null }),
+      )
+      stdout(`${token}\n`)
+      stderr(`created ${record.tokenId} for tenant ${record.tenantId} in ${record.region}; store the token now, it cannot be shown again\n`)
+    })
+
+  command
+    .command('list')
+    .description('list the tokens of a tenant: id, label, created, expires, status (tab-separated; never the token)')
+    .requiredOption('-t, --tenant <id>', 'tenant id')
+    .requiredOption('-r, --region <code>', 'region code of the tenant')
+    .action(async (options: { tenant: string; region: string }) => {
+      const region = regionCode(options.region)
+      const records = await withStore((store) => store.list(options.tenant, region))
+      const at = now()
+      for (const r of records) {
+        const expires = r.expiresAt === null ? 'never' : new Date(r.expiresAt).toISOString()
+        stdout(`${[r.tokenId, r.label, new Date(r.createdAt).toISOString(), expires, describeStatus(r, at)].join('\t')}\n`)
+      }
+      if (records.length === 0) stderr(`no tokens for tenant ${options.tenant} in ${region}\n`)
+    })
+
+  command
+    .command('rotate')
+    .description('issue a new token with the same tenant, region and scopes; the old one stays valid until revoked or expired')
+    .argument('<token-id>', 'id of the token to rotate (from `token list`)')
+    .option('-l, --label <text>', 'label of the new token (default: the old label)')
+    .option('-e, --expires <when>', 'expiry of the new token: ISO date or duration (default: the old lifetime)', (v) => parseExpiry(v, now()))
+    .action(async (tokenId: string, options: { label?: string; expires?: number }) => {
+      const issued = await withStore((store) =>
+        store.rotate(tokenId, { ...(options.label === undefined ? {} : { label: options.label }), ...(options.expires === undefined ? {} : { expiresAt: options.expires }) }),
+      )
+      if (issued === undefined) throw new ConfigError('token rotate', [`no token ${tokenId}`])
+      stdout(`${issued.token}\n`)
+      stderr(`created ${issued.record.tokenId}; revoke ${tokenId} once the identity provider uses the new token\n`)
+    })
+
+  command
+    .command('revoke')
+    .description('revoke a token; every gateway refuses it within a second')
+    .argument('<token-id>', 'id of the token to revoke (from `token list`)')
+    .action(async (tokenId: string) => {
+      const record = await withStore((store) => store.revoke(tokenId))
+      if (record === undefined) throw new ConfigError('token revoke', [`no token ${tokenId}`])
+      stderr(`revoked ${record.tokenId} of tenant ${record.tenantId} in ${record.region}\n`)
+    })
+
+  return command
+}

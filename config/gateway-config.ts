@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs'
+import type { JWK } from 'jose'
+import { z } from 'zod'
+import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
+import { parseRedisConfig, type RedisConfig } from '../lib/redis-connection.ts'
+import { ConfigError, describeIssues } from './config-error.ts'
+import type { RegionCatalog } from './region-catalog.ts'
+
+export interface UpstreamTimeouts {
+  readonly connectMs: number
+  readonly headersMs: number
+  readonly bodyMs: number
+}
+
+export interface RateLimits {
+  /** Requests per tenant and region per window. */
+  readonly perTenant: number
+  readonly windowMs: number
+  /** Failed authentications per client address per window before it gets 429 without a token check. */
+  readonly failedAuthPerAddress: number
+}
+
+export interface GatewayConfig {
+  readonly catalog: RegionCatalog
+  readonly host: string
+  readonly port: number
+  readonly adminHost: string
+  readonly adminPort: number
+  /** Addresses/CIDRs of load balancers allowed to set X-Forwarded-*; empty = trust nobody. */
+  readonly trustedProxies: readonly string[]
+  readonly redis: RedisConfig
+  readonly redisKeyPrefix: string
+  /** Keys of the token HMAC; several versions while a pepper rotates. */
+  readonly peppers: ResolvedPeppers
+  /** Private JWK (EdDSA, with kid) the gateway signs internal identities with; undefined = local development key. */
+  readonly identitySigningKey: JWK | undefined
+  readonly identityTtlSeconds: number
+  /** SHA-256 hex of the admin API credential; undefined disables the admin API. */
+  readonly adminTokenSha256: string | undefined
+  readonly bodyLimitBytes: number
+  readonly upstreamTimeouts: UpstreamTimeouts
+  readonly rateLimits: RateLimits
+  readonly logLevel: string
+}
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+
+const envSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: integer(0, 65535).default(8080),
+  ADMIN_HOST: z.string().default('127.0.0.1'),
+  ADMIN_PORT: integer(0, 65535).default(8081),
+  TRUSTED_PROXIES: z.string().default(''),
+  SCIMGATE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_.-]{1,64}$/, 'letters, digits and : { } _ . - only').default('scimgate:'),
+  IDENTITY_SIGNING_KEY: z.string().optional(),
+  IDENTITY_SIGNING_KEY_FILE: z.string().optional(),
+  IDENTITY_TTL_SECONDS: integer(30, 3600).default(300),
+  ADMIN_TOKEN_SHA256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the lower-case hex SHA-256 of the admin credential').optional(),
+  GATEWAY_BODY_LIMIT_BYTES: integer(1024, 64 * 1_048_576).default(1_048_576),
+  UPSTREAM_CONNECT_TIMEOUT_MS: integer(100, 30_000).default(3_000),
+  UPSTREAM_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(30_000),
+  UPSTREAM_BODY_TIMEOUT_MS: integer(100, 59_000).default(30_000),
+  RATE_LIMIT_PER_TENANT: integer(1, 10_000_000).default(12_000),
+  RATE_LIMIT_WINDOW_MS: integer(1_000, 3_600_000).default(60_000),
+  RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().optional(),
+})
+
+function readSigningKey(inline: string | undefined, file: string | undefined, problems: string[]): JWK | undefined {
+  let text = inline
+  if (text === undefined && file !== undefined) {
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (error) {
+      problems.push(`IDENTITY_SIGNING_KEY_FILE: cannot read ${file}: ${(error as Error).message}`)
+      return undefined
+    }
+  }
+  if (text === undefined) return undefined
+  try {
+    const jwk = JSON.parse(text) as JWK
+    if (typeof jwk !== 'object' || jwk === null || typeof jwk.kid !== 'string' || typeof jwk.d !== 'string') {
+      problems.push('IDENTITY_SIGNING_KEY: must be a private JWK with a kid (OKP / Ed25519)')
+      return undefined
+    }
+    return jwk
+  } catch {
+    problems.push('IDENTITY_SIGNING_KEY: is not valid JSON')
+    return undefined
+  }
+}
+
+/** Reads the gateway's settings from the environment; throws one ConfigError listing every bad setting. */
+export function loadGatewayConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog): GatewayConfig {
+  const parsed = envSchema.safeParse(env)
+  const problems = parsed.success ? [] : describeIssues(parsed.error.issues)
+  let redis: RedisConfig | undefined
+  try {
+    redis = parseRedisConfig(env)
+  } catch (error) {
+    problems.push((error as Error).message)
+  }
+  let peppers: ResolvedPeppers | undefined
+  try {
+    peppers = resolvePeppers(env)
+  } catch (error) {
+    problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]))
+  }
+  const signingKey = readSigningKey(env.IDENTITY_SIGNING_KEY, env.IDENTITY_SIGNING_KEY_FILE, problems)
+  if (parsed.success && parsed.data.NODE_ENV === 'production') {
+    if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
+  }
+  if (!parsed.success || redis === undefined || peppers === undefined || problems.length > 0) throw new ConfigError('environment', problems)
+  const e = parsed.data
+  return Object.freeze({
+    catalog,
+    host: e.HOST,
+    port: e.PORT,
+    adminHost: e.ADMIN_HOST,
+    adminPort: e.ADMIN_PORT,
+    trustedProxies: Object.freeze(e.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter((s) => s !== '')),
+    redis,
+    redisKeyPrefix: e.SCIMGATE_REDIS_PREFIX,
+    peppers,
+    identitySigningKey: signingKey,
+    identityTtlSeconds: e.IDENTITY_TTL_SECONDS,
+    adminTokenSha256: e.ADMIN_TOKEN_SHA256,
+    bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
+    upstreamTimeouts: Object.freeze({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS }),
+    rateLimits: Object.freeze({ perTenant: e.RATE_LIMIT_PER_TENANT, windowMs: e.RATE_LIMIT_WINDOW_MS, failedAuthPerAddress: e.RATE_LIMIT_FAILED_AUTH_PER_ADDRESS }),
+    logLevel: e.LOG_LEVEL,
+  })
+}

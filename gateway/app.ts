@@ -1,0 +1,86 @@
+import rateLimit from '@fastify/rate-limit'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Cluster, Redis } from 'ioredis'
+import type { GatewayConfig } from '../config/gateway-config.ts'
+import type { SigningKey } from '../lib/internal-identity.ts'
+import { loggerOptions } from '../lib/logger-options.ts'
+import { sendScimError } from '../lib/scim-reply.ts'
+import { createFailedAuthLimiter } from './auth/failed-auth-limiter.ts'
+import { createIdentityIssuer } from './identity/identity-issuer.ts'
+import { provisioningAuth } from './plugins/provisioning-auth.ts'
+import { scimProxy } from './plugins/scim-proxy.ts'
+import { createRegionResolver } from './routing/resolve-region.ts'
+import type { TokenAuthenticator } from './tokens/token-authenticator.ts'
+
+export interface GatewayDependencies {
+  readonly redis: Redis | Cluster
+  readonly authenticator: TokenAuthenticator
+  readonly signingKey: SigningKey
+}
+
+export interface GatewayBuildOptions {
+  readonly logger?: FastifyServerOptions['logger']
+}
+
+/** Builds the public gateway; never listens, never reads the environment. */
+export async function buildGateway(config: GatewayConfig, deps: GatewayDependencies, options: GatewayBuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel, 'gateway'),
+    // X-Forwarded-* (and so the region) is believed only from configured load balancers.
+    trustProxy: config.trustedProxies.length === 0 ? false : [...config.trustedProxies],
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+  })
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) return sendScimError(reply, 413, `the request body exceeds ${config.bodyLimitBytes} bytes`)
+    if (error.statusCode === 429) return sendScimError(reply, 429, 'rate limit exceeded; slow down', undefined, { 'retry-after': String(reply.getHeader('retry-after') ?? 1) })
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return sendScimError(reply, error.statusCode, 'the request is not valid')
+    request.log.error({ err: error }, 'unexpected gateway error')
+    return sendScimError(reply, 500, `internal error; quote request id ${request.id}`)
+  })
+  app.setNotFoundHandler((request, reply) => sendScimError(reply, 404, 'not found: SCIM lives under /scim'))
+
+  app.get('/livez', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await deps.redis.ping()
+      return { status: 'ok' }
+    } catch {
+      return reply.code(503).header('retry-after', '2').send({ status: 'unavailable', reason: 'redis' })
+    }
+  })
+
+  const issuer = createIdentityIssuer(deps.signingKey, config.identityTtlSeconds)
+  const failedAuth = createFailedAuthLimiter({ maxFailures: config.rateLimits.failedAuthPerAddress, windowMs: config.rateLimits.windowMs })
+
+  await app.register(async (scim) => {
+    scim.removeAllContentTypeParsers()
+    scim.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.bodyLimitBytes }, (_request, body, done) => done(null, body))
+    await scim.register(provisioningAuth, {
+      catalog: config.catalog,
+      resolveRegion: createRegionResolver(config.catalog),
+      authenticator: deps.authenticator,
+      issuer,
+      failedAuth,
+    })
+    await scim.register(rateLimit, {
+      hook: 'preHandler',
+      max: config.rateLimits.perTenant,
+      timeWindow: config.rateLimits.windowMs,
+      redis: deps.redis,
+      nameSpace: `${config.redisKeyPrefix}rate:`,
+      // A Redis outage must not stop provisioning for tokens that are still cached.
+      skipOnError: true,
+      keyGenerator: (request) => `${request.gateway?.region.code ?? '-'}:${request.gateway?.tenantId ?? request.ip}`,
+      addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
+      errorResponseBuilder: (_request, context) => Object.assign(new Error('rate limit exceeded'), { statusCode: 429, retryAfter: Math.ceil(context.ttl / 1000) }),
+    })
+    await scim.register(scimProxy, {
+      timeouts: config.upstreamTimeouts,
+      onUpstreamError: (region, kind) => app.log.warn({ region, kind }, 'upstream error'),
+    })
+  })
+
+  return app
+}

@@ -1,0 +1,14 @@
+import type { Region, RegionCatalog } from '../../config/region-catalog.ts'
+
+export type RegionResolver = (host: string | undefined) => Region | undefined
+
+/** Hostname → region, from the catalog; the port, letter case and a trailing dot do not matter. */
+export function createRegionResolver(catalog: RegionCatalog): RegionResolver {
+  const byHost = new Map<string, Region>()
+  for (const region of catalog.regions) for (const hostname of region.hostnames) byHost.set(hostname, region)
+  return (host) => {
+    if (host === undefined || host === '') return undefined
+    const name = host.startsWith('[') ? host : host.replace(/:\d+$/, '')
+    return byHost.get(name.toLowerCase().replace(/\.$/, ''))
+  }
+}

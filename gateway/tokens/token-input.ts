@@ -1,0 +1,80 @@
+// Validation of what an admin asks the token store to do. Errors list every
+// problem at once and never quote a token.
+import type { IdentityScope } from '../../lib/internal-identity.ts'
+
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+export const REGION_CODE_PATTERN = /^[A-Z][A-Z0-9]{1,15}$/
+export const TOKEN_ID_PATTERN = /^tok_[0-9A-Za-z]{20}$/
+export const MAX_LABEL_LENGTH = 200
+const KNOWN_SCOPES: readonly IdentityScope[] = ['scim', 'admin']
+// Tabs and newlines would break `token list` output and log lines.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
+
+/** Bad input for the token store (an admin mistake, answered 400 by the admin API). */
+export class TokenInputError extends Error {
+  readonly problems: readonly string[]
+
+  constructor(problems: readonly string[]) {
+    super(problems.length === 1 ? (problems[0] ?? '') : `invalid token request:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'TokenInputError'
+    this.problems = problems
+  }
+}
+
+export interface CreateTokenInput {
+  tenantId: string
+  region: string
+  label?: string
+  scopes?: IdentityScope[]
+  expiresAt?: number | null
+}
+
+export interface ValidCreateTokenInput {
+  tenantId: string
+  region: string
+  label: string
+  scopes: IdentityScope[]
+  expiresAt: number | null
+}
+
+export function labelProblems(label: unknown): string[] {
+  if (typeof label !== 'string') return ['label must be a string']
+  if (label.length > MAX_LABEL_LENGTH) return [`label must be at most ${MAX_LABEL_LENGTH} characters (got ${label.length})`]
+  if (CONTROL_CHARACTERS.test(label)) return ['label must not contain control characters (tabs, newlines)']
+  return []
+}
+
+export function expiresAtProblems(expiresAt: unknown, nowMs: number): string[] {
+  if (expiresAt === null || expiresAt === undefined) return []
+  if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt)) return ['expiresAt must be a time in milliseconds since the epoch, or null']
+  if (expiresAt <= nowMs) return [`expiresAt ${new Date(expiresAt).toISOString()} is not in the future`]
+  return []
+}
+
+export function validateCreateInput(input: CreateTokenInput, nowMs: number): ValidCreateTokenInput {
+  const problems: string[] = []
+  const tenantId: unknown = input.tenantId
+  if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) {
+    problems.push(`tenant id must match ${TENANT_ID_PATTERN.source}`)
+  }
+  const region = typeof input.region === 'string' ? input.region.toUpperCase() : ''
+  if (!REGION_CODE_PATTERN.test(region)) problems.push(`region must be a region code such as EU1 (${REGION_CODE_PATTERN.source})`)
+  const label = input.label ?? ''
+  problems.push(...labelProblems(label))
+  const scopes: unknown = input.scopes ?? ['scim']
+  if (!Array.isArray(scopes) || scopes.length === 0) problems.push(`scopes must be a non-empty list of ${KNOWN_SCOPES.join(', ')}`)
+  else {
+    const unknown = scopes.filter((s) => !KNOWN_SCOPES.includes(s as IdentityScope))
+    if (unknown.length > 0) problems.push(`unknown scope(s) ${unknown.map((s) => JSON.stringify(s)).join(', ')}; known: ${KNOWN_SCOPES.join(', ')}`)
+  }
+  problems.push(...expiresAtProblems(input.expiresAt, nowMs))
+  if (problems.length > 0) throw new TokenInputError(problems)
+  return {
+    tenantId: input.tenantId,
+    region,
+    label,
+    scopes: KNOWN_SCOPES.filter((s) => (scopes as IdentityScope[]).includes(s)),
+    expiresAt: input.expiresAt ?? null,
+  }
+}

@@ -1,0 +1,66 @@
+// What the store keeps about a provisioning token (never the token itself).
+import type { IdentityScope } from '../../lib/internal-identity.ts'
+
+export interface TokenRecord {
+  /** Public, random identifier (`tok_…`) used by the CLI and the admin API; reveals nothing about the token. */
+  tokenId: string
+  tenantId: string
+  /** Upper-case region code, e.g. EU1. */
+  region: string
+  label: string
+  scopes: IdentityScope[]
+  /** Milliseconds since the epoch. */
+  createdAt: number
+  /** Milliseconds since the epoch; null = never expires. */
+  expiresAt: number | null
+  status: 'active' | 'revoked'
+  /** Pepper version the stored digest was computed with. */
+  pepperVersion: string
+}
+
+export function isUsable(record: TokenRecord, nowMs: number): boolean {
+  return record.status === 'active' && (record.expiresAt === null || record.expiresAt > nowMs)
+}
+
+const SCOPES: ReadonlySet<string> = new Set<IdentityScope>(['scim', 'admin'])
+
+/** Reads a record back from Redis; anything unexpected is treated as absent rather than trusted. */
+export function decodeTokenRecord(text: string | null | undefined): TokenRecord | undefined {
+  if (typeof text !== 'string') return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const r = value as Record<string, unknown>
+  const ok =
+    typeof r.tokenId === 'string' &&
+    typeof r.tenantId === 'string' &&
+    typeof r.region === 'string' &&
+    typeof r.label === 'string' &&
+    Array.isArray(r.scopes) &&
+    r.scopes.every((s) => typeof s === 'string' && SCOPES.has(s)) &&
+    typeof r.createdAt === 'number' &&
+    (r.expiresAt === null || typeof r.expiresAt === 'number') &&
+    (r.status === 'active' || r.status === 'revoked') &&
+    typeof r.pepperVersion === 'string'
+  if (!ok) return undefined
+  return {
+    tokenId: r.tokenId as string,
+    tenantId: r.tenantId as string,
+    region: r.region as string,
+    label: r.label as string,
+    scopes: [...(r.scopes as IdentityScope[])],
+    createdAt: r.createdAt as number,
+    expiresAt: r.expiresAt as number | null,
+    status: r.status as TokenRecord['status'],
+    pepperVersion: r.pepperVersion as string,
+  }
+}
+
+export function encodeTokenRecord(record: TokenRecord): string {
+  const { tokenId, tenantId, region, label, scopes, createdAt, expiresAt, status, pepperVersion } = record
+  return JSON.stringify({ tokenId, tenantId, region, label, scopes, createdAt, expiresAt, status, pepperVersion })
+}

@@ -1,0 +1,201 @@
+// Provisioning tokens in Redis. Only HMAC digests are stored (see token-hasher.ts).
+//
+// Layout, every key under `${keyPrefix}{tokens}:` (K below):
+//   K record:<digest>             string, JSON TokenRecord          (the lookup key)
+//   K id:<tokenId>                string, <digest>                  (admin operations by id)
+//   K tenant:<REGION>:<tenantId>  set of tokenIds                   (listing; pruned lazily)
+//   channel ${keyPrefix}token-invalidations  message = <digest> of a revoked token
+//
+// `{tokens}` is a Redis Cluster hash tag: every key of the store hashes to one
+// slot, so MGET over pepper versions and the MULTI blocks below work in
+// Cluster mode (tokens are few and small; one slot is plenty). If keyPrefix
+// itself contains a `{…}` tag, that tag wins — still one slot. The layout is
+// the same in every mode, so moving from single to Cluster keeps the data.
+//
+// Lifetimes: an active token without expiry has no TTL. A token with an
+// expiry, or a revoked one, is kept RETENTION_MS (30 days) past its expiry /
+// revocation so `list` still shows it, then Redis drops it. Tenant sets keep
+// ids until `list` notices their record is gone.
+import type { Cluster, Redis } from 'ioredis'
+import type { IdentityScope } from '../../lib/internal-identity.ts'
+import { generateToken, parseToken, randomBase62 } from './token-format.ts'
+import type { TokenHasher } from './token-hasher.ts'
+import {
+  TENANT_ID_PATTERN,
+  REGION_CODE_PATTERN,
+  TOKEN_ID_PATTERN,
+  TokenInputError,
+  expiresAtProblems,
+  labelProblems,
+  validateCreateInput,
+  type CreateTokenInput,
+} from './token-input.ts'
+import { decodeTokenRecord, encodeTokenRecord, type TokenRecord } from './token-record.ts'
+
+export const RETENTION_MS = 30 * 24 * 60 * 60 * 1000
+
+export interface TokenStoreOptions {
+  keyPrefix: string
+  hasher: TokenHasher
+  now?: () => number
+}
+
+export interface IssuedToken {
+  /** The plaintext token: shown once, never stored. */
+  token: string
+  record: TokenRecord
+}
+
+export interface TokenStore {
+  create(input: { tenantId: string; region: string; label?: string; scopes?: IdentityScope[]; expiresAt?: number | null }): Promise<IssuedToken>
+  list(tenantId: string, region: string): Promise<TokenRecord[]>
+  get(tokenId: string): Promise<TokenRecord | undefined>
+  rotate(tokenId: string, options?: { expiresAt?: number | null; label?: string }): Promise<IssuedToken | undefined>
+  revoke(tokenId: string): Promise<TokenRecord | undefined>
+  /** One round trip; undefined for unknown or malformed tokens; throws when Redis fails. */
+  lookup(token: string): Promise<TokenRecord | undefined>
+  readonly invalidationChannel: string
+}
+
+type Transaction = ReturnType<Redis['multi']>
+
+/** Runs a MULTI block and surfaces the first per-command error (ioredis reports them in the result). */
+async function execute(transaction: Transaction): Promise<void> {
+  const results = await transaction.exec()
+  if (results === null) throw new Error('token store transaction was aborted')
+  for (const [error] of results) if (error) throw error
+}
+
+export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOptions): TokenStore {
+  const { hasher, keyPrefix } = options
+  const now = options.now ?? Date.now
+  const base = `${keyPrefix}{tokens}:`
+  const recordKey = (digest: string): string => `${base}record:${digest}`
+  const idKey = (tokenId: string): string => `${base}id:${tokenId}`
+  const tenantKey = (region: string, tenantId: string): string => `${base}tenant:${region}:${tenantId}`
+  const invalidationChannel = `${keyPrefix}token-invalidations`
+
+  /** When Redis may forget the record; undefined = keep while active. */
+  function dropAt(record: TokenRecord, revokedAt?: number): number | undefined {
+    const candidates: number[] = []
+    if (record.expiresAt !== null) candidates.push(record.expiresAt + RETENTION_MS)
+    if (revokedAt !== undefined) candidates.push(revokedAt + RETENTION_MS)
+    return candidates.length === 0 ? undefined : Math.min(...candidates)
+  }
+
+  function writeRecord(transaction: Transaction, digest: string, record: TokenRecord, at: number | undefined): void {
+    if (at === undefined) {
+      transaction.set(recordKey(digest), encodeTokenRecord(record))
+      transaction.set(idKey(record.tokenId), digest)
+    } else {
+      transaction.set(recordKey(digest), encodeTokenRecord(record), 'PXAT', at)
+      transaction.set(idKey(record.tokenId), digest, 'PXAT', at)
+    }
+  }
+
+  async function issue(input: CreateTokenInput): Promise<IssuedToken> {
+    const createdAt = now()
+    const valid = validateCreateInput(input, createdAt)
+    const token = generateToken(valid.region)
+    const digest = hasher.digest(token, hasher.current)
+    const record: TokenRecord = {
+      tokenId: `tok_${randomBase62(20)}`,
+      tenantId: valid.tenantId,
+      region: valid.region,
+      label: valid.label,
+      scopes: valid.scopes,
+      createdAt,
+      expiresAt: valid.expiresAt,
+      status: 'active',
+      pepperVersion: hasher.current,
+    }
+    const transaction = redis.multi()
+    writeRecord(transaction, digest, record, dropAt(record))
+    transaction.sadd(tenantKey(record.region, record.tenantId), record.tokenId)
+    await execute(transaction)
+    return { token, record }
+  }
+
+  async function find(tokenId: string): Promise<{ digest: string; record: TokenRecord } | undefined> {
+    if (typeof tokenId !== 'string' || !TOKEN_ID_PATTERN.test(tokenId)) return undefined
+    const digest = await redis.get(idKey(tokenId))
+    if (digest === null) return undefined
+    const record = decodeTokenRecord(await redis.get(recordKey(digest)))
+    return record?.tokenId === tokenId ? { digest, record } : undefined
+  }
+
+  return {
+    invalidationChannel,
+    create: issue,
+
+    async list(tenantId, region) {
+      const code = typeof region === 'string' ? region.toUpperCase() : ''
+      const problems: string[] = []
+      if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) problems.push(`tenant id must match ${TENANT_ID_PATTERN.source}`)
+      if (!REGION_CODE_PATTERN.test(code)) problems.push('region must be a region code such as EU1')
+      if (problems.length > 0) throw new TokenInputError(problems)
+      const key = tenantKey(code, tenantId)
+      const ids = await redis.smembers(key)
+      if (ids.length === 0) return []
+      const digests = await redis.mget(ids.map(idKey))
+      const present = digests.flatMap((digest, i) => (digest === null ? [] : [{ digest, tokenId: ids[i] }]))
+      const gone = ids.filter((_, i) => digests[i] === null)
+      if (gone.length > 0) await redis.srem(key, ...gone)
+      if (present.length === 0) return []
+      const texts = await redis.mget(present.map((p) => recordKey(p.digest)))
+      return texts
+        .map((text) => decodeTokenRecord(text))
+        .filter((r): r is TokenRecord => r !== undefined && r.tenantId === tenantId && r.region === code)
+        .sort((a, b) => a.createdAt - b.createdAt || a.tokenId.localeCompare(b.tokenId))
+    },
+
+    async get(tokenId) {
+      return (await find(tokenId))?.record
+    },
+
+    async rotate(tokenId, rotateOptions = {}) {
+      const found = await find(tokenId)
+      if (found === undefined) return undefined
+      const old = found.record
+      if (old.status === 'revoked') throw new TokenInputError([`token ${old.tokenId} is revoked; create a new token instead`])
+      const problems = [
+        ...(rotateOptions.label === undefined ? [] : labelProblems(rotateOptions.label)),
+        ...expiresAtProblems(rotateOptions.expiresAt, now()),
+      ]
+      if (problems.length > 0) throw new TokenInputError(problems)
+      // By default the new token gets the same lifetime the old one was given.
+      const expiresAt =
+        rotateOptions.expiresAt !== undefined ? rotateOptions.expiresAt : old.expiresAt === null ? null : now() + (old.expiresAt - old.createdAt)
+      return issue({
+        tenantId: old.tenantId,
+        region: old.region,
+        scopes: old.scopes,
+        label: rotateOptions.label ?? old.label,
+        expiresAt,
+      })
+    },
+
+    async revoke(tokenId) {
+      const found = await find(tokenId)
+      if (found === undefined) return undefined
+      const record: TokenRecord = { ...found.record, status: 'revoked' }
+      const transaction = redis.multi()
+      writeRecord(transaction, found.digest, record, dropAt(record, now()))
+      // Same transaction: every gateway drops its cached copy as soon as the write lands.
+      transaction.publish(invalidationChannel, found.digest)
+      await execute(transaction)
+      return record
+    },
+
+    async lookup(token) {
+      if (parseToken(token) === undefined) return undefined
+      const versions = hasher.versions
+      const texts = await redis.mget(versions.map((version) => recordKey(hasher.digest(token, version))))
+      for (const [i, text] of texts.entries()) {
+        const record = decodeTokenRecord(text)
+        if (record !== undefined && record.pepperVersion === versions[i]) return record
+      }
+      return undefined
+    },
+  }
+}

@@ -1,0 +1,236 @@
+import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { createRedisConnection, waitForRedisReady, type RedisConfig } from '../../../lib/redis-connection.ts'
+import { generateToken } from '../../../gateway/tokens/token-format.ts'
+import { createTokenHasher } from '../../../gateway/tokens/token-hasher.ts'
+import { createTokenAuthenticator, type TokenAuthenticatorOptions } from '../../../gateway/tokens/token-authenticator.ts'
+import { createTokenStore, type TokenStore } from '../../../gateway/tokens/token-store.ts'
+import { startTcpProxy } from '../../helpers/tcp-proxy.ts'
+
+const REDIS: RedisConfig = { mode: 'single', url: 'redis://127.0.0.1:6379' }
+const prefix = `test:auth:${randomBytes(6).toString('hex')}:`
+const hasher = createTokenHasher([{ version: 'v1', secret: 'pepper-one' }], 'v1')
+
+const redis = createRedisConnection(REDIS, 'commands') as Redis
+await waitForRedisReady(redis, 5_000)
+const admin = createTokenStore(redis, { keyPrefix: prefix, hasher })
+
+t.teardown(async () => {
+  const keys: string[] = []
+  let cursor = '0'
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+    cursor = next
+    keys.push(...batch)
+  } while (cursor !== '0')
+  if (keys.length > 0) await redis.del(...keys)
+  await redis.quit()
+})
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now()
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await sleep(5)
+  }
+  return Date.now() - started
+}
+
+/** A store whose lookups are counted. */
+function counting(store: TokenStore): TokenStore & { calls: number } {
+  const wrapped = {
+    ...store,
+    calls: 0,
+    lookup(token: string) {
+      wrapped.calls++
+      return store.lookup(token)
+    },
+  }
+  return wrapped
+}
+
+async function setUp(t: Tap.Test, options: Partial<TokenAuthenticatorOptions> & { config?: RedisConfig } = {}) {
+  const config = options.config ?? REDIS
+  const commands = createRedisConnection(config, 'commands') as Redis
+  const subscriber = createRedisConnection(options.config ?? REDIS, 'subscriber') as Redis
+  const store = counting(options.store ?? createTokenStore(commands, { keyPrefix: prefix, hasher }))
+  const authenticator = createTokenAuthenticator({ hasher, ...options, store, subscriber })
+  t.teardown(async () => {
+    await authenticator.close()
+    commands.disconnect()
+    subscriber.disconnect()
+  })
+  await waitForRedisReady(commands, 5_000)
+  await authenticator.ready
+  return { authenticator, store, commands, subscriber }
+}
+
+t.test('outcomes, and a cache hit makes no Redis call', async (t) => {
+  const { authenticator, store } = await setUp(t)
+  const { token, record } = await admin.create({ tenantId: 'acme', region: 'EU1', label: 'okta' })
+
+  t.same(await authenticator.authenticate('scg_eu1_nope'), { kind: 'invalid', reason: 'malformed' })
+  t.same(await authenticator.authenticate(`${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`), { kind: 'invalid', reason: 'malformed' })
+  t.equal(store.calls, 0, 'malformed tokens never reach Redis')
+
+  const seen: string[] = []
+  const monitorClient = createRedisConnection(REDIS, 'commands') as Redis
+  await waitForRedisReady(monitorClient, 5_000)
+  const monitor = await monitorClient.monitor()
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args.some((a) => a.startsWith(prefix))) seen.push(args.join(' '))
+  })
+  t.teardown(() => {
+    monitor.disconnect()
+    monitorClient.disconnect()
+  })
+
+  const first = await authenticator.authenticate(token)
+  t.same(first, { kind: 'ok', record, cacheKey: hasher.digest(token, 'v1') })
+  for (let i = 0; i < 100; i++) t.equal((await authenticator.authenticate(token)).kind, 'ok')
+  await sleep(100)
+  t.equal(store.calls, 1, 'one lookup for 101 checks')
+  t.equal(seen.filter((line) => line.toLowerCase().startsWith('mget')).length, 1, 'Redis saw one MGET')
+  t.same(authenticator.stats(), { hits: 100, misses: 1, size: 1 })
+})
+
+t.test('negative cache, positive TTL and expiry with an injected clock', async (t) => {
+  let clock = Date.now()
+  const { authenticator, store } = await setUp(t, { now: () => clock, positiveTtlMs: 10_000, negativeTtlMs: 2_000 })
+  const unknown = generateToken('EU1')
+  t.same(await authenticator.authenticate(unknown), { kind: 'invalid', reason: 'unknown' })
+  t.same(await authenticator.authenticate(unknown), { kind: 'invalid', reason: 'unknown' })
+  t.equal(store.calls, 1, 'unknown answer cached')
+  clock += 2_001
+  await authenticator.authenticate(unknown)
+  t.equal(store.calls, 2, 'negative entry expires after negativeTtlMs')
+
+  const { token } = await admin.create({ tenantId: 'acme', region: 'EU1', expiresAt: Date.now() + 5_000 })
+  t.equal((await authenticator.authenticate(token)).kind, 'ok')
+  clock += 5_000
+  t.same(await authenticator.authenticate(token), { kind: 'invalid', reason: 'expired' }, 'expiry checked on cache hits too')
+  t.equal(store.calls, 3)
+  clock += 10_000
+  t.same(await authenticator.authenticate(token), { kind: 'invalid', reason: 'expired' })
+  t.equal(store.calls, 4, 'positive entry expires after positiveTtlMs')
+})
+
+t.test('concurrent checks of one uncached token share one lookup', async (t) => {
+  const { authenticator, store } = await setUp(t)
+  const { token } = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  const outcomes = await Promise.all(Array.from({ length: 50 }, () => authenticator.authenticate(token)))
+  t.ok(outcomes.every((o) => o.kind === 'ok'))
+  t.equal(store.calls, 1)
+})
+
+t.test('revocation reaches two gateways within one second', async (t) => {
+  const a = await setUp(t)
+  const b = await setUp(t)
+  const { token, record } = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  const other = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  for (const { authenticator } of [a, b]) {
+    t.equal((await authenticator.authenticate(token)).kind, 'ok')
+    t.equal((await authenticator.authenticate(other.token)).kind, 'ok')
+  }
+  await admin.revoke(record.tokenId)
+  for (const [name, { authenticator }] of [['a', a], ['b', b]] as const) {
+    const elapsed = await until(async () => (await authenticator.authenticate(token)).kind === 'invalid', 1_000)
+    t.ok(elapsed < 1_000, `gateway ${name} refuses the token after ${elapsed} ms`)
+    t.same(await authenticator.authenticate(token), { kind: 'invalid', reason: 'revoked' })
+  }
+  t.equal(a.store.calls, 3, 'the other cached token was not disturbed')
+})
+
+t.test('revocation of a token hashed with an older pepper', async (t) => {
+  const rotated = createTokenHasher([{ version: 'v1', secret: 'pepper-one' }, { version: 'v2', secret: 'pepper-two' }], 'v2')
+  const commands = createRedisConnection(REDIS, 'commands') as Redis
+  const subscriber = createRedisConnection(REDIS, 'subscriber') as Redis
+  t.teardown(() => {
+    commands.disconnect()
+    subscriber.disconnect()
+  })
+  await waitForRedisReady(commands, 5_000)
+  const authenticator = createTokenAuthenticator({ store: createTokenStore(commands, { keyPrefix: prefix, hasher: rotated }), subscriber, hasher: rotated })
+  t.teardown(() => authenticator.close())
+  await authenticator.ready
+  const { token, record } = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  const ok = await authenticator.authenticate(token)
+  t.equal(ok.kind, 'ok')
+  t.equal(ok.kind === 'ok' && ok.cacheKey, rotated.digest(token, 'v2'), 'cache key uses the current pepper')
+  await admin.revoke(record.tokenId)
+  await until(() => authenticator.stats().size === 0, 1_000)
+  t.same(await authenticator.authenticate(token), { kind: 'invalid', reason: 'revoked' })
+})
+
+t.test('Redis outage: cached tokens work, uncached ones are unavailable at once, then recovery', async (t) => {
+  const proxy = await startTcpProxy('127.0.0.1', 6379)
+  t.teardown(() => proxy.close())
+  const { authenticator, commands, subscriber, store } = await setUp(t, { config: { mode: 'single', url: `redis://127.0.0.1:${proxy.port}` } })
+  const cached = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  const uncached = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  t.equal((await authenticator.authenticate(cached.token)).kind, 'ok')
+
+  proxy.cut()
+  await until(() => commands.status !== 'ready', 1_000)
+  t.equal((await authenticator.authenticate(cached.token)).kind, 'ok', 'cached token keeps working')
+  const started = Date.now()
+  t.same(await authenticator.authenticate(uncached.token), { kind: 'unavailable' })
+  t.ok(Date.now() - started < 300, `unavailable after ${Date.now() - started} ms`)
+  t.same(await authenticator.authenticate(generateToken('EU1')), { kind: 'unavailable' }, 'unknown tokens too: fail closed, not cached')
+  t.same(await authenticator.authenticate('garbage'), { kind: 'invalid', reason: 'malformed' })
+
+  proxy.restore()
+  await waitForRedisReady(commands, 5_000)
+  await until(() => subscriber.status === 'ready', 5_000)
+  const recovered = await until(async () => (await authenticator.authenticate(uncached.token)).kind === 'ok', 5_000)
+  t.pass(`recovered ${recovered} ms after the connection came back`)
+  t.ok(store.calls >= 3)
+})
+
+t.test('the cache is flushed when the subscriber reconnects', async (t) => {
+  const proxy = await startTcpProxy('127.0.0.1', 6379)
+  t.teardown(() => proxy.close())
+  const commands = createRedisConnection(REDIS, 'commands') as Redis
+  const subscriber = createRedisConnection({ mode: 'single', url: `redis://127.0.0.1:${proxy.port}` }, 'subscriber') as Redis
+  t.teardown(() => {
+    commands.disconnect()
+    subscriber.disconnect()
+  })
+  await waitForRedisReady(commands, 5_000)
+  const store = counting(createTokenStore(commands, { keyPrefix: prefix, hasher }))
+  const authenticator = createTokenAuthenticator({ store, subscriber, hasher })
+  t.teardown(() => authenticator.close())
+  await authenticator.ready
+  const { token, record } = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  t.equal((await authenticator.authenticate(token)).kind, 'ok')
+  t.equal(authenticator.stats().size, 1)
+
+  proxy.cut()
+  await until(() => subscriber.status !== 'ready', 1_000)
+  // Missed while the subscriber was away:
+  await admin.revoke(record.tokenId)
+  await sleep(100)
+  t.equal((await authenticator.authenticate(token)).kind, 'ok', 'still cached: the message was lost')
+  proxy.restore()
+  await until(() => authenticator.stats().size === 0, 5_000)
+  t.same(await authenticator.authenticate(token), { kind: 'invalid', reason: 'revoked' })
+
+  // And invalidations flow again after the reconnect.
+  const next = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  t.equal((await authenticator.authenticate(next.token)).kind, 'ok')
+  await admin.revoke(next.record.tokenId)
+  await until(async () => (await authenticator.authenticate(next.token)).kind === 'invalid', 1_000)
+  t.pass('revocation seen after the reconnect')
+})
+
+t.test('close unsubscribes and empties the cache', async (t) => {
+  const { authenticator, subscriber } = await setUp(t)
+  const { token } = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  await authenticator.authenticate(token)
+  await authenticator.close()
+  t.equal(authenticator.stats().size, 0)
+  t.equal(subscriber.listenerCount('message'), 0)
+})
