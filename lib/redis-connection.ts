@@ -97,17 +97,32 @@ export function waitForRedisReady(connection: Redis | Cluster, timeoutMs: number
   })
 }
 
-/** Closes politely when possible, and always. */
+/** Closes politely when possible, and always; resolves once the connection has ended (or after 1 s). */
 export async function closeRedisConnection(connection: Redis | Cluster): Promise<void> {
+  if (connection.status === 'end') return
+  if (connection.status === 'reconnecting') {
+    // Between attempts there is no socket: cancelling the pending retry is the whole close ('end' never comes).
+    connection.disconnect()
+    return
+  }
+  const ended = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1_000).unref()
+    connection.once('end', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+  let polite = false
   if (connection.status === 'ready') {
     try {
       await connection.quit()
-      return
+      polite = true
     } catch {
       // fall through: disconnect below
     }
   }
-  connection.disconnect()
+  if (!polite) connection.disconnect()
+  await ended
 }
 
 function parseHostList(name: string, text: string, problems: string[]): { host: string; port: number }[] {

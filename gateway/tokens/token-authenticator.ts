@@ -14,6 +14,9 @@
 // - Redis down: cached tokens keep working until their entry expires; an
 //   uncached token gets `unavailable` as soon as the command fails (the
 //   connection fails fast, see lib/redis-connection.ts).
+// - A subscriber connection that goes silent without closing (half-open
+//   TCP) would miss invalidations forever: it is pinged every heartbeatMs
+//   and reconnected (hence flushed) when the ping times out.
 // Trade-off: a gateway cut off from Redis while another gateway revokes a
 // token keeps honouring its cached copy for at most positiveTtlMs.
 import type { Cluster, Redis } from 'ioredis'
@@ -45,6 +48,8 @@ export interface TokenAuthenticatorOptions {
   negativeTtlMs?: number
   maxEntries?: number
   now?: () => number
+  /** Subscriber liveness check period (default 5_000; 0 disables). */
+  heartbeatMs?: number
 }
 
 interface Entry {
@@ -170,6 +175,18 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
   subscriber.on('ready', onReady)
   if (subscriber.status === 'ready') onReady()
 
+  const heartbeatMs = options.heartbeatMs ?? 5_000
+  const heartbeat =
+    heartbeatMs > 0
+      ? setInterval(() => {
+          if (subscriber.status !== 'ready') return
+          // The connection's command timeout bounds the wait.
+          subscriber.ping().catch(() => {
+            if (!closed && subscriber.status === 'ready') subscriber.disconnect(true)
+          })
+        }, heartbeatMs).unref()
+      : undefined
+
   return {
     authenticate,
     ready,
@@ -177,6 +194,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     async close() {
       if (closed) return
       closed = true
+      clearInterval(heartbeat)
       subscriber.off('ready', onReady)
       subscriber.off('message', onMessage)
       flush()

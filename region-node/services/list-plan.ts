@@ -26,8 +26,9 @@ export function planList(resourceType: ResourceTypeDefinition, table: ResourceTa
   const params = new SqlParams([null])
   const context: CompileContext = { resourceType, table, params }
   const filterSql = request.filter === undefined ? 'true' : filterToSql(request.filter, context)
-  const sort = request.sortBy === undefined ? undefined : sortExpression(request.sortBy, context)
+  // Taken before the sort adds its own values: the count query binds only the filter's.
   const countValues = params.values.slice(1)
+  const sort = request.sortBy === undefined ? undefined : sortExpression(request.sortBy, context)
   const direction = request.sortOrder === 'descending' ? 'DESC' : 'ASC'
   const sortKey = sort?.sql ?? 'NULL'
   const orderBy = sort === undefined ? `r.seq ${direction}` : `${sort.sql} ${direction}, r.seq ${direction}`

@@ -21,6 +21,8 @@ interface ValueExpression {
   readonly sql: string
   readonly type: ScalarType
   readonly caseExact: boolean
+  /** The value already lower-cased in an indexed column. */
+  readonly foldedSql?: string
 }
 
 /** Rows of a multi-valued attribute and how to read a sub-attribute of one row. */
@@ -170,7 +172,7 @@ function singleValueExpression(context: CompileContext, resolved: ResolvedAttrib
   const { attribute, subAttribute } = resolved
   const key = `${resolved.inExtension ? `${resolved.schemaId.toLowerCase()}:` : ''}${attribute.name.toLowerCase()}${subAttribute ? `.${subAttribute.name.toLowerCase()}` : ''}`
   const column = context.table.columns[key]
-  if (column !== undefined) return { sql: column.sql, type: column.type, caseExact: (subAttribute ?? attribute).caseExact }
+  if (column !== undefined) return { sql: column.sql, type: column.type, caseExact: (subAttribute ?? attribute).caseExact, ...(column.foldedSql === undefined ? {} : { foldedSql: column.foldedSql }) }
   if (!resolved.inExtension && attribute.name === 'meta') {
     throw invalidFilter(`meta.${subAttribute?.name ?? ''} is not filterable; use meta.created or meta.lastModified`)
   }
@@ -293,7 +295,7 @@ function comparison(context: CompileContext, value: ValueExpression, op: Compare
   if (value.type === 'dateTime') return dateTimeComparison(context, value.sql, op, literal, where)
   const bound = literalForType(literal, value.type, op, where)
   const folded = isTextType(value.type) && !value.caseExact
-  const left = folded ? `lower(${value.sql})` : value.sql
+  const left = folded ? (value.foldedSql ?? `lower(${value.sql})`) : value.sql
   const cast = value.type === 'integer' || value.type === 'decimal' ? '::numeric' : value.type === 'boolean' ? '::boolean' : ''
   const placeholder = (v: unknown): string => (folded ? `lower(${context.params.add(v)})` : `${context.params.add(v)}${cast}`)
   switch (op) {
@@ -406,7 +408,7 @@ function compileSortExpression(path: AttributePath, context: CompileContext): So
     value = { ...sub, sql: `(SELECT ${sub.sql} ${source.from}${order} LIMIT 1)` }
   }
   if (value.type === 'uuid') return { sql: `${value.sql}::text`, type: 'string' }
-  if (isTextType(value.type)) return { sql: `COALESCE(${value.caseExact ? value.sql : `lower(${value.sql})`}, '')`, type: 'string' }
+  if (isTextType(value.type)) return { sql: `COALESCE(${value.caseExact ? value.sql : (value.foldedSql ?? `lower(${value.sql})`)}, '')`, type: 'string' }
   if (value.type === 'boolean') return { sql: `COALESCE(${value.sql}, false)`, type: 'boolean' }
   // cursors carry the served millisecond; a microsecond key would repeat or skip rows at page edges
   if (value.type === 'dateTime') return { sql: `COALESCE(date_trunc('milliseconds', ${value.sql}), '-infinity'::timestamptz)`, type: 'dateTime' }

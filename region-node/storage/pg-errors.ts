@@ -14,7 +14,8 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EP
 export function isUnavailableError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
   const { code, message } = error as PgLikeError
-  if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300')) return true
+  // 08P01 (protocol violation) is our bug, not an outage
+  if (code !== undefined && (CONNECTION_CODES.has(code) || (code.startsWith('08') && code !== '08P01') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300')) return true
   // pg reports pool/connection problems as plain Errors without a code
   return typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|Client was closed/i.test(message)
 }

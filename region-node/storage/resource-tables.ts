@@ -4,6 +4,8 @@ import type { AttributeType, ResourceTypeName } from '../scim/schema/types.ts'
 export interface ColumnAttribute {
   readonly sql: string
   readonly type: AttributeType | 'uuid'
+  /** A stored lower-case copy to compare case-insensitively (indexable under row-level security, unlike lower(column)). */
+  readonly foldedSql?: string
 }
 
 export interface ResourceTable {
@@ -28,7 +30,7 @@ export const USERS_TABLE: ResourceTable = {
   table: 'users',
   columns: {
     ...commonColumns,
-    username: { sql: 'r.user_name', type: 'string' },
+    username: { sql: 'r.user_name', type: 'string', foldedSql: 'r.user_name_lower' },
     displayname: { sql: 'r.display_name', type: 'string' },
     active: { sql: 'r.active', type: 'boolean' },
   },
@@ -40,7 +42,7 @@ export const GROUPS_TABLE: ResourceTable = {
   table: 'groups',
   columns: {
     ...commonColumns,
-    displayname: { sql: 'r.display_name', type: 'string' },
+    displayname: { sql: 'r.display_name', type: 'string', foldedSql: 'r.display_name_lower' },
   },
   membership: { attribute: 'members', ownerColumn: 'group_id', otherColumn: 'member_id' },
 }

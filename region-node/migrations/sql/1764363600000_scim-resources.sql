@@ -25,6 +25,9 @@ CREATE TABLE users (
   -- insertion order: the stable default order for paging and the keyset tie-breaker
   seq           bigint      GENERATED ALWAYS AS IDENTITY,
   user_name     text        NOT NULL,
+  -- lower() is not LEAKPROOF, so under row-level security PostgreSQL will not
+  -- use an index on the expression lower(user_name); a stored column it will.
+  user_name_lower text      GENERATED ALWAYS AS (lower(user_name)) STORED,
   external_id   text,
   display_name  text,
   active        boolean     NOT NULL DEFAULT true,
@@ -36,7 +39,7 @@ CREATE TABLE users (
   PRIMARY KEY (tenant_id, id)
 );
 -- RFC 7643 §4.1.1: userName is unique per tenant, case-insensitively
-CREATE UNIQUE INDEX users_tenant_user_name_key ON users (tenant_id, lower(user_name));
+CREATE UNIQUE INDEX users_tenant_user_name_key ON users (tenant_id, user_name_lower);
 CREATE INDEX users_tenant_external_id_idx ON users (tenant_id, external_id);
 CREATE UNIQUE INDEX users_tenant_seq_idx ON users (tenant_id, seq);
 CREATE INDEX users_tenant_last_modified_idx ON users (tenant_id, last_modified);
@@ -46,6 +49,7 @@ CREATE TABLE groups (
   id            uuid        NOT NULL,
   seq           bigint      GENERATED ALWAYS AS IDENTITY,
   display_name  text        NOT NULL,
+  display_name_lower text   GENERATED ALWAYS AS (lower(display_name)) STORED,
   external_id   text,
   attributes    jsonb       NOT NULL,
   version       integer     NOT NULL DEFAULT 1,
@@ -53,7 +57,7 @@ CREATE TABLE groups (
   last_modified timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, id)
 );
-CREATE INDEX groups_tenant_display_name_idx ON groups (tenant_id, lower(display_name));
+CREATE INDEX groups_tenant_display_name_idx ON groups (tenant_id, display_name_lower);
 CREATE INDEX groups_tenant_external_id_idx ON groups (tenant_id, external_id);
 CREATE UNIQUE INDEX groups_tenant_seq_idx ON groups (tenant_id, seq);
 CREATE INDEX groups_tenant_last_modified_idx ON groups (tenant_id, last_modified);

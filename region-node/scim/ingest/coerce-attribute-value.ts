@@ -13,6 +13,7 @@ import { expectedTypeError, invalidValue, isPlainObject, isValidSimpleValue } fr
  */
 export function coerceAttributeValue(definition: AttributeDefinition, value: unknown, pointer: string): unknown {
   if (value === null || value === undefined) return undefined
+  if (definition.type === 'complex') value = parseEmbeddedJson(value)
   if (definition.multiValued) {
     // OneLogin sends `emails` as one object: a single value becomes a one-element array.
     const items: readonly unknown[] = Array.isArray(value) ? value : [value]
@@ -30,6 +31,20 @@ export function coerceAttributeValue(definition: AttributeDefinition, value: unk
     return coerceSingleValue(definition, value[0], pointer)
   }
   return coerceSingleValue(definition, value, pointer)
+}
+
+/**
+ * Entra ID sends app roles as JSON text: `"value": "[{\"value\":\"Admin\",...}]"`.
+ * On a complex attribute, a string that is a JSON object or array is read as one.
+ */
+function parseEmbeddedJson(value: unknown): unknown {
+  if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) return value
+  try {
+    const parsed: unknown = JSON.parse(value)
+    return typeof parsed === 'object' && parsed !== null ? parsed : value
+  } catch {
+    return value
+  }
 }
 
 function coerceSingleValue(definition: AttributeDefinition, value: unknown, pointer: string): unknown {

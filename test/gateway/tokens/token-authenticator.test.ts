@@ -1,5 +1,7 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { randomBytes } from 'node:crypto'
+import net from 'node:net'
 import type { Redis } from 'ioredis'
 import { createRedisConnection, waitForRedisReady, type RedisConfig } from '../../../lib/redis-connection.ts'
 import { generateToken } from '../../../gateway/tokens/token-format.ts'
@@ -52,7 +54,7 @@ function counting(store: TokenStore): TokenStore & { calls: number } {
   return wrapped
 }
 
-async function setUp(t: Tap.Test, options: Partial<TokenAuthenticatorOptions> & { config?: RedisConfig } = {}) {
+async function setUp(t: Test, options: Partial<TokenAuthenticatorOptions> & { config?: RedisConfig } = {}) {
   const config = options.config ?? REDIS
   const commands = createRedisConnection(config, 'commands') as Redis
   const subscriber = createRedisConnection(options.config ?? REDIS, 'subscriber') as Redis
@@ -233,4 +235,72 @@ t.test('close unsubscribes and empties the cache', async (t) => {
   await authenticator.close()
   t.equal(authenticator.stats().size, 0)
   t.equal(subscriber.listenerCount('message'), 0)
+})
+
+/** A proxy that can go silent without closing anything: a half-open connection, where only timeouts help. */
+async function startFreezableProxy(): Promise<{ port: number; freeze(): void; thaw(): void; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>()
+  let frozen = false
+  const server = net.createServer((client) => {
+    const upstream = net.connect(6379, '127.0.0.1')
+    sockets.add(client).add(upstream)
+    client.on('data', (chunk) => void (frozen || upstream.write(chunk)))
+    upstream.on('data', (chunk) => void (frozen || client.write(chunk)))
+    const end = (): void => {
+      client.destroy()
+      upstream.destroy()
+    }
+    client.on('error', end).on('close', end)
+    upstream.on('error', end).on('close', end)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    freeze: () => void (frozen = true),
+    thaw: () => void (frozen = false),
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+t.test('a silent Redis (half-open connection) gives unavailable after the command timeout, no hang', async (t) => {
+  const proxy = await startFreezableProxy()
+  t.teardown(() => proxy.close())
+  const config: RedisConfig = { mode: 'single', url: `redis://127.0.0.1:${proxy.port}` }
+  const { authenticator } = await setUp(t, { config })
+  const cached = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  const uncached = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  t.equal((await authenticator.authenticate(cached.token)).kind, 'ok')
+  proxy.freeze()
+  const started = Date.now()
+  const outcomes = await Promise.all([authenticator.authenticate(uncached.token), authenticator.authenticate(cached.token)])
+  const elapsed = Date.now() - started
+  t.same(outcomes.map((o) => o.kind), ['unavailable', 'ok'])
+  t.ok(elapsed < 900, `unavailable after ${elapsed} ms`)
+})
+
+t.test('a silent subscriber is detected by the heartbeat, reconnected and the cache flushed', async (t) => {
+  const proxy = await startFreezableProxy()
+  t.teardown(() => proxy.close())
+  const commands = createRedisConnection(REDIS, 'commands') as Redis
+  const subscriber = createRedisConnection({ mode: 'single', url: `redis://127.0.0.1:${proxy.port}` }, 'subscriber') as Redis
+  t.teardown(() => {
+    commands.disconnect()
+    subscriber.disconnect()
+  })
+  await waitForRedisReady(commands, 5_000)
+  const authenticator = createTokenAuthenticator({ store: createTokenStore(commands, { keyPrefix: prefix, hasher }), subscriber, hasher, heartbeatMs: 200 })
+  t.teardown(() => authenticator.close())
+  await authenticator.ready
+  const { token } = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  t.equal((await authenticator.authenticate(token)).kind, 'ok')
+  let reconnects = 0
+  subscriber.on('reconnecting', () => reconnects++)
+  proxy.freeze()
+  await until(() => reconnects > 0, 2_000)
+  proxy.thaw()
+  await until(() => authenticator.stats().size === 0, 3_000)
+  t.pass('reconnected and flushed')
 })

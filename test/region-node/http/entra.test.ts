@@ -304,7 +304,7 @@ t.test('manager as a bare id string, or as a {value,$ref} array', async (t) => {
 })
 
 // idp-behaviour.md lists it among what Entra sends; the node answers 400 invalidValue, and Entra does not retry a 400.
-t.test('app roles arriving as JSON text inside value are stored as roles', { todo: 'node bug: a JSON-text roles value is refused with 400 invalidValue instead of being parsed' }, async (t) => {
+t.test('app roles arriving as JSON text inside value are stored as roles', async (t) => {
   const tenant = newTenant()
   const id = await createUser(tenant, 'roles@entra.example')
   const roles = [
