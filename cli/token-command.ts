@@ -11,7 +11,6 @@ import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.
 import type { IdentityScope } from '../lib/internal-identity.ts'
 import { closeRedisConnection, createRedisConnection, parseRedisConfig, waitForRedisReady } from '../lib/redis-connection.ts'
 import { createTokenHasher, resolvePeppers } from '../gateway/tokens/token-hasher.ts'
-import { TokenInputError } from '../gateway/tokens/token-input.ts'
 import { isUsable, type TokenRecord } from '../gateway/tokens/token-record.ts'
 import { createTokenStore, type TokenStore } from '../gateway/tokens/token-store.ts'
 
@@ -75,11 +74,8 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
     const redis = createRedisConnection(redisConfig, 'commands', { connectionName: 'scimgate-token-cli' })
     try {
       await waitForRedisReady(redis, CONNECT_TIMEOUT_MS)
+      // TokenInputError messages list every problem; cli/scimgate.ts prints them.
       return await work(createTokenStore(redis, { keyPrefix, hasher, now }))
-    } catch (error) {
-      // Input mistakes read like configuration mistakes: exit 2 with the list.
-      if (error instanceof TokenInputError) throw new ConfigError('token', error.problems)
-      throw error
     } finally {
       await closeRedisConnection(redis)
     }
@@ -138,7 +134,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
       const issued = await withStore((store) =>
         store.rotate(tokenId, { ...(options.label === undefined ? {} : { label: options.label }), ...(options.expires === undefined ? {} : { expiresAt: options.expires }) }),
       )
-      if (issued === undefined) throw new ConfigError('token rotate', [`no token ${tokenId}`])
+      if (issued === undefined) throw new Error(`no token ${tokenId}`)
       stdout(`${issued.token}\n`)
       stderr(`created ${issued.record.tokenId}; revoke ${tokenId} once the identity provider uses the new token\n`)
     })
@@ -149,7 +145,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
     .argument('<token-id>', 'id of the token to revoke (from `token list`)')
     .action(async (tokenId: string) => {
       const record = await withStore((store) => store.revoke(tokenId))
-      if (record === undefined) throw new ConfigError('token revoke', [`no token ${tokenId}`])
+      if (record === undefined) throw new Error(`no token ${tokenId}`)
       stderr(`revoked ${record.tokenId} of tenant ${record.tenantId} in ${record.region}\n`)
     })
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { GatewayConfig } from '../config/gateway-config.ts'
 import type { SigningKey } from '../lib/internal-identity.ts'
-import { closeRedisConnection, createRedisConnection } from '../lib/redis-connection.ts'
+import { closeRedisConnection, createRedisConnection, waitForRedisReady } from '../lib/redis-connection.ts'
 import { buildAdminApi } from './admin/admin-api.ts'
 import { buildGateway } from './app.ts'
 import { createTokenAuthenticator } from './tokens/token-authenticator.ts'
@@ -28,8 +28,15 @@ export async function startGateway(config: GatewayConfig, options: { signingKey:
   const tokenStore = createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher })
   const authenticator = createTokenAuthenticator({ store: tokenStore, subscriber, hasher })
 
+  // Commands fail fast while Redis is not connected (no offline queue): give it a moment at start,
+  // but start anyway when it is down; the gateway answers 503 for uncached tokens until it returns.
+  const redisReady = await waitForRedisReady(redis, 3_000).then(
+    () => true,
+    () => false,
+  )
   const app = await buildGateway(config, { redis, authenticator, signingKey: options.signingKey }, { logger: options.logger })
   const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey }, { logger: options.logger })
+  if (!redisReady) app.log.warn('Redis is not reachable yet; uncached tokens get 503 until it is')
   const url = await app.listen({ host: config.host, port: config.port })
   const adminUrl = admin === undefined ? undefined : await admin.listen({ host: config.adminHost, port: config.adminPort })
 

@@ -16,7 +16,8 @@
 //   connection fails fast, see lib/redis-connection.ts).
 // - A subscriber connection that goes silent without closing (half-open
 //   TCP) would miss invalidations forever: it is pinged every heartbeatMs
-//   and reconnected (hence flushed) when the ping times out.
+//   and reconnected (hence flushed) when the ping times out. (Single and
+//   Sentinel only: a Cluster's PING goes to any node, not its subscriber.)
 // Trade-off: a gateway cut off from Redis while another gateway revokes a
 // token keeps honouring its cached copy for at most positiveTtlMs.
 import type { Cluster, Redis } from 'ioredis'
@@ -177,7 +178,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
 
   const heartbeatMs = options.heartbeatMs ?? 5_000
   const heartbeat =
-    heartbeatMs > 0
+    heartbeatMs > 0 && !subscriber.isCluster
       ? setInterval(() => {
           if (subscriber.status !== 'ready') return
           // The connection's command timeout bounds the wait.

@@ -8,7 +8,6 @@ export const TOKEN_ID_PATTERN = /^tok_[0-9A-Za-z]{20}$/
 export const MAX_LABEL_LENGTH = 200
 const KNOWN_SCOPES: readonly IdentityScope[] = ['scim', 'admin']
 // Tabs and newlines would break `token list` output and log lines.
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
 
 /** Bad input for the token store (an admin mistake, answered 400 by the admin API). */

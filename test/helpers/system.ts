@@ -8,6 +8,7 @@ import { loadRegionCatalog, parseRegionCatalog, type RegionCatalog } from '../..
 import { sha256Hex } from '../../gateway/admin/admin-credential.ts'
 import { startGateway, type RunningGateway } from '../../gateway/server.ts'
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../lib/internal-identity.ts'
+import { loggerOptions } from '../../lib/logger-options.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
 import { httpRequest, type HttpResponse } from './http-request.ts'
 import { createTestDatabase } from './test-database.ts'
@@ -47,7 +48,10 @@ export interface TestSystem {
  * listening on a free port), a gateway (and admin API) in front, Redis under
  * a key prefix of the test's own.
  */
-export async function startSystem(t: Teardown, options: { regions?: readonly string[]; env?: Record<string, string>; redisUrl?: string } = {}): Promise<TestSystem> {
+export async function startSystem(
+  t: Teardown,
+  options: { regions?: readonly string[]; env?: Record<string, string>; redisUrl?: string; logStream?: NodeJS.WritableStream } = {},
+): Promise<TestSystem> {
   const defaults = loadRegionCatalog()
   const wanted = options.regions ?? defaults.regions.map((r) => r.code)
   const keys = await generateIdentityKeyPair()
@@ -104,7 +108,8 @@ export async function startSystem(t: Teardown, options: { regions?: readonly str
   }
   const launch = async (env: Record<string, string> = {}): Promise<RunningGateway> => {
     const config = loadGatewayConfig({ ...baseEnv, ...env }, catalog)
-    const running = await startGateway(config, { signingKey: keys.signingKey, logger: false })
+    const logger = options.logStream === undefined ? false : { ...(loggerOptions('trace', 'gateway') as object), stream: options.logStream }
+    const running = await startGateway(config, { signingKey: keys.signingKey, logger })
     t.teardown(() => running.close())
     return running
   }

@@ -1,0 +1,116 @@
+import { PassThrough } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { startSystem } from '../helpers/system.ts'
+import { startTcpProxy } from '../helpers/tcp-proxy.ts'
+
+const EU1 = 'eu1.localhost'
+
+t.test('revocation takes effect on every gateway within one second', async (t) => {
+  const system = await startSystem(t, { regions: ['EU1'] })
+  const second = await system.startGateway()
+  const { token, tokenId } = await system.createToken('acme', 'EU1')
+  // Warm both gateways' caches
+  for (const gateway of [system.gateway, second]) t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token, gateway })).status, 200)
+
+  const revoked = await system.admin('DELETE', `/admin/v1/tokens/${tokenId}`)
+  t.equal(revoked.status, 200)
+  t.equal((await revoked.json()).status, 'revoked')
+  await sleep(1_000)
+  for (const gateway of [system.gateway, second]) {
+    const response = await system.request(EU1, 'GET', '/scim/v2/Users', { token, gateway })
+    t.equal(response.status, 401, 'refused one second after revocation')
+  }
+})
+
+t.test('rotation overlaps: old and new tokens both work until the old one is revoked', async (t) => {
+  const system = await startSystem(t, { regions: ['EU1'] })
+  const { token: oldToken, tokenId } = await system.createToken('acme', 'EU1')
+  const rotated = await system.admin('POST', `/admin/v1/tokens/${tokenId}/rotate`, {})
+  t.equal(rotated.status, 201)
+  const { token: newToken, tokenId: newId } = (await rotated.json()) as { token: string; tokenId: string }
+  t.not(newToken, oldToken)
+  for (const token of [oldToken, newToken]) t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token })).status, 200)
+  await system.admin('DELETE', `/admin/v1/tokens/${tokenId}`)
+  await sleep(1_000)
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token: oldToken })).status, 401)
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token: newToken })).status, 200)
+  const list = (await (await system.admin('GET', '/admin/v1/tokens?tenant=acme&region=EU1')).json()) as { tokens: { tokenId: string; status: string }[] }
+  t.same(new Map(list.tokens.map((x) => [x.tokenId, x.status])), new Map([[tokenId, 'revoked'], [newId, 'active']]))
+})
+
+t.test('Redis down: cached tokens keep working, uncached ones get 503 with Retry-After, and the gateway recovers', async (t) => {
+  const proxy = await startTcpProxy('127.0.0.1', 6379)
+  t.teardown(() => proxy.close())
+  const system = await startSystem(t, { regions: ['EU1'], redisUrl: `redis://127.0.0.1:${proxy.port}` })
+  const cached = await system.createToken('acme', 'EU1')
+  const uncached = await system.createToken('acme', 'EU1')
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token: cached.token })).status, 200)
+
+  proxy.cut()
+  const started = Date.now()
+  const refused = await system.request(EU1, 'GET', '/scim/v2/Users', { token: uncached.token })
+  t.equal(refused.status, 503, 'uncached token while Redis is down')
+  t.match(refused.headers['retry-after'], /^\d+$/)
+  t.ok(Date.now() - started < 5_000, 'answered promptly, no hang')
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token: cached.token })).status, 200, 'cached token still works')
+  t.equal((await system.request(EU1, 'GET', '/readyz')).status, 503, 'readiness reflects Redis')
+
+  proxy.restore()
+  let recovered = 0
+  for (let attempt = 0; attempt < 50 && recovered !== 200; attempt++) {
+    await sleep(200)
+    recovered = (await system.request(EU1, 'GET', '/scim/v2/Users', { token: uncached.token })).status
+  }
+  t.equal(recovered, 200, 'uncached token works again once Redis is back')
+})
+
+t.test('per-tenant rate limit answers 429 with an integer Retry-After', async (t) => {
+  const system = await startSystem(t, { regions: ['EU1'], env: { RATE_LIMIT_PER_TENANT: '3', RATE_LIMIT_WINDOW_MS: '60000' } })
+  const acme = await system.createToken('acme', 'EU1')
+  const other = await system.createToken('other', 'EU1')
+  const statuses = []
+  for (let i = 0; i < 5; i++) statuses.push((await system.request(EU1, 'GET', '/scim/v2/Users', { token: acme.token })).status)
+  t.same(statuses, [200, 200, 200, 429, 429])
+  const limited = await system.request(EU1, 'GET', '/scim/v2/Users', { token: acme.token })
+  t.match(limited.headers['retry-after'], /^\d+$/)
+  t.match(limited.json(), { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '429' })
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token: other.token })).status, 200, 'another tenant has its own budget')
+})
+
+t.test('repeated failed authentication from one address is slowed down before any token check', async (t) => {
+  const system = await startSystem(t, { regions: ['EU1'], env: { RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: '3' } })
+  const statuses = []
+  for (let i = 0; i < 5; i++) statuses.push((await system.request(EU1, 'GET', '/scim/v2/Users', { token: `scg_eu1_guess${i}` })).status)
+  t.same(statuses, [401, 401, 401, 429, 429])
+})
+
+t.test('no plaintext token in Redis, in logs or in error bodies', async (t) => {
+  const logs: string[] = []
+  const stream = new PassThrough()
+  stream.on('data', (chunk: Buffer) => logs.push(chunk.toString()))
+  const system = await startSystem(t, { regions: ['EU1', 'US1'], logStream: stream })
+  const { token, tokenId } = await system.createToken('acme', 'EU1')
+  const bodies = [
+    await system.request(EU1, 'GET', '/scim/v2/Users', { token }),
+    await system.request('us1.localhost', 'GET', '/scim/v2/Users', { token }),
+    await system.request(EU1, 'GET', '/scim/v2/Users', { token: `${token}x` }),
+    await system.request(EU1, 'POST', '/scim/v2/Users', { token, body: '{not json' }),
+  ].map((r) => r.body)
+  await system.admin('DELETE', `/admin/v1/tokens/${tokenId}`)
+  await sleep(200)
+  bodies.push((await system.request(EU1, 'GET', '/scim/v2/Users', { token })).body)
+
+  const secret = token.slice(8) // the random part and checksum
+  for (const body of bodies) t.notMatch(body, secret, 'error bodies')
+  t.ok(logs.length > 0, 'the gateway logged')
+  t.notMatch(logs.join(''), secret, 'logs')
+  const keys = await system.redis.keys(`${system.redisPrefix}*`)
+  t.ok(keys.length > 0, 'tokens are stored in Redis')
+  for (const key of keys) {
+    t.notMatch(key, secret, 'Redis keys')
+    const type = await system.redis.type(key)
+    const dump = type === 'string' ? await system.redis.get(key) : type === 'hash' ? JSON.stringify(await system.redis.hgetall(key)) : type === 'set' ? JSON.stringify(await system.redis.smembers(key)) : type === 'zset' ? JSON.stringify(await system.redis.zrange(key, 0, -1)) : ''
+    t.notMatch(dump ?? '', secret, `Redis value of ${key}`)
+  }
+})
