@@ -110,7 +110,7 @@ t.test('no plaintext token in Redis, in logs or in error bodies', async (t) => {
   for (const key of keys) {
     t.notMatch(key, secret, 'Redis keys')
     const type = await system.redis.type(key)
-    const dump = type === 'string' ? await system.redis.get(key) : type === 'hash' ? JSON.stringify(await system.redis.hgetall(key)) : type === 'set' ? JSON.stringify(await system.redis.smembers(key)) : type === 'zset' ? JSON.stringify(await system.redis.zrange(key, 0, -1)) : ''
+    const dump = type === 'string' ? await system.redis.get(key) : type === 'hash' ? JSON.stringify(await system.redis.hgetall(key)) : type === 'set' ? JSON.stringify(await system.redis.smembers(key)) : type === 'zset' ? JSON.stringify(await system.redis.zrange(key, '0', '-1')) : ''
     t.notMatch(dump ?? '', secret, `Redis value of ${key}`)
   }
 })
