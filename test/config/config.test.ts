@@ -1,0 +1,90 @@
+import t from 'tap'
+import { ConfigError } from '../../config/config-error.ts'
+import { loadGatewayConfig } from '../../config/gateway-config.ts'
+import { loadNodeConfig } from '../../config/node-config.ts'
+import { loadRegionCatalog, parseRegionCatalog } from '../../config/region-catalog.ts'
+
+const catalog = loadRegionCatalog()
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run()
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems
+    throw error
+  }
+  return []
+}
+
+t.test('the default catalog has the five regions of the brief with their hostnames', async (t) => {
+  t.same(catalog.regions.map((r) => r.code), ['US1', 'EU1', 'EU2', 'AP1', 'AP2'])
+  t.same(catalog.byCode('eu1')?.hostnames, ['ng-api-http.coralogix.com', 'webapi.coralogix.com', 'eu1.localhost'])
+  t.equal(catalog.byCode('AP2')?.tenantUrl, 'https://ng-api-http.coralogixsg.com/scim')
+  t.ok(Object.isFrozen(catalog.regions[0]))
+})
+
+t.test('a bad catalog is refused with every problem named', async (t) => {
+  const problems = problemsOf(() =>
+    parseRegionCatalog(
+      {
+        regions: [
+          { code: 'eu1', name: 'x', tenantUrl: 'not a url', hostnames: ['Bad Host'], upstreams: ['ftp://x'], nodePort: 8102 },
+          { code: 'US1', name: 'y', tenantUrl: 'https://a/scim', hostnames: ['a.example'], upstreams: ['http://127.0.0.1:1'], nodePort: 8102, extra: true },
+          { code: 'US1', name: 'z', tenantUrl: 'https://b/scim', hostnames: ['a.example'], upstreams: ['http://127.0.0.1:2'], nodePort: 8103 },
+        ],
+      },
+      'test',
+    ),
+  )
+  for (const expected of [/regions\.0\.code/, /regions\.0\.tenantUrl/, /regions\.0\.hostnames/, /regions\.0\.upstreams/, /regions\.1.*extra|Unrecognized key/]) {
+    t.ok(problems.some((p) => expected.test(p)), `names ${expected}: ${problems.join(' | ')}`)
+  }
+  const duplicates = problemsOf(() =>
+    parseRegionCatalog(
+      {
+        regions: [
+          { code: 'US1', name: 'y', tenantUrl: 'https://a/scim', hostnames: ['a.example'], upstreams: ['http://127.0.0.1:1'], nodePort: 8102 },
+          { code: 'US1', name: 'z', tenantUrl: 'https://b/scim', hostnames: ['a.example'], upstreams: ['http://127.0.0.1:2'], nodePort: 8102 },
+        ],
+      },
+      'test',
+    ),
+  )
+  t.ok(duplicates.some((p) => /duplicate region code US1/.test(p)))
+  t.ok(duplicates.some((p) => /hostname a\.example already belongs to US1/.test(p)))
+  t.ok(duplicates.some((p) => /port 8102 already used/.test(p)))
+  t.match(problemsOf(() => loadRegionCatalog('/nonexistent/regions.yaml'))[0], /cannot read region catalog/)
+})
+
+t.test('node settings: defaults, and every bad setting listed at once', async (t) => {
+  const jwks = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k' }] })
+  const config = loadNodeConfig({ SCIMGATE_REGION: 'eu1', IDENTITY_JWKS: jwks }, catalog)
+  t.equal(config.region.code, 'EU1')
+  t.equal(config.port, 8102)
+  t.equal(config.database.url, 'postgres://postgres@127.0.0.1:5432/scimgate_eu1')
+  t.equal(config.database.rowSecurityRole, 'scimgate_app')
+  t.equal(config.limits.maxPageSize, 1000)
+  const problems = problemsOf(() =>
+    loadNodeConfig({ SCIMGATE_REGION: 'MARS', PORT: 'eighty', DATABASE_URL: 'mysql://x', DATABASE_ROW_SECURITY_ROLE: 'x; DROP TABLE users', LOG_LEVEL: 'loud' }, catalog),
+  )
+  for (const name of ['SCIMGATE_REGION', 'PORT', 'DATABASE_URL', 'DATABASE_ROW_SECURITY_ROLE', 'LOG_LEVEL', 'IDENTITY_JWKS']) {
+    t.ok(problems.some((p) => p.startsWith(name)), `${name} is named: ${problems.join(' | ')}`)
+  }
+})
+
+t.test('gateway settings: defaults, and every bad setting listed at once', async (t) => {
+  const config = loadGatewayConfig({}, catalog)
+  t.equal(config.port, 8080)
+  t.same(config.trustedProxies, [])
+  t.equal(config.redis.mode, 'single')
+  t.ok(config.peppers.isDevelopment)
+  const problems = problemsOf(() =>
+    loadGatewayConfig({ PORT: '-1', ADMIN_TOKEN_SHA256: 'short', UPSTREAM_HEADERS_TIMEOUT_MS: '120000', IDENTITY_SIGNING_KEY: '{', TOKEN_PEPPERS: 'nope' }, catalog),
+  )
+  for (const name of ['PORT', 'ADMIN_TOKEN_SHA256', 'UPSTREAM_HEADERS_TIMEOUT_MS', 'IDENTITY_SIGNING_KEY', 'TOKEN_PEPPERS']) {
+    t.ok(problems.some((p) => p.includes(name)), `${name} is named: ${problems.join(' | ')}`)
+  }
+  const production = problemsOf(() => loadGatewayConfig({ NODE_ENV: 'production' }, catalog))
+  t.ok(production.some((p) => /IDENTITY_SIGNING_KEY/.test(p)), 'production needs a real signing key')
+  t.ok(production.some((p) => /TOKEN_PEPPERS/.test(p)), 'production needs real peppers')
+})
