@@ -30,6 +30,8 @@ export interface GatewayConfig {
   readonly trustedProxies: readonly string[]
   readonly redis: RedisConfig
   readonly redisKeyPrefix: string
+  /** Embedded mode: tokens in this file instead of Redis (one machine, local use only). */
+  readonly tokenStoreFile: string | undefined
   /** Keys of the token HMAC; several versions while a pepper rotates. */
   readonly peppers: ResolvedPeppers
   /** Private JWK (EdDSA, with kid) the gateway signs internal identities with; undefined = local development key. */
@@ -51,6 +53,7 @@ const envSchema = z.object({
   ADMIN_HOST: z.string().default('127.0.0.1'),
   ADMIN_PORT: integer(0, 65535).default(8081),
   TRUSTED_PROXIES: z.string().default(''),
+  SCIMGATE_TOKEN_STORE_FILE: z.string().min(1).optional(),
   SCIMGATE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_.-]{1,64}$/, 'letters, digits and : { } _ . - only').default('scimgate:'),
   IDENTITY_SIGNING_KEY: z.string().optional(),
   IDENTITY_SIGNING_KEY_FILE: z.string().optional(),
@@ -122,6 +125,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     trustedProxies: Object.freeze(e.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter((s) => s !== '')),
     redis,
     redisKeyPrefix: e.SCIMGATE_REDIS_PREFIX,
+    tokenStoreFile: e.SCIMGATE_TOKEN_STORE_FILE,
     peppers,
     identitySigningKey: signingKey,
     identityTtlSeconds: e.IDENTITY_TTL_SECONDS,

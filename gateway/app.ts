@@ -13,7 +13,8 @@ import { createRegionResolver } from './routing/resolve-region.ts'
 import type { TokenAuthenticator } from './tokens/token-authenticator.ts'
 
 export interface GatewayDependencies {
-  readonly redis: Redis | Cluster
+  /** Absent in embedded mode (built-in token store): rate limits are then counted in memory. */
+  readonly redis: Redis | Cluster | undefined
   readonly authenticator: TokenAuthenticator
   readonly signingKey: SigningKey
 }
@@ -44,7 +45,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
   app.get('/livez', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {
     try {
-      await deps.redis.ping()
+      await deps.redis?.ping()
       return { status: 'ok' }
     } catch {
       return reply.code(503).header('retry-after', '2').send({ status: 'unavailable', reason: 'redis' })
@@ -68,7 +69,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
       hook: 'preHandler',
       max: config.rateLimits.perTenant,
       timeWindow: config.rateLimits.windowMs,
-      redis: deps.redis,
+      ...(deps.redis === undefined ? {} : { redis: deps.redis }),
       nameSpace: `${config.redisKeyPrefix}rate:`,
       // A Redis outage must not stop provisioning for tokens that are still cached.
       skipOnError: true,

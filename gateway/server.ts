@@ -1,12 +1,16 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { Cluster, Redis } from 'ioredis'
 import type { GatewayConfig } from '../config/gateway-config.ts'
 import type { SigningKey } from '../lib/internal-identity.ts'
 import { closeRedisConnection, createRedisConnection, waitForRedisReady } from '../lib/redis-connection.ts'
 import { buildAdminApi } from './admin/admin-api.ts'
 import { buildGateway } from './app.ts'
 import { createTokenAuthenticator } from './tokens/token-authenticator.ts'
-import { createTokenHasher } from './tokens/token-hasher.ts'
-import { createTokenStore } from './tokens/token-store.ts'
+import { createDirectAuthenticator } from './tokens/direct-authenticator.ts'
+import { createFileTokenStore } from './tokens/file-token-store.ts'
+import type { TokenAuthenticator } from './tokens/token-authenticator.ts'
+import { createTokenHasher, type TokenHasher } from './tokens/token-hasher.ts'
+import { createTokenStore, type TokenStore } from './tokens/token-store.ts'
 
 export interface RunningGateway {
   readonly app: FastifyInstance
@@ -21,22 +25,12 @@ export interface RunningGateway {
  * start: the gateway then answers 503 for uncached tokens until it returns.
  */
 export async function startGateway(config: GatewayConfig, options: { signingKey: SigningKey; logger?: FastifyServerOptions['logger'] }): Promise<RunningGateway> {
-  const onRedisError = (): void => undefined
-  const redis = createRedisConnection(config.redis, 'commands', { onError: onRedisError, connectionName: 'scimgate-gateway' })
-  const subscriber = createRedisConnection(config.redis, 'subscriber', { onError: onRedisError, connectionName: 'scimgate-gateway-sub' })
   const hasher = createTokenHasher(config.peppers.peppers, config.peppers.current)
-  const tokenStore = createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher })
-  const authenticator = createTokenAuthenticator({ store: tokenStore, subscriber, hasher })
-
-  // Commands fail fast while Redis is not connected (no offline queue): give it a moment at start,
-  // but start anyway when it is down; the gateway answers 503 for uncached tokens until it returns.
-  const redisReady = await waitForRedisReady(redis, 3_000).then(
-    () => true,
-    () => false,
-  )
+  const tokens = config.tokenStoreFile === undefined ? await connectRedisTokens(config, hasher) : fileTokens(config.tokenStoreFile, hasher)
+  const { redis, tokenStore, authenticator } = tokens
   const app = await buildGateway(config, { redis, authenticator, signingKey: options.signingKey }, { logger: options.logger })
   const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey }, { logger: options.logger })
-  if (!redisReady) app.log.warn('Redis is not reachable yet; uncached tokens get 503 until it is')
+  if (!tokens.ready) app.log.warn('Redis is not reachable yet; uncached tokens get 503 until it is')
   const url = await app.listen({ host: config.host, port: config.port })
   const adminUrl = admin === undefined ? undefined : await admin.listen({ host: config.adminHost, port: config.adminPort })
 
@@ -47,8 +41,46 @@ export async function startGateway(config: GatewayConfig, options: { signingKey:
     async close() {
       await app.close()
       await admin?.close()
+      await tokens.close()
+    },
+  }
+}
+
+interface TokenBackend {
+  readonly redis: Redis | Cluster | undefined
+  readonly tokenStore: TokenStore
+  readonly authenticator: TokenAuthenticator
+  readonly ready: boolean
+  close(): Promise<void>
+}
+
+async function connectRedisTokens(config: GatewayConfig, hasher: TokenHasher): Promise<TokenBackend> {
+  const onRedisError = (): void => undefined
+  const redis = createRedisConnection(config.redis, 'commands', { onError: onRedisError, connectionName: 'scimgate-gateway' })
+  const subscriber = createRedisConnection(config.redis, 'subscriber', { onError: onRedisError, connectionName: 'scimgate-gateway-sub' })
+  const tokenStore = createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher })
+  const authenticator = createTokenAuthenticator({ store: tokenStore, subscriber, hasher })
+  // Commands fail fast while Redis is not connected (no offline queue): give it a moment at start,
+  // but start anyway when it is down; the gateway answers 503 for uncached tokens until it returns.
+  const ready = await waitForRedisReady(redis, 3_000).then(
+    () => true,
+    () => false,
+  )
+  return {
+    redis,
+    tokenStore,
+    authenticator,
+    ready,
+    async close() {
       await authenticator.close()
       await Promise.all([closeRedisConnection(redis), closeRedisConnection(subscriber)])
     },
   }
+}
+
+/** Embedded mode: the built-in file store, no Redis. */
+function fileTokens(path: string, hasher: TokenHasher): TokenBackend {
+  const tokenStore = createFileTokenStore(path, { hasher })
+  const authenticator = createDirectAuthenticator(tokenStore, hasher)
+  return { redis: undefined, tokenStore, authenticator, ready: true, close: () => authenticator.close() }
 }

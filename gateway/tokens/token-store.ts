@@ -18,19 +18,11 @@
 // ids until `list` notices their record is gone.
 import type { Cluster, Redis } from 'ioredis'
 import type { IdentityScope } from '../../lib/internal-identity.ts'
-import { generateToken, parseToken, randomBase62 } from './token-format.ts'
+import { parseToken } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
-import {
-  TENANT_ID_PATTERN,
-  REGION_CODE_PATTERN,
-  TOKEN_ID_PATTERN,
-  TokenInputError,
-  expiresAtProblems,
-  labelProblems,
-  validateCreateInput,
-  type CreateTokenInput,
-} from './token-input.ts'
+import { TOKEN_ID_PATTERN, type CreateTokenInput } from './token-input.ts'
 import { decodeTokenRecord, encodeTokenRecord, type TokenRecord } from './token-record.ts'
+import { newToken, rotationInput, validListQuery } from './token-rules.ts'
 
 export const RETENTION_MS = 30 * 24 * 60 * 60 * 1000
 
@@ -94,21 +86,7 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
   }
 
   async function issue(input: CreateTokenInput): Promise<IssuedToken> {
-    const createdAt = now()
-    const valid = validateCreateInput(input, createdAt)
-    const token = generateToken(valid.region)
-    const digest = hasher.digest(token, hasher.current)
-    const record: TokenRecord = {
-      tokenId: `tok_${randomBase62(20)}`,
-      tenantId: valid.tenantId,
-      region: valid.region,
-      label: valid.label,
-      scopes: valid.scopes,
-      createdAt,
-      expiresAt: valid.expiresAt,
-      status: 'active',
-      pepperVersion: hasher.current,
-    }
+    const { token, digest, record } = newToken(input, hasher, now())
     const transaction = redis.multi()
     writeRecord(transaction, digest, record, dropAt(record))
     transaction.sadd(tenantKey(record.region, record.tenantId), record.tokenId)
@@ -129,11 +107,7 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
     create: issue,
 
     async list(tenantId, region) {
-      const code = typeof region === 'string' ? region.toUpperCase() : ''
-      const problems: string[] = []
-      if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) problems.push(`tenant id must match ${TENANT_ID_PATTERN.source}`)
-      if (!REGION_CODE_PATTERN.test(code)) problems.push('region must be a region code such as EU1')
-      if (problems.length > 0) throw new TokenInputError(problems)
+      const code = validListQuery(tenantId, region)
       const key = tenantKey(code, tenantId)
       const ids = await redis.smembers(key)
       if (ids.length === 0) return []
@@ -156,23 +130,7 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
     async rotate(tokenId, rotateOptions = {}) {
       const found = await find(tokenId)
       if (found === undefined) return undefined
-      const old = found.record
-      if (old.status === 'revoked') throw new TokenInputError([`token ${old.tokenId} is revoked; create a new token instead`])
-      const problems = [
-        ...(rotateOptions.label === undefined ? [] : labelProblems(rotateOptions.label)),
-        ...expiresAtProblems(rotateOptions.expiresAt, now()),
-      ]
-      if (problems.length > 0) throw new TokenInputError(problems)
-      // By default the new token gets the same lifetime the old one was given.
-      const expiresAt =
-        rotateOptions.expiresAt !== undefined ? rotateOptions.expiresAt : old.expiresAt === null ? null : now() + (old.expiresAt - old.createdAt)
-      return issue({
-        tenantId: old.tenantId,
-        region: old.region,
-        scopes: old.scopes,
-        label: rotateOptions.label ?? old.label,
-        expiresAt,
-      })
+      return issue(rotationInput(found.record, rotateOptions, now()))
     },
 
     async revoke(tokenId) {
