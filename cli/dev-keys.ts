@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path'
 import type { JWK } from 'jose'
 import { generateIdentityKeyPair, importSigningKey, type SigningKey } from '../lib/internal-identity.ts'
 
-export const DEFAULT_DATA_DIR = join(process.cwd(), '.data')
+/** Local data of `scimgate dev` (embedded PostgreSQL, built-in token store, dev keys): SCIMGATE_DATA_DIR or ./.data. */
+export const DEFAULT_DATA_DIR = process.env.SCIMGATE_DATA_DIR ?? join(process.cwd(), '.data')
 
 export interface DevKeys {
   readonly signingKey: SigningKey

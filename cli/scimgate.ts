@@ -1,3 +1,4 @@
+import closeWithGrace from 'close-with-grace'
 import { Command, Option } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
 import { loadNodeConfig } from '../config/node-config.ts'
@@ -59,7 +60,8 @@ program
   .command('dev')
   .description('start the whole system locally: the gateway and a node for every region of the catalog, each with its own database')
   .action(async () => {
-    await startDev(process.env, catalog())
+    const system = await startDev(process.env, catalog())
+    closeWithGrace({ delay: 10_000 }, async () => system.close())
   })
 
 program

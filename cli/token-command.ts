@@ -12,9 +12,23 @@ import type { IdentityScope } from '../lib/internal-identity.ts'
 import { closeRedisConnection, createRedisConnection, parseRedisConfig, waitForRedisReady } from '../lib/redis-connection.ts'
 import { createTokenHasher, resolvePeppers } from '../gateway/tokens/token-hasher.ts'
 import { isUsable, type TokenRecord } from '../gateway/tokens/token-record.ts'
+import { createFileTokenStore } from '../gateway/tokens/file-token-store.ts'
 import { createTokenStore, type TokenStore } from '../gateway/tokens/token-store.ts'
+import { DEFAULT_DATA_DIR } from './dev-keys.ts'
+import { readDevModeMarker } from './embedded-services.ts'
 
 export const DEFAULT_REDIS_PREFIX = 'scimgate:'
+
+/**
+ * The built-in token store's file when tokens do not live in Redis:
+ * SCIMGATE_TOKEN_STORE_FILE, or the one `scimgate dev` chose in embedded mode
+ * (unless Redis settings are given explicitly).
+ */
+async function builtInTokenStoreFile(env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+  if (env.SCIMGATE_TOKEN_STORE_FILE !== undefined && env.SCIMGATE_TOKEN_STORE_FILE !== '') return env.SCIMGATE_TOKEN_STORE_FILE
+  if ([env.REDIS_URL, env.REDIS_SENTINELS, env.REDIS_CLUSTER_NODES].some((v) => v !== undefined && v !== '')) return undefined
+  return (await readDevModeMarker(env.SCIMGATE_DATA_DIR ?? DEFAULT_DATA_DIR)).tokenStoreFile
+}
 const CONNECT_TIMEOUT_MS = 5_000
 
 export interface TokenCommandDependencies {
@@ -66,10 +80,12 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
 
   /** Reads every setting first (so a bad one fails before connecting), then runs `work` and always closes Redis. */
   async function withStore<T>(work: (store: TokenStore) => Promise<T>): Promise<T> {
-    const redisConfig = parseRedisConfig(env)
     const peppers = resolvePeppers(env)
     if (peppers.isDevelopment) stderr('warning: TOKEN_PEPPERS is not set; using the development-only pepper\n')
     const hasher = createTokenHasher(peppers.peppers, peppers.current)
+    const tokenStoreFile = await builtInTokenStoreFile(env)
+    if (tokenStoreFile !== undefined) return work(createFileTokenStore(tokenStoreFile, { hasher, now }))
+    const redisConfig = parseRedisConfig(env)
     const keyPrefix = env.SCIMGATE_REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX
     const redis = createRedisConnection(redisConfig, 'commands', { connectionName: 'scimgate-token-cli' })
     try {

@@ -16,6 +16,7 @@ export interface RunningGateway {
   readonly app: FastifyInstance
   readonly url: string
   readonly adminUrl: string | undefined
+  readonly tokenStore: TokenStore
   close(): Promise<void>
 }
 
@@ -38,6 +39,7 @@ export async function startGateway(config: GatewayConfig, options: { signingKey:
     app,
     url,
     adminUrl,
+    tokenStore,
     async close() {
       await app.close()
       await admin?.close()
