@@ -1,7 +1,8 @@
 import type { ScimResource } from '../scim/schema/types.ts'
 import type { Queryable } from './database.ts'
 import { isUuid } from './sql-params.ts'
-import { RESOURCE_COLUMNS, toListedResource, toStoredResource, type ListedResource, type ListQuery, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
+import { countRows, findRow, listRows, updateRow } from './resource-rows.ts'
+import { RESOURCE_COLUMNS, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
 
 export type MemberType = 'User' | 'Group'
 
@@ -82,21 +83,10 @@ export function createGroupsStore(db: Queryable): GroupsStore {
     return { added: rows.filter((r) => r.inserted).length, unknown }
   }
 
-  async function updateRow(tenantId: string, id: string, attributes: ScimResource | null, expectedVersion: number | undefined): Promise<UpdateOutcome> {
-    const values = [tenantId, id, expectedVersion ?? null]
-    const assignments = attributes === null ? '' : 'display_name = $4, external_id = $5, attributes = $6,'
-    if (attributes !== null) values.push(String(attributes.displayName), externalId(attributes), attributes as never)
-    const { rows } = await db.query<ResourceRow>(
-      `WITH current AS (SELECT version FROM groups WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
-       UPDATE groups AS r SET ${assignments} version = r.version + 1, last_modified = clock_timestamp()
-       FROM current
-       WHERE r.tenant_id = $1 AND r.id = $2 AND ($3::int IS NULL OR current.version = $3::int)
-       RETURNING ${RESOURCE_COLUMNS}`,
-      values,
-    )
-    if (rows[0] !== undefined) return { kind: 'updated', resource: toStoredResource(rows[0]) }
-    const current = await db.query<{ version: number }>('SELECT version FROM groups WHERE tenant_id = $1 AND id = $2', [tenantId, id])
-    return current.rows[0] === undefined ? { kind: 'missing' } : { kind: 'versionMismatch', current: current.rows[0].version }
+  function updateGroup(tenantId: string, id: string, attributes: ScimResource | null, expectedVersion: number | undefined): Promise<UpdateOutcome> {
+    return attributes === null
+      ? updateRow(db, 'groups', tenantId, id, expectedVersion, '', [])
+      : updateRow(db, 'groups', tenantId, id, expectedVersion, 'display_name = $4, external_id = $5, attributes = $6,', [String(attributes.displayName), externalId(attributes), attributes])
   }
 
   return {
@@ -108,18 +98,12 @@ export function createGroupsStore(db: Queryable): GroupsStore {
       return toStoredResource(rows[0]!)
     },
 
-    async find(tenantId, id) {
-      const { rows } = await db.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM groups r WHERE r.tenant_id = $1 AND r.id = $2`, [tenantId, id])
-      return rows[0] === undefined ? undefined : toStoredResource(rows[0])
-    },
+    find: (tenantId, id) => findRow(db, 'groups', tenantId, id, false),
 
-    async findForUpdate(tenantId, id) {
-      const { rows } = await db.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM groups r WHERE r.tenant_id = $1 AND r.id = $2 FOR UPDATE`, [tenantId, id])
-      return rows[0] === undefined ? undefined : toStoredResource(rows[0])
-    },
+    findForUpdate: (tenantId, id) => findRow(db, 'groups', tenantId, id, true),
 
-    update: (tenantId, id, attributes, expectedVersion) => updateRow(tenantId, id, attributes, expectedVersion),
-    touch: (tenantId, id, expectedVersion) => updateRow(tenantId, id, null, expectedVersion),
+    update: (tenantId, id, attributes, expectedVersion) => updateGroup(tenantId, id, attributes, expectedVersion),
+    touch: (tenantId, id, expectedVersion) => updateGroup(tenantId, id, null, expectedVersion),
 
     async delete(tenantId, id) {
       // Memberships of the group go by ON DELETE CASCADE; memberships *in* other groups go here.
@@ -128,20 +112,9 @@ export function createGroupsStore(db: Queryable): GroupsStore {
       return (rowCount ?? 0) > 0
     },
 
-    async list(tenantId, query) {
-      const values = [tenantId, ...query.values, query.limit, query.offset]
-      const { rows } = await db.query<ResourceRow & { sort_key: unknown }>(
-        `SELECT ${RESOURCE_COLUMNS}, ${query.sortKey} AS sort_key FROM groups r
-         WHERE r.tenant_id = $1 AND ${query.where} ORDER BY ${query.orderBy} LIMIT $${values.length - 1} OFFSET $${values.length}`,
-        values,
-      )
-      return rows.map(toListedResource)
-    },
+    list: (tenantId, query) => listRows(db, 'groups', tenantId, query),
 
-    async count(tenantId, where, values) {
-      const { rows } = await db.query<{ total: string }>(`SELECT count(*) AS total FROM groups r WHERE r.tenant_id = $1 AND ${where}`, [tenantId, ...values])
-      return Number(rows[0]?.total ?? 0)
-    },
+    count: (tenantId, where, values) => countRows(db, 'groups', tenantId, where, values),
 
     async membersOf(tenantId, groupIds) {
       const result = new Map<string, MemberReference[]>()

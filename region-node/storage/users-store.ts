@@ -1,6 +1,7 @@
 import type { ScimResource } from '../scim/schema/types.ts'
 import type { Queryable } from './database.ts'
-import { RESOURCE_COLUMNS, toListedResource, toStoredResource, type ListedResource, type ListQuery, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
+import { countRows, findRow, listRows, updateRow } from './resource-rows.ts'
+import { RESOURCE_COLUMNS, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
 
 export interface GroupReference {
   readonly value: string
@@ -38,30 +39,12 @@ export function createUsersStore(db: Queryable): UsersStore {
       return toStoredResource(rows[0]!)
     },
 
-    async find(tenantId, id) {
-      const { rows } = await db.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM users r WHERE r.tenant_id = $1 AND r.id = $2`, [tenantId, id])
-      return rows[0] === undefined ? undefined : toStoredResource(rows[0])
-    },
+    find: (tenantId, id) => findRow(db, 'users', tenantId, id, false),
 
-    async findForUpdate(tenantId, id) {
-      const { rows } = await db.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM users r WHERE r.tenant_id = $1 AND r.id = $2 FOR UPDATE`, [tenantId, id])
-      return rows[0] === undefined ? undefined : toStoredResource(rows[0])
-    },
+    findForUpdate: (tenantId, id) => findRow(db, 'users', tenantId, id, true),
 
-    async update(tenantId, id, attributes, expectedVersion) {
-      const { rows } = await db.query<ResourceRow & { matched: boolean }>(
-        `WITH current AS (SELECT version FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
-         UPDATE users AS r SET user_name = $4, external_id = $5, display_name = $6, active = $7, attributes = $8,
-                version = r.version + 1, last_modified = clock_timestamp()
-         FROM current
-         WHERE r.tenant_id = $1 AND r.id = $2 AND ($3::int IS NULL OR current.version = $3::int)
-         RETURNING ${RESOURCE_COLUMNS}`,
-        [tenantId, id, expectedVersion ?? null, ...indexedColumns(attributes), attributes],
-      )
-      if (rows[0] !== undefined) return { kind: 'updated', resource: toStoredResource(rows[0]) }
-      const current = await db.query<{ version: number }>('SELECT version FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, id])
-      return current.rows[0] === undefined ? { kind: 'missing' } : { kind: 'versionMismatch', current: current.rows[0].version }
-    },
+    update: (tenantId, id, attributes, expectedVersion) =>
+      updateRow(db, 'users', tenantId, id, expectedVersion, 'user_name = $4, external_id = $5, display_name = $6, active = $7, attributes = $8,', [...indexedColumns(attributes), attributes]),
 
     async delete(tenantId, id) {
       await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND member_id = $2', [tenantId, id])
@@ -69,20 +52,9 @@ export function createUsersStore(db: Queryable): UsersStore {
       return (rowCount ?? 0) > 0
     },
 
-    async list(tenantId, query) {
-      const values = [tenantId, ...query.values, query.limit, query.offset]
-      const { rows } = await db.query<ResourceRow & { sort_key: unknown }>(
-        `SELECT ${RESOURCE_COLUMNS}, ${query.sortKey} AS sort_key FROM users r
-         WHERE r.tenant_id = $1 AND ${query.where} ORDER BY ${query.orderBy} LIMIT $${values.length - 1} OFFSET $${values.length}`,
-        values,
-      )
-      return rows.map(toListedResource)
-    },
+    list: (tenantId, query) => listRows(db, 'users', tenantId, query),
 
-    async count(tenantId, where, values) {
-      const { rows } = await db.query<{ total: string }>(`SELECT count(*) AS total FROM users r WHERE r.tenant_id = $1 AND ${where}`, [tenantId, ...values])
-      return Number(rows[0]?.total ?? 0)
-    },
+    count: (tenantId, where, values) => countRows(db, 'users', tenantId, where, values),
 
     async groupsOf(tenantId, userIds) {
       const result = new Map<string, GroupReference[]>()

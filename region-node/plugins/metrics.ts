@@ -1,0 +1,69 @@
+// The region node's observability: Prometheus metrics (requests, the
+// PostgreSQL pool) and, once the gateway's identity is verified, the tenant
+// on the request's log lines and the region and tenant on its spans.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type pg from 'pg'
+import { Gauge, type Registry } from 'prom-client'
+import { createRequestMetrics } from '../../lib/metrics/request-metrics.ts'
+import { describeScimRequest } from '../../lib/metrics/scim-operation.ts'
+import { SPAN_ATTRIBUTE, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
+
+export interface NodeObservabilityOptions {
+  readonly registry: Registry
+  readonly region: string
+  readonly pool: pg.Pool
+}
+
+function registerPoolMetrics(registry: Registry, region: string, pool: pg.Pool): void {
+  new Gauge({
+    name: 'scimgate_pg_pool_connections',
+    help: 'PostgreSQL pool: open connections (state=total), idle ones (idle), and requests waiting for one (waiting)',
+    labelNames: ['region', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ region, state: 'total' }, pool.totalCount)
+      this.set({ region, state: 'idle' }, pool.idleCount)
+      this.set({ region, state: 'waiting' }, pool.waitingCount)
+    },
+  })
+  new Gauge({
+    name: 'scimgate_pg_pool_max_connections',
+    help: 'PostgreSQL pool size limit',
+    labelNames: ['region'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ region }, pool.options.max)
+    },
+  })
+}
+
+export const nodeObservability = fp(
+  async (app: FastifyInstance, options: NodeObservabilityOptions) => {
+    const { registry, region, pool } = options
+    const requests = createRequestMetrics(registry)
+    registerPoolMetrics(registry, region, pool)
+
+    // preParsing runs after every onRequest hook, so after internal-auth has set request.identity.
+    app.addHook('preParsing', (request, reply, payload, done) => {
+      const identity = request.identity
+      if (identity !== null) {
+        // "request completed" is logged through reply.log: both must carry the binding (the region is on every line already).
+        request.log = reply.log = request.log.child({ tenantId: identity.tenantId })
+        const shape = describeScimRequest(request.method, request.url)
+        setRequestSpanAttributes(request, {
+          [SPAN_ATTRIBUTE.region]: region,
+          [SPAN_ATTRIBUTE.tenantId]: identity.tenantId,
+          [SPAN_ATTRIBUTE.resourceType]: shape.resourceType,
+          [SPAN_ATTRIBUTE.operation]: shape.operation,
+        })
+      }
+      done(null, payload)
+    })
+
+    app.addHook('onResponse', async (request, reply) => {
+      requests.observe({ region, status: reply.statusCode, ...describeScimRequest(request.method, request.url), seconds: reply.elapsedTime / 1000 })
+    })
+  },
+  { name: 'node-observability', dependencies: ['database'] },
+)

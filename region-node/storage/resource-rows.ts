@@ -1,0 +1,52 @@
+// Row operations Users and Groups share; `table` is one of our two table
+// names (never client input), everything else is bound.
+import type { Queryable } from './database.ts'
+import { RESOURCE_COLUMNS, toListedResource, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
+
+export type ResourceTableName = 'users' | 'groups'
+
+export async function findRow(db: Queryable, table: ResourceTableName, tenantId: string, id: string, forUpdate: boolean): Promise<StoredResource | undefined> {
+  const { rows } = await db.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM ${table} r WHERE r.tenant_id = $1 AND r.id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [tenantId, id])
+  return rows[0] === undefined ? undefined : toStoredResource(rows[0])
+}
+
+export async function listRows(db: Queryable, table: ResourceTableName, tenantId: string, query: ListQuery): Promise<ListedResource[]> {
+  const values = [tenantId, ...query.values, query.limit, query.offset]
+  const { rows } = await db.query<ResourceRow & { sort_key: unknown }>(
+    `SELECT ${RESOURCE_COLUMNS}, ${query.sortKey} AS sort_key FROM ${table} r
+     WHERE r.tenant_id = $1 AND ${query.where} ORDER BY ${query.orderBy} LIMIT $${values.length - 1} OFFSET $${values.length}`,
+    values,
+  )
+  return rows.map(toListedResource)
+}
+
+export async function countRows(db: Queryable, table: ResourceTableName, tenantId: string, where: string, values: readonly unknown[]): Promise<number> {
+  const { rows } = await db.query<{ total: string }>(`SELECT count(*) AS total FROM ${table} r WHERE r.tenant_id = $1 AND ${where}`, [tenantId, ...values])
+  return Number(rows[0]?.total ?? 0)
+}
+
+/**
+ * Updates one row (locking it first), bumping version and lastModified.
+ * `assignments` uses placeholders from $4 on; $3 is the expected version (null = any).
+ */
+export async function updateRow(
+  db: Queryable,
+  table: ResourceTableName,
+  tenantId: string,
+  id: string,
+  expectedVersion: number | undefined,
+  assignments: string,
+  assignmentValues: readonly unknown[],
+): Promise<UpdateOutcome> {
+  const { rows } = await db.query<ResourceRow>(
+    `WITH current AS (SELECT version FROM ${table} WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
+     UPDATE ${table} AS r SET ${assignments} version = r.version + 1, last_modified = clock_timestamp()
+     FROM current
+     WHERE r.tenant_id = $1 AND r.id = $2 AND ($3::int IS NULL OR current.version = $3::int)
+     RETURNING ${RESOURCE_COLUMNS}`,
+    [tenantId, id, expectedVersion ?? null, ...assignmentValues],
+  )
+  if (rows[0] !== undefined) return { kind: 'updated', resource: toStoredResource(rows[0]) }
+  const current = await db.query<{ version: number }>(`SELECT version FROM ${table} WHERE tenant_id = $1 AND id = $2`, [tenantId, id])
+  return current.rows[0] === undefined ? { kind: 'missing' } : { kind: 'versionMismatch', current: current.rows[0].version }
+}
