@@ -1,3 +1,8 @@
+// Layers of percent-encoding peeled off before the path is judged. No identity provider encodes a SCIM path
+// twice, let alone this often; a path still changing after that many layers is refused rather than judged on
+// a half-decoded form that a later decoder could still turn into `..`.
+const MAX_ENCODING_LAYERS = 4
+
 /**
  * True when a raw request path stays inside the SCIM prefix once every
  * encoding layer is peeled off: no `..` or `.` segments, no empty segments
@@ -6,7 +11,7 @@
  */
 export function isSafeScimPath(rawUrl: string): boolean {
   let path = rawUrl.split('?', 1)[0] ?? ''
-  for (let layer = 0; layer < 4; layer++) {
+  for (let layer = 0; ; layer++) {
     let decoded: string
     try {
       decoded = decodeURIComponent(path)
@@ -14,6 +19,7 @@ export function isSafeScimPath(rawUrl: string): boolean {
       return false
     }
     if (decoded === path) break
+    if (layer === MAX_ENCODING_LAYERS) return false
     path = decoded
   }
   if (/[\\\0]/.test(path) || path.includes('//')) return false

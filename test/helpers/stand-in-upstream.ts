@@ -22,6 +22,8 @@ export interface StandInUpstream {
   readonly url: string
   readonly port: number
   readonly requests: RecordedRequest[]
+  /** TCP connections accepted so far (with TLS: before any handshake). */
+  readonly connections: number
   /** TLS handshakes that failed on the server side (a client that refused the certificate). */
   readonly tlsFailures: number
   /** Replaces how the next requests are answered. */
@@ -63,6 +65,7 @@ export function writeRawAndClose(bytes: string): StandInResponder {
  */
 export async function startStandInUpstream(t: Teardown, options: { respond?: StandInResponder; tls?: { key: string; cert: string } } = {}): Promise<StandInUpstream> {
   const requests: RecordedRequest[] = []
+  let connections = 0
   let tlsFailures = 0
   const handler = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     const chunks: Buffer[] = []
@@ -80,6 +83,9 @@ export async function startStandInUpstream(t: Teardown, options: { respond?: Sta
     })
   }
   const server = options.tls === undefined ? http.createServer(handler) : https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler)
+  server.on('connection', () => {
+    connections++
+  })
   server.on('tlsClientError', () => {
     tlsFailures++
   })
@@ -89,6 +95,9 @@ export async function startStandInUpstream(t: Teardown, options: { respond?: Sta
     url: options.tls === undefined ? `http://127.0.0.1:${port}` : `https://localhost:${port}`,
     port,
     requests,
+    get connections() {
+      return connections
+    },
     get tlsFailures() {
       return tlsFailures
     },
@@ -117,7 +126,7 @@ export async function refusedPort(): Promise<number> {
  * fires. The listener lives in a child process that is stopped (SIGSTOP).
  */
 export async function hangingConnectPort(t: Teardown): Promise<number> {
-  const listener = `const s = require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 0 }, () => process.stdout.write(s.address().port + '\\n'))`
+  const listener = `const s = require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => process.stdout.write(s.address().port + '\\n'))`
   const child = spawn(process.execPath, ['-e', listener], { stdio: ['ignore', 'pipe', 'inherit'] })
   t.teardown(() => {
     child.kill('SIGKILL')
@@ -127,16 +136,18 @@ export async function hangingConnectPort(t: Teardown): Promise<number> {
     child.once('error', reject)
   })
   child.kill('SIGSTOP')
-  // Fill the accept queue (backlog 0 holds one connection on Linux); later handshakes are dropped.
+  // Fill the accept queue (backlog 1 holds two connections on Linux; Node turns a backlog of 0
+  // into 511); the kernel then drops further handshakes.
   const fillers: net.Socket[] = []
   t.teardown(() => {
     for (const socket of fillers) socket.destroy()
   })
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 4; i++) {
     const socket = net.connect(port, '127.0.0.1')
     socket.on('error', () => undefined)
     fillers.push(socket)
   }
   await new Promise((resolve) => setTimeout(resolve, 200))
+  if (!fillers.some((socket) => socket.connecting)) throw new Error('could not fill the accept queue: connections to the stopped listener still succeed')
   return port
 }
