@@ -1,0 +1,31 @@
+// A region node in its own process, built exactly as the product builds it.
+import type { JWK } from 'jose'
+import type { AddressInfo } from 'node:net'
+import { DEFAULT_LIMITS, type RegionNodeConfig } from '../../config/node-config.ts'
+import { loadRegionCatalog } from '../../config/region-catalog.ts'
+import { buildRegionNode } from '../../region-node/app.ts'
+import { announceReady, exitOnSignal, readConfig } from './ready.ts'
+
+export interface NodeProcessConfig {
+  readonly region: string
+  readonly databaseUrl: string
+  readonly publicJwk: JWK
+  readonly poolSize: number
+}
+
+const options = readConfig<NodeProcessConfig>()
+const region = loadRegionCatalog().byCode(options.region)
+if (region === undefined) throw new Error(`unknown region ${options.region}`)
+const config: RegionNodeConfig = {
+  region,
+  host: '127.0.0.1',
+  port: 0,
+  database: { url: options.databaseUrl, poolSize: options.poolSize, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 60_000, connectionTimeoutMs: 5_000 },
+  identityKeySet: { keys: [options.publicJwk] },
+  limits: DEFAULT_LIMITS,
+  logLevel: 'silent',
+}
+const app = await buildRegionNode(config, { logger: false })
+await app.listen({ host: '127.0.0.1', port: 0 })
+exitOnSignal(() => app.close())
+announceReady({ url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` })

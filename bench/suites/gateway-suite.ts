@@ -1,0 +1,113 @@
+// Gateway cost: throughput and added latency against the same request straight
+// to the node (and through a default @fastify/http-proxy), and Redis commands
+// per request once the token is cached.
+import { Cleanup } from '../lib/cleanup.ts'
+import { BenchClient, compareLatency, type LatencyProbe } from '../lib/http-client.ts'
+import { measureLoad, type LoadResult, type LoadTarget } from '../lib/load.ts'
+import type { Progress } from '../lib/progress.ts'
+import { commandCalls, commandDelta } from '../lib/redis-stats.ts'
+import { atLeast, info, round, type BenchResult } from '../lib/result.ts'
+import { seedUsers, userIds } from '../lib/seed.ts'
+import { createBenchDatabase, createBenchKeys, REGION_HOST, startBenchRedis, startGatewayProcess, startNodeProcess, startPlainProxyProcess } from '../lib/services.ts'
+import type { BenchSizes } from '../lib/sizes.ts'
+import { median } from '../lib/stats.ts'
+
+const TENANT = 'bench-gateway'
+const THROUGHPUT_TARGET = 0.45
+const ADDED_P50_TARGET_MS = 0.25
+
+const LOAD_SETTINGS = [
+  { label: '-c100 -p10', connections: 100, pipelining: 10 },
+  { label: '-c50', connections: 50, pipelining: 1 },
+] as const
+
+export async function runGatewaySuite(sizes: BenchSizes, progress: Progress): Promise<BenchResult[]> {
+  const cleanup = new Cleanup()
+  try {
+    progress.step('gateway: starting PostgreSQL database, Redis, node, gateway and a plain proxy')
+    const database = await createBenchDatabase(cleanup, 'gateway')
+    await seedUsers(database.admin, TENANT, 1000, progress)
+    const [userId] = await userIds(database.admin, TENANT, 500, 500)
+    const keys = await createBenchKeys()
+    const redis = await startBenchRedis(cleanup)
+    const node = await startNodeProcess(cleanup, 'node-gateway-suite', database, keys)
+    const gateway = await startGatewayProcess(cleanup, node.url, keys, redis)
+    const plain = await startPlainProxyProcess(cleanup, node.url)
+    const token = await gateway.createToken(TENANT)
+    const identity = await keys.identityHeaders(TENANT)
+    const path = `/scim/v2/Users/${userId}`
+    const targets = {
+      direct: { label: 'direct', url: `${node.url}${path}`, headers: identity },
+      gateway: { label: 'gateway', url: `${gateway.url}${path}`, headers: { host: REGION_HOST, authorization: `Bearer ${token}` } },
+      plain: { label: '@fastify/http-proxy', url: `${plain.url}${path}`, headers: identity },
+    } satisfies Record<string, LoadTarget>
+
+    const results: BenchResult[] = []
+    for (const setting of LOAD_SETTINGS) {
+      const runs: Record<keyof typeof targets, LoadResult[]> = { direct: [], gateway: [], plain: [] }
+      for (let round = 1; round <= sizes.load.rounds; round++) {
+        for (const key of ['direct', 'gateway', 'plain'] as const) {
+          progress.step(`gateway: load ${setting.label} → ${targets[key].label} (round ${round}/${sizes.load.rounds}, ${sizes.load.durationS}s)`)
+          runs[key].push(await measureLoad(targets[key], { ...setting, durationS: sizes.load.durationS, warmupS: sizes.load.warmupS }))
+        }
+      }
+      const rps = (key: keyof typeof targets): number => median(runs[key].map((r) => r.requestsPerSecond))
+      const context = {
+        directRps: Math.round(rps('direct')),
+        gatewayRps: Math.round(rps('gateway')),
+        plainProxyRps: Math.round(rps('plain')),
+        gatewayLatencyP99Ms: median(runs.gateway.map((r) => r.latencyP99)),
+        directLatencyP99Ms: median(runs.direct.map((r) => r.latencyP99)),
+        nginx: 'not installed: no nginx proxy_pass baseline',
+      }
+      results.push(atLeast(`gateway throughput GET /Users/{id} ${setting.label}`, rps('gateway'), rps('direct'), THROUGHPUT_TARGET, 'req/s', 'direct', context))
+      results.push(info(`  baseline: @fastify/http-proxy (default) ${setting.label}`, rps('plain'), rps('direct'), 'req/s', { note: 'ratio = plain proxy / direct' }))
+    }
+
+    progress.step(`gateway: latency probes (${sizes.latency.samples} sequential requests each, one keep-alive connection)`)
+    const probe = (target: LoadTarget): LatencyProbe => {
+      const url = new URL(target.url)
+      return { client: new BenchClient(url.origin), request: () => ({ path: url.pathname, headers: target.headers }), status: 200 }
+    }
+    const probes = [probe(targets.direct), probe(targets.gateway), probe(targets.plain)]
+    const [direct, viaGateway, viaPlain] = await compareLatency(probes, sizes.latency.samples, sizes.latency.warmup)
+    for (const p of probes) p.client.close()
+    const added = viaGateway!.p50 - direct!.p50
+    results.push({
+      name: 'added p50 latency, gateway hop (warm token cache)',
+      value: round(viaGateway!.p50),
+      baseline: round(direct!.p50),
+      ratio: round(viaGateway!.p50 / direct!.p50),
+      target: `≤ +${ADDED_P50_TARGET_MS} ms over direct`,
+      met: added <= ADDED_P50_TARGET_MS,
+      unit: 'ms p50',
+      context: { addedMs: round(added), gatewayP90Ms: round(viaGateway!.p90), directP90Ms: round(direct!.p90), gatewayP99Ms: round(viaGateway!.p99), directP99Ms: round(direct!.p99) },
+    })
+    results.push(info('  baseline: added p50, @fastify/http-proxy hop', viaPlain!.p50, direct!.p50, 'ms p50', { addedMs: round(viaPlain!.p50 - direct!.p50) }))
+
+    progress.step(`gateway: Redis commands over ${sizes.redisRequests} requests with a warm token cache`)
+    const client = new BenchClient(gateway.url)
+    const request = { path, headers: targets.gateway.headers }
+    await client.expect(request, 200)
+    const before = await commandCalls(redis.client)
+    for (let i = 0; i < sizes.redisRequests; i++) await client.expect(request, 200)
+    const delta = commandDelta(before, await commandCalls(redis.client))
+    client.close()
+    const total = [...delta.values()].reduce((sum, v) => sum + v, 0)
+    const perRequest = total / sizes.redisRequests
+    results.push({
+      name: 'Redis commands per request (warm token cache)',
+      value: round(perRequest),
+      baseline: null,
+      ratio: null,
+      target: '0',
+      met: total === 0,
+      unit: 'commands/req',
+      context: { byCommand: Object.fromEntries(delta), requests: sizes.redisRequests, redis: redis.private ? 'private redis-server (exact)' : 'shared Redis (other clients may add commands)' },
+    })
+    return results
+  } finally {
+    progress.step('gateway: cleaning up')
+    await cleanup.run()
+  }
+}

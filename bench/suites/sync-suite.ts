@@ -1,0 +1,152 @@
+// An Entra-like initial sync through the gateway: each user is looked up by
+// userName and then created; each group is looked up, created empty, and its
+// members are PATCHed in batches. Baseline: multi-row INSERTs of the same user
+// rows straight into the same PostgreSQL.
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from '../../region-node/scim/schema/index.ts'
+import { Cleanup } from '../lib/cleanup.ts'
+import { BenchClient, runConcurrently } from '../lib/http-client.ts'
+import type { Progress } from '../lib/progress.ts'
+import { atLeast, info, round, type BenchResult } from '../lib/result.ts'
+import { createBenchDatabase, createBenchKeys, REGION_HOST, startBenchRedis, startGatewayProcess, startNodeProcess, type BenchDatabase } from '../lib/services.ts'
+import type { BenchSizes } from '../lib/sizes.ts'
+
+const TENANT = 'bench-sync'
+const RAW_TENANT = 'bench-raw-insert'
+const ENTRA_GROUP_SCHEMA = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group'
+const RAW_BATCH = 1000
+/** Minutes the full sync (100k users) may take; scaled down with the sizes. */
+const FULL_SYNC_BUDGET_S = 15 * 60
+
+function entraUser(i: number): Record<string, unknown> {
+  const name = `sync${i}@example.com`
+  return {
+    schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
+    externalId: `entra-${i}`,
+    userName: name,
+    active: 'True',
+    displayName: `Sync User ${i}`,
+    title: null,
+    name: { formatted: `Sync User ${i}`, givenName: 'Sync', familyName: `User ${i}` },
+    emails: [{ primary: true, type: 'work', value: name }],
+    [ENTERPRISE_USER_SCHEMA]: { employeeNumber: String(i), department: `dept-${i % 40}` },
+  }
+}
+
+/** rows/s of parameterised multi-row INSERTs of `count` user rows on one connection. */
+async function rawInsertRate(database: BenchDatabase, count: number, progress: Progress): Promise<number> {
+  const client = await database.admin.connect()
+  try {
+    const started = process.hrtime.bigint()
+    for (let from = 0; from < count; from += RAW_BATCH) {
+      const rows = Math.min(RAW_BATCH, count - from)
+      const values: unknown[] = []
+      const tuples: string[] = []
+      for (let r = 0; r < rows; r++) {
+        const user = entraUser(from + r)
+        const { schemas: _schemas, title: _title, ...attributes } = user
+        const base = values.length
+        values.push(RAW_TENANT, user.userName, user.externalId, user.displayName, JSON.stringify({ ...attributes, active: true }))
+        tuples.push(`($${base + 1}, gen_random_uuid(), $${base + 2}, $${base + 3}, $${base + 4}, true, $${base + 5}::jsonb)`)
+      }
+      await client.query(`INSERT INTO users (tenant_id, id, user_name, external_id, display_name, active, attributes) VALUES ${tuples.join(', ')}`, values)
+      progress.count('raw multi-row INSERT baseline', from + rows, count)
+    }
+    return count / (Number(process.hrtime.bigint() - started) / 1e9)
+  } finally {
+    client.release()
+  }
+}
+
+export async function runSyncSuite(sizes: BenchSizes, progress: Progress): Promise<BenchResult[]> {
+  const cleanup = new Cleanup()
+  const { users, groups, memberships, concurrency, membersPerPatch } = sizes.sync
+  try {
+    progress.step('sync: starting a database, Redis, node and gateway')
+    const database = await createBenchDatabase(cleanup, 'sync')
+    const keys = await createBenchKeys()
+    const redis = await startBenchRedis(cleanup)
+    const node = await startNodeProcess(cleanup, 'node-sync', database, keys, 20)
+    const gateway = await startGatewayProcess(cleanup, node.url, keys, redis)
+    const headers = { host: REGION_HOST, authorization: `Bearer ${await gateway.createToken(TENANT)}` }
+    const client = new BenchClient(gateway.url, concurrency)
+    cleanup.teardown(() => client.close())
+
+    progress.step(`sync: ${users.toLocaleString('en-US')} users through the gateway (GET by userName, then POST), ${concurrency} concurrent`)
+    const ids: string[] = new Array<string>(users)
+    const usersStarted = process.hrtime.bigint()
+    await runConcurrently(
+      users,
+      concurrency,
+      async (i) => {
+        const user = entraUser(i)
+        await client.expect({ path: `/scim/Users?filter=${encodeURIComponent(`userName eq "${String(user.userName)}"`)}`, headers }, 200)
+        const created = await client.expect({ method: 'POST', path: '/scim/Users', headers, body: user }, 201)
+        ids[i] = (JSON.parse(created.body) as { id: string }).id
+      },
+      (done) => progress.count('sync users', done, users),
+    )
+    const usersSeconds = Number(process.hrtime.bigint() - usersStarted) / 1e9
+
+    const perGroup = Math.max(1, Math.round(memberships / groups))
+    progress.step(`sync: ${groups.toLocaleString('en-US')} groups (GET, POST empty, PATCH ${membersPerPatch} members at a time; ${perGroup} members each)`)
+    const groupsStarted = process.hrtime.bigint()
+    let patches = 0
+    await runConcurrently(
+      groups,
+      concurrency,
+      async (g) => {
+        const displayName = `Sync Group ${g}`
+        await client.expect({ path: `/scim/Groups?excludedAttributes=members&filter=${encodeURIComponent(`displayName eq "${displayName}"`)}`, headers }, 200)
+        const created = await client.expect({ method: 'POST', path: '/scim/Groups', headers, body: { schemas: [GROUP_SCHEMA, ENTRA_GROUP_SCHEMA], displayName, externalId: `entra-group-${g}`, members: [] } }, 201)
+        const groupId = (JSON.parse(created.body) as { id: string }).id
+        for (let from = 0; from < perGroup; from += membersPerPatch) {
+          const batch = Array.from({ length: Math.min(membersPerPatch, perGroup - from) }, (_, k) => ({ value: ids[(g * perGroup + from + k) % users]!, $ref: null }))
+          await client.expect({ method: 'PATCH', path: `/scim/Groups/${groupId}`, headers, body: { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'Add', path: 'members', value: batch }] } }, [200, 204])
+          patches++
+        }
+      },
+      (done) => progress.count('sync groups', done, groups),
+      Math.max(1, Math.floor(groups / 20)),
+    )
+    const groupsSeconds = Number(process.hrtime.bigint() - groupsStarted) / 1e9
+
+    const counts = await database.admin.query<{ users: string; members: string }>(
+      'SELECT (SELECT count(*) FROM users WHERE tenant_id = $1) AS users, (SELECT count(*) FROM group_members WHERE tenant_id = $1) AS members',
+      [TENANT],
+    )
+    const stored = { users: Number(counts.rows[0]!.users), memberships: Number(counts.rows[0]!.members) }
+    const expectedMemberships = groups * Math.min(perGroup, users)
+    if (stored.users !== users || stored.memberships !== expectedMemberships) throw new Error(`sync stored ${stored.users} users / ${stored.memberships} memberships, expected ${users} / ${expectedMemberships}`)
+
+    progress.step(`sync: baseline, ${users.toLocaleString('en-US')} user rows by multi-row INSERT (${RAW_BATCH} rows a statement)`)
+    const rawRate = await rawInsertRate(database, users, progress)
+    const userRate = users / usersSeconds
+    const totalSeconds = usersSeconds + groupsSeconds
+    const budget = FULL_SYNC_BUDGET_S * (users / 100_000)
+    return [
+      atLeast(`initial sync users/s through gateway (${users.toLocaleString('en-US')} users)`, userRate, rawRate, 0.3, 'users/s', 'raw multi-row INSERT', {
+        requestsPerUser: 2,
+        usersSeconds: round(usersSeconds, 1),
+        concurrency,
+      }),
+      info(`  initial sync memberships/s (${groups} groups, ${expectedMemberships.toLocaleString('en-US')} memberships)`, expectedMemberships / groupsSeconds, null, 'members/s', {
+        groupsSeconds: round(groupsSeconds, 1),
+        patches,
+        membersPerPatch,
+      }),
+      {
+        name: 'initial sync total time',
+        value: round(totalSeconds, 1),
+        baseline: null,
+        ratio: null,
+        target: `≤ ${round(budget / 60, 1)} min`,
+        met: totalSeconds <= budget,
+        unit: 's',
+        context: { usersSeconds: round(usersSeconds, 1), groupsSeconds: round(groupsSeconds, 1) },
+      },
+    ]
+  } finally {
+    progress.step('sync: cleaning up')
+    await cleanup.run()
+  }
+}
