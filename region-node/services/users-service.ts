@@ -76,9 +76,9 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
       const wantsGroups = isAttributeReturned(USER_RESOURCE_TYPE, request, 'groups')
       const { stored, groups } = await database.read(scope.tenantId, async (db) => {
         const store = createUsersStore(db)
-        const stored = await store.find(scope.tenantId, id)
-        const groups = stored !== undefined && wantsGroups ? (await store.groupsOf(scope.tenantId, [id])).get(id) : undefined
-        return { stored, groups }
+        if (!wantsGroups) return { stored: await store.find(scope.tenantId, id), groups: undefined }
+        const found = await store.findWithGroups(scope.tenantId, id)
+        return { stored: found?.user, groups: found?.groups }
       })
       if (stored === undefined) throw notFound('User', id)
       return { resource: projectResource(toWire(scope, stored, groups), USER_RESOURCE_TYPE, request), version: stored.version }

@@ -57,12 +57,8 @@ export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
       }
       throw error
     } finally {
-      // A session-level tenant setting must not outlive this checkout.
-      if (!transactional && broken === undefined) {
-        await client.query(`SELECT set_config('scimgate.tenant_id', '', false)`).catch((resetError: Error) => {
-          broken = resetError
-        })
-      }
+      // A read leaves its session-level tenant setting on the connection: every checkout sets the
+      // tenant before its first query, so the next one overwrites it (saving a round trip per read).
       client.release(broken)
     }
   }

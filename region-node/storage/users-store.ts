@@ -11,6 +11,8 @@ export interface GroupReference {
 export interface UsersStore {
   insert(tenantId: string, id: string, attributes: ScimResource): Promise<StoredResource>
   find(tenantId: string, id: string): Promise<StoredResource | undefined>
+  /** The user and its derived `groups` in one round trip (GET /Users/{id} reads both). */
+  findWithGroups(tenantId: string, id: string): Promise<{ user: StoredResource; groups: GroupReference[] } | undefined>
   /** Locks the row for the rest of the transaction. */
   findForUpdate(tenantId: string, id: string): Promise<StoredResource | undefined>
   update(tenantId: string, id: string, attributes: ScimResource, expectedVersion: number | undefined): Promise<UpdateOutcome>
@@ -40,6 +42,19 @@ export function createUsersStore(db: Queryable): UsersStore {
     },
 
     find: (tenantId, id) => findRow(db, 'users', tenantId, id, false),
+
+    async findWithGroups(tenantId, id) {
+      const { rows } = await db.query<ResourceRow & { groups: GroupReference[] }>(
+        `SELECT ${RESOURCE_COLUMNS},
+                COALESCE((SELECT json_agg(json_build_object('value', g.id, 'display', g.display_name) ORDER BY g.seq)
+                          FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+                          WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id), '[]'::json) AS groups
+         FROM users r WHERE r.tenant_id = $1 AND r.id = $2`,
+        [tenantId, id],
+      )
+      const row = rows[0]
+      return row === undefined ? undefined : { user: toStoredResource(row), groups: row.groups }
+    },
 
     findForUpdate: (tenantId, id) => findRow(db, 'users', tenantId, id, true),
 
