@@ -5,6 +5,7 @@ import { loadNodeConfig } from '../config/node-config.ts'
 import type { RegionCatalog } from '../config/region-catalog.ts'
 import { sha256Hex } from '../gateway/admin/admin-credential.ts'
 import { startGateway } from '../gateway/server.ts'
+import { opsListenFromEnv, type OpsListen } from '../lib/ops-server.ts'
 import { startRegionNode } from '../region-node/server.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
 import { answers, clearDevModeMarker, startEmbeddedPostgres, writeDevModeMarker } from './embedded-services.ts'
@@ -63,8 +64,12 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
     await clearDevModeMarker(dataDir)
   }
 
+  // Ops listeners only when OPS_PORT is set: the gateway on it, node i on OPS_PORT + 1 + i (0: any free ports).
+  const gatewayOps = env.OPS_PORT === undefined ? undefined : opsListenFromEnv(env, 0)
+  const nodeOps = (index: number): OpsListen | undefined => (gatewayOps === undefined ? undefined : { host: gatewayOps.host, port: gatewayOps.port === 0 ? 0 : gatewayOps.port + 1 + index })
+
   try {
-    for (const region of catalog.regions) {
+    for (const [index, region] of catalog.regions.entries()) {
       const config = loadNodeConfig(
         {
           ...env,
@@ -77,9 +82,9 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
         },
         catalog,
       )
-      const node = await startRegionNode(config, { prepareDatabase: true, handleSignals: false })
+      const node = await startRegionNode(config, { prepareDatabase: true, handleSignals: false, ops: nodeOps(index), processMetrics: index === 0 && gatewayOps !== undefined })
       closers.unshift(node.close)
-      print(`${region.code.padEnd(4)} node ${node.url}`)
+      print(`${region.code.padEnd(4)} node ${node.url}${node.opsUrl === undefined ? '' : `   ops ${node.opsUrl}`}`)
     }
 
     const adminToken = env.ADMIN_TOKEN ?? `dev-admin-${randomBytes(12).toString('hex')}`
@@ -92,7 +97,7 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
       },
       catalog,
     )
-    const gateway = await startGateway(gatewayConfig, { signingKey: keys.signingKey })
+    const gateway = await startGateway(gatewayConfig, { signingKey: keys.signingKey, ops: gatewayOps })
     closers.unshift(gateway.close)
 
     const demoTokens = new Map<string, string>()
@@ -107,7 +112,7 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
 
     const port = new URL(gateway.url).port
     if (embedded.length > 0) print(`\nembedded mode: ${embedded.join(' and ')} (data in ${dataDir})`)
-    print(`\ngateway ${gateway.url}   admin API ${gateway.adminUrl ?? 'off'}${env.ADMIN_TOKEN === undefined ? `   (admin credential for this run: ${adminToken})` : ''}`)
+    print(`\ngateway ${gateway.url}   admin API ${gateway.adminUrl ?? 'off'}${gateway.opsUrl === undefined ? '' : `   ops ${gateway.opsUrl}`}${env.ADMIN_TOKEN === undefined ? `   (admin credential for this run: ${adminToken})` : ''}`)
     print('\ntenant URLs (locally, send the Host header):')
     for (const region of catalog.regions) {
       const local = region.hostnames.find((h) => h.endsWith('.localhost')) ?? region.hostnames[0]

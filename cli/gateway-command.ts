@@ -4,6 +4,8 @@ import { loadGatewayConfig } from '../config/gateway-config.ts'
 import type { RegionCatalog } from '../config/region-catalog.ts'
 import { startGateway } from '../gateway/server.ts'
 import { importSigningKey } from '../lib/internal-identity.ts'
+import { DEFAULT_GATEWAY_OPS_PORT, opsListenFromEnv, shutdownGraceMsFromEnv } from '../lib/ops-server.ts'
+import { shutdownTracing } from '../lib/tracing.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
 
 export function gatewayCommand(catalog: () => RegionCatalog): Command {
@@ -12,8 +14,12 @@ export function gatewayCommand(catalog: () => RegionCatalog): Command {
     .action(async () => {
       const config = loadGatewayConfig(process.env, catalog())
       const signingKey = config.identitySigningKey === undefined ? (await loadOrCreateDevKeys()).signingKey : await importSigningKey(config.identitySigningKey)
-      const gateway = await startGateway(config, { signingKey })
-      closeWithGrace({ delay: 10_000 }, async () => gateway.close())
-      console.error(`gateway listening on ${gateway.url}${gateway.adminUrl === undefined ? ' (admin API off: set ADMIN_TOKEN_SHA256)' : `, admin API on ${gateway.adminUrl}`}`)
+      const ops = opsListenFromEnv(process.env, DEFAULT_GATEWAY_OPS_PORT)
+      const gateway = await startGateway(config, { signingKey, ops, processMetrics: true })
+      closeWithGrace({ delay: shutdownGraceMsFromEnv(process.env) }, async () => {
+        await gateway.close()
+        await shutdownTracing()
+      })
+      console.error(`gateway listening on ${gateway.url}${gateway.adminUrl === undefined ? ' (admin API off: set ADMIN_TOKEN_SHA256)' : `, admin API on ${gateway.adminUrl}`}${gateway.opsUrl === undefined ? '' : `, ops on ${gateway.opsUrl}`}`)
     })
 }

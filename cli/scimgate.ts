@@ -4,6 +4,8 @@ import { ConfigError } from '../config/config-error.ts'
 import { loadNodeConfig } from '../config/node-config.ts'
 import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
 import { signIdentity, type IdentityScope } from '../lib/internal-identity.ts'
+import { defaultNodeOpsPort, opsListenFromEnv, shutdownGraceMsFromEnv } from '../lib/ops-server.ts'
+import { shutdownTracing } from '../lib/tracing.ts'
 import { ensureDatabase } from '../region-node/ensure-database.ts'
 import { migrateDatabase } from '../region-node/migrations/migrate.ts'
 import { startRegionNode } from '../region-node/server.ts'
@@ -32,8 +34,9 @@ program
       env.IDENTITY_JWKS = JSON.stringify({ keys: [(await loadOrCreateDevKeys()).publicJwk] })
     }
     const config = loadNodeConfig(env, catalog())
-    const { url } = await startRegionNode(config, { prepareDatabase: options.migrate })
-    console.error(`region ${config.region.code} node listening on ${url}`)
+    const ops = opsListenFromEnv(env, defaultNodeOpsPort(catalog().regions.findIndex((r) => r.code === config.region.code)))
+    const node = await startRegionNode(config, { prepareDatabase: options.migrate, ops, processMetrics: true, shutdownGraceMs: shutdownGraceMsFromEnv(env) })
+    console.error(`region ${config.region.code} node listening on ${node.url}${node.opsUrl === undefined ? '' : `, ops on ${node.opsUrl}`}`)
   })
 
 program
@@ -61,7 +64,10 @@ program
   .description('start the whole system locally: the gateway and a node for every region of the catalog, each with its own database')
   .action(async () => {
     const system = await startDev(process.env, catalog())
-    closeWithGrace({ delay: 10_000 }, async () => system.close())
+    closeWithGrace({ delay: shutdownGraceMsFromEnv(process.env) }, async () => {
+      await system.close()
+      await shutdownTracing()
+    })
   })
 
 program

@@ -1,12 +1,16 @@
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
+import type { Registry } from 'prom-client'
 import type { GatewayConfig } from '../config/gateway-config.ts'
 import type { SigningKey } from '../lib/internal-identity.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
+import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
 import { sendScimError } from '../lib/scim-reply.ts'
 import { createFailedAuthLimiter } from './auth/failed-auth-limiter.ts'
+import { batchedRedisStoreClass } from './rate-limit/batched-redis-store.ts'
 import { createIdentityIssuer } from './identity/identity-issuer.ts'
+import { createGatewayMetrics, gatewayObservability } from './plugins/metrics.ts'
 import { provisioningAuth } from './plugins/provisioning-auth.ts'
 import { scimProxy } from './plugins/scim-proxy.ts'
 import { createRegionResolver } from './routing/resolve-region.ts'
@@ -17,10 +21,14 @@ export interface GatewayDependencies {
   readonly redis: Redis | Cluster | undefined
   readonly authenticator: TokenAuthenticator
   readonly signingKey: SigningKey
+  /** The invalidation subscriber, for the Redis health gauge. */
+  readonly subscriber?: Redis | Cluster
 }
 
 export interface GatewayBuildOptions {
   readonly logger?: FastifyServerOptions['logger']
+  /** Where the gateway's metrics go (server.ts serves it on the ops port); default: a registry of its own. */
+  readonly metricsRegistry?: Registry
 }
 
 /** Builds the public gateway; never listens, never reads the environment. */
@@ -31,6 +39,13 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     trustProxy: config.trustedProxies.length === 0 ? false : [...config.trustedProxies],
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
+    // Requests fastify refuses before routing (a malformed URL, a body on GET) still get a SCIM error.
+    frameworkErrors: (_error, _request, reply) => {
+      sendScimError(reply, 400, 'the request is not valid HTTP for this service', 'invalidSyntax')
+    },
+    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving meanwhile get 503.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -52,6 +67,13 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     }
   })
 
+  const resolveRegion = createRegionResolver(config.catalog)
+  const metrics = createGatewayMetrics(options.metricsRegistry ?? createMetricsRegistry(), {
+    authenticator: deps.authenticator,
+    redis: { commands: deps.redis, subscriber: deps.subscriber },
+  })
+  await app.register(gatewayObservability, { metrics, regionOf: (request) => resolveRegion(request.host)?.code })
+
   const issuer = createIdentityIssuer(deps.signingKey, config.identityTtlSeconds)
   const failedAuth = createFailedAuthLimiter({ maxFailures: config.rateLimits.failedAuthPerAddress, windowMs: config.rateLimits.windowMs })
 
@@ -60,7 +82,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     scim.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.bodyLimitBytes }, (_request, body, done) => done(null, body))
     await scim.register(provisioningAuth, {
       catalog: config.catalog,
-      resolveRegion: createRegionResolver(config.catalog),
+      resolveRegion,
       authenticator: deps.authenticator,
       issuer,
       failedAuth,
@@ -69,8 +91,9 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
       hook: 'preHandler',
       max: config.rateLimits.perTenant,
       timeWindow: config.rateLimits.windowMs,
-      ...(deps.redis === undefined ? {} : { redis: deps.redis }),
-      nameSpace: `${config.redisKeyPrefix}rate:`,
+      // Counted in memory and shared through Redis in the background: no Redis round trip per request
+      // (in embedded mode, without Redis, the plugin's in-memory store).
+      ...(deps.redis === undefined ? {} : { store: batchedRedisStoreClass({ redis: deps.redis, keyPrefix: `${config.redisKeyPrefix}rate:` }) }),
       // A Redis outage must not stop provisioning for tokens that are still cached.
       skipOnError: true,
       keyGenerator: (request) => `${request.gateway?.region.code ?? '-'}:${request.gateway?.tenantId ?? request.ip}`,
@@ -79,7 +102,10 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     })
     await scim.register(scimProxy, {
       timeouts: config.upstreamTimeouts,
-      onUpstreamError: (region, kind) => app.log.warn({ region, kind }, 'upstream error'),
+      onUpstreamError: (region, kind) => {
+        metrics.upstreamError(region, kind)
+        app.log.warn({ region, kind }, 'upstream error')
+      },
     })
   })
 

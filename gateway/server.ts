@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import type { GatewayConfig } from '../config/gateway-config.ts'
 import type { SigningKey } from '../lib/internal-identity.ts'
+import { collectProcessMetrics, createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
+import { startOpsServer, type OpsListen } from '../lib/ops-server.ts'
 import { closeRedisConnection, createRedisConnection, waitForRedisReady } from '../lib/redis-connection.ts'
 import { buildAdminApi } from './admin/admin-api.ts'
 import { buildGateway } from './app.ts'
@@ -16,6 +18,8 @@ export interface RunningGateway {
   readonly app: FastifyInstance
   readonly url: string
   readonly adminUrl: string | undefined
+  /** The ops listener (/metrics, /livez, /readyz); undefined when not started. */
+  readonly opsUrl: string | undefined
   readonly tokenStore: TokenStore
   close(): Promise<void>
 }
@@ -25,31 +29,54 @@ export interface RunningGateway {
  * credential is configured) the admin API, and listens. Redis may be down at
  * start: the gateway then answers 503 for uncached tokens until it returns.
  */
-export async function startGateway(config: GatewayConfig, options: { signingKey: SigningKey; logger?: FastifyServerOptions['logger'] }): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  options: { signingKey: SigningKey; logger?: FastifyServerOptions['logger']; ops?: OpsListen; processMetrics?: boolean },
+): Promise<RunningGateway> {
   const hasher = createTokenHasher(config.peppers.peppers, config.peppers.current)
   const tokens = config.tokenStoreFile === undefined ? await connectRedisTokens(config, hasher) : fileTokens(config.tokenStoreFile, hasher)
   const { redis, tokenStore, authenticator } = tokens
-  const app = await buildGateway(config, { redis, authenticator, signingKey: options.signingKey }, { logger: options.logger })
+  const metricsRegistry = createMetricsRegistry()
+  if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
+  const app = await buildGateway(config, { redis, authenticator, signingKey: options.signingKey, subscriber: tokens.subscriber }, { logger: options.logger, metricsRegistry })
   const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey }, { logger: options.logger })
   if (!tokens.ready) app.log.warn('Redis is not reachable yet; uncached tokens get 503 until it is')
   const url = await app.listen({ host: config.host, port: config.port })
   const adminUrl = admin === undefined ? undefined : await admin.listen({ host: config.adminHost, port: config.adminPort })
+  let closing = false
+  const ops =
+    options.ops === undefined
+      ? undefined
+      : await startOpsServer({
+          ...options.ops,
+          registry: metricsRegistry,
+          readiness: async () => {
+            // Not ready while draining, so a load balancer stops sending work first.
+            if (closing) return 'shutting down'
+            return redis === undefined ? undefined : redis.ping().then(() => undefined, () => 'redis')
+          },
+        })
 
   return {
     app,
     url,
     adminUrl,
+    opsUrl: ops?.url,
     tokenStore,
     async close() {
+      closing = true
+      // Waits for in-flight requests (fastify drains; see buildGateway).
       await app.close()
       await admin?.close()
       await tokens.close()
+      await ops?.close()
     },
   }
 }
 
 interface TokenBackend {
   readonly redis: Redis | Cluster | undefined
+  readonly subscriber?: Redis | Cluster
   readonly tokenStore: TokenStore
   readonly authenticator: TokenAuthenticator
   readonly ready: boolean
@@ -70,6 +97,7 @@ async function connectRedisTokens(config: GatewayConfig, hasher: TokenHasher): P
   )
   return {
     redis,
+    subscriber,
     tokenStore,
     authenticator,
     ready,

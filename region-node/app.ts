@@ -1,8 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { RegionNodeConfig } from '../config/node-config.ts'
+import type { Registry } from 'prom-client'
 import { loggerOptions } from '../lib/logger-options.ts'
+import { sendScimError } from '../lib/scim-reply.ts'
+import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
 import { database } from './plugins/database.ts'
 import { internalAuth } from './plugins/internal-auth.ts'
+import { nodeObservability } from './plugins/metrics.ts'
 import { scimErrors } from './plugins/scim-errors.ts'
 import { scimJson } from './plugins/scim-json.ts'
 import { adminRoutes } from './routes/admin-routes.ts'
@@ -17,20 +21,30 @@ import { createUsersService } from './services/users-service.ts'
 export interface BuildOptions {
   /** Overrides the pino logger (tests pass a stream to inspect logs). */
   readonly logger?: import('fastify').FastifyServerOptions['logger']
+  /** Where the node's metrics go (server.ts serves it on the ops port); default: a registry of its own. */
+  readonly metricsRegistry?: Registry
 }
 
 /** Builds a region node; never listens and never reads the environment (server.ts and the CLI do). */
 export async function buildRegionNode(config: RegionNodeConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config.logLevel, `region-node-${config.region.code}`),
+    logger: options.logger ?? loggerOptions(config.logLevel, `region-node-${config.region.code}`, { region: config.region.code }),
     bodyLimit: config.limits.bodyLimitBytes,
     // Our ids are UUIDs; anything else is a 404 from the service, never a router error
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
     requestIdHeader: 'x-request-id',
+    // Requests fastify refuses before routing (a malformed URL, a body on GET) still get a SCIM error.
+    frameworkErrors: (_error, _request, reply) => {
+      sendScimError(reply, 400, 'the request is not valid HTTP for this service', 'invalidSyntax')
+    },
+    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving meanwhile get 503.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
   })
 
   await app.register(scimErrors)
   await app.register(database, config.database)
+  await app.register(nodeObservability, { registry: options.metricsRegistry ?? createMetricsRegistry(), region: config.region.code, pool: app.database.pool })
   await app.register(healthRoutes, { database: app.database })
 
   const services = {

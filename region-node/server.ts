@@ -1,5 +1,8 @@
 import closeWithGrace from 'close-with-grace'
 import type { RegionNodeConfig } from '../config/node-config.ts'
+import { collectProcessMetrics, createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
+import { startOpsServer, type OpsListen } from '../lib/ops-server.ts'
+import { shutdownTracing } from '../lib/tracing.ts'
 import { buildRegionNode } from './app.ts'
 import { ensureDatabase } from './ensure-database.ts'
 import { migrateDatabase } from './migrations/migrate.ts'
@@ -9,21 +12,52 @@ export interface StartOptions {
   readonly prepareDatabase: boolean
   /** Close on SIGINT/SIGTERM here; false when the caller (e.g. `scimgate dev`) owns shutdown. */
   readonly handleSignals?: boolean
+  /** The ops listener (/metrics, /livez, /readyz); none when undefined. */
+  readonly ops?: OpsListen
+  /** Process metrics (CPU, memory, event loop) on /metrics. */
+  readonly processMetrics?: boolean
+  /** How long in-flight requests may take to finish on SIGINT/SIGTERM. */
+  readonly shutdownGraceMs?: number
+}
+
+export interface RunningRegionNode {
+  readonly url: string
+  readonly opsUrl: string | undefined
+  close(): Promise<void>
 }
 
 /** Starts one region node and closes it gracefully on SIGINT/SIGTERM (in-flight requests finish). */
-export async function startRegionNode(config: RegionNodeConfig, options: StartOptions): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startRegionNode(config: RegionNodeConfig, options: StartOptions): Promise<RunningRegionNode> {
   if (options.prepareDatabase) {
     await ensureDatabase(config.database.url)
     await migrateDatabase({ databaseUrl: config.database.url })
   }
-  const app = await buildRegionNode(config)
+  const metricsRegistry = createMetricsRegistry()
+  if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
+  const app = await buildRegionNode(config, { metricsRegistry })
   const url = await app.listen({ host: config.host, port: config.port })
+  let closing = false
+  const ops =
+    options.ops === undefined
+      ? undefined
+      : await startOpsServer({
+          ...options.ops,
+          registry: metricsRegistry,
+          // Not ready while draining, so a load balancer stops sending work first.
+          readiness: async () => (closing ? 'shutting down' : app.database.ping().then(() => undefined, () => 'database')),
+        })
+  const close = async (): Promise<void> => {
+    closing = true
+    // Waits for in-flight requests (fastify drains; see buildRegionNode).
+    await app.close()
+    await ops?.close()
+  }
   if (options.handleSignals !== false) {
-    closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+    closeWithGrace({ delay: options.shutdownGraceMs ?? 10_000 }, async ({ err }) => {
       if (err !== undefined) app.log.error({ err }, 'closing after error')
-      await app.close()
+      await close()
+      await shutdownTracing()
     })
   }
-  return { url, close: () => app.close() }
+  return { url, opsUrl: ops?.url, close }
 }

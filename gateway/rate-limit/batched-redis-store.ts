@@ -115,3 +115,13 @@ export function createBatchedRedisStore(options: BatchedRedisStoreOptions): Batc
   }
   return store
 }
+
+/** @fastify/rate-limit constructs its store with `new`: a class that hands out one shared batched store. */
+export function batchedRedisStoreClass(options: BatchedRedisStoreOptions): new (params: unknown) => RateLimitStore {
+  const store = createBatchedRedisStore(options)
+  return class {
+    constructor() {
+      return store
+    }
+  } as unknown as new (params: unknown) => RateLimitStore
+}

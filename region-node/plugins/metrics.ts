@@ -46,7 +46,7 @@ export const nodeObservability = fp(
 
     // preParsing runs after every onRequest hook, so after internal-auth has set request.identity.
     app.addHook('preParsing', (request, reply, payload, done) => {
-      const identity = request.identity
+      const identity = request.identity ?? null
       if (identity !== null) {
         // "request completed" is logged through reply.log: both must carry the binding (the region is on every line already).
         request.log = reply.log = request.log.child({ tenantId: identity.tenantId })

@@ -9,6 +9,8 @@ import { sha256Hex } from '../../gateway/admin/admin-credential.ts'
 import { startGateway, type RunningGateway } from '../../gateway/server.ts'
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../lib/internal-identity.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
+import { createMetricsRegistry } from '../../lib/metrics/request-metrics.ts'
+import { startOpsServer } from '../../lib/ops-server.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
 import { httpRequest, type HttpResponse } from './http-request.ts'
 import { createTestDatabase } from './test-database.ts'
@@ -24,6 +26,8 @@ export interface RunningNode {
   readonly app: FastifyInstance
   readonly url: string
   readonly databaseUrl: string
+  /** The node's ops listener (/metrics, /livez, /readyz), with `ops: true`. */
+  readonly opsUrl?: string
 }
 
 export interface TestSystem {
@@ -50,7 +54,16 @@ export interface TestSystem {
  */
 export async function startSystem(
   t: Teardown,
-  options: { regions?: readonly string[]; env?: Record<string, string>; redisUrl?: string; logStream?: NodeJS.WritableStream } = {},
+  options: {
+    regions?: readonly string[]
+    env?: Record<string, string>
+    redisUrl?: string
+    logStream?: NodeJS.WritableStream
+    /** The nodes' logs (pino JSON lines at info), for tests that read them. */
+    nodeLogStream?: NodeJS.WritableStream
+    /** Ops listeners (metrics, health) on free ports for the gateway (RunningGateway.opsUrl) and every node (RunningNode.opsUrl). */
+    ops?: boolean
+  } = {},
 ): Promise<TestSystem> {
   const defaults = loadRegionCatalog()
   const wanted = options.regions ?? defaults.regions.map((r) => r.code)
@@ -72,11 +85,15 @@ export async function startSystem(
         limits: DEFAULT_LIMITS,
         logLevel: 'silent',
       }
-      const app = await buildRegionNode(config, { logger: false })
+      const metricsRegistry = createMetricsRegistry()
+      const logger = options.nodeLogStream === undefined ? false : { ...(loggerOptions('info', `region-node-${code}`, { region: code }) as object), stream: options.nodeLogStream }
+      const app = await buildRegionNode(config, { logger, metricsRegistry })
       await app.listen({ host: '127.0.0.1', port: 0 })
       const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
       t.teardown(() => app.close())
-      nodes.set(code, { region: code, app, url, databaseUrl: db.url })
+      const ops = options.ops === true ? await startOpsServer({ host: '127.0.0.1', port: 0, registry: metricsRegistry, readiness: () => app.database.ping().then(() => undefined, () => 'database') }) : undefined
+      if (ops !== undefined) t.teardown(() => ops.close())
+      nodes.set(code, { region: code, app, url, databaseUrl: db.url, ...(ops === undefined ? {} : { opsUrl: ops.url }) })
       upstreams.set(code, url)
     }),
   )
@@ -109,7 +126,7 @@ export async function startSystem(
   const launch = async (env: Record<string, string> = {}): Promise<RunningGateway> => {
     const config = loadGatewayConfig({ ...baseEnv, ...env }, catalog)
     const logger = options.logStream === undefined ? false : { ...(loggerOptions('trace', 'gateway') as object), stream: options.logStream }
-    const running = await startGateway(config, { signingKey: keys.signingKey, logger })
+    const running = await startGateway(config, { signingKey: keys.signingKey, logger, ...(options.ops === true ? { ops: { host: '127.0.0.1', port: 0 } } : {}) })
     t.teardown(() => running.close())
     return running
   }

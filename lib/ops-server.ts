@@ -1,0 +1,99 @@
+// The operations listener of a process, apart from the public port:
+// GET /metrics (Prometheus text), /livez (the process answers) and /readyz
+// (its dependencies answer and it is not shutting down). A plain node:http
+// server: nothing here is SCIM, and probes must not compete with fastify's
+// request handling or show up in traces.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Registry } from 'prom-client'
+import { ConfigError } from '../config/config-error.ts'
+
+export const DEFAULT_GATEWAY_OPS_PORT = 9464
+
+/** Region nodes default to 9465 + the region's position in the catalog, so every node of `scimgate dev` has its own. */
+export function defaultNodeOpsPort(regionIndex: number): number {
+  return DEFAULT_GATEWAY_OPS_PORT + 1 + regionIndex
+}
+
+export interface OpsListen {
+  readonly host: string
+  readonly port: number
+}
+
+/** OPS_HOST (default HOST, else 127.0.0.1) and OPS_PORT (`off` disables the ops listener; 0 = any free port). */
+export function opsListenFromEnv(env: Readonly<Record<string, string | undefined>>, defaultPort: number): OpsListen | undefined {
+  const text = env.OPS_PORT?.trim() ?? ''
+  if (text.toLowerCase() === 'off') return undefined
+  const port = text === '' ? defaultPort : Number(text)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('environment', ['OPS_PORT: must be a port number (0-65535) or off'])
+  const host = env.OPS_HOST?.trim() || env.HOST?.trim() || '127.0.0.1'
+  return { host, port }
+}
+
+export interface OpsServerOptions extends OpsListen {
+  readonly registry: Registry
+  /** Resolves undefined when ready, else the name of what is missing (`redis`, `database`, `shutting down`). */
+  readonly readiness: () => Promise<string | undefined>
+}
+
+export interface OpsServer {
+  readonly url: string
+  close(): Promise<void>
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' }
+
+export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+  const { registry, readiness } = options
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '').split('?', 1)[0]
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { ...JSON_HEADERS, allow: 'GET, HEAD' }).end('{"status":"method not allowed"}')
+      return
+    }
+    const answer = async (): Promise<void> => {
+      if (path === '/metrics') {
+        const text = await registry.metrics()
+        response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text)
+      } else if (path === '/livez') {
+        response.writeHead(200, JSON_HEADERS).end('{"status":"ok"}')
+      } else if (path === '/readyz') {
+        const missing = await readiness().catch(() => 'unknown')
+        if (missing === undefined) response.writeHead(200, JSON_HEADERS).end('{"status":"ok"}')
+        else response.writeHead(503, { ...JSON_HEADERS, 'retry-after': '2' }).end(JSON.stringify({ status: 'unavailable', reason: missing }))
+      } else {
+        response.writeHead(404, JSON_HEADERS).end('{"status":"not found"}')
+      }
+    }
+    answer().catch(() => {
+      if (!response.headersSent) response.writeHead(500, JSON_HEADERS)
+      response.end()
+    })
+  })
+  server.keepAliveTimeout = 5_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+/** SHUTDOWN_GRACE_MS (default 10 s): how long in-flight requests may take to finish on SIGTERM before the process exits anyway. */
+export function shutdownGraceMsFromEnv(env: Readonly<Record<string, string | undefined>>): number {
+  const text = env.SHUTDOWN_GRACE_MS?.trim() ?? ''
+  const ms = text === '' ? 10_000 : Number(text)
+  if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new ConfigError('environment', ['SHUTDOWN_GRACE_MS: must be a whole number of milliseconds up to 600000'])
+  return ms
+}
