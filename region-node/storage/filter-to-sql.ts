@@ -2,195 +2,35 @@
 // the resource table aliased `r`: indexed columns where the attribute has one,
 // jsonb paths otherwise, EXISTS sub-queries for multi-valued attributes.
 //
-// Comparisons are emitted bare (`lower(r.user_name) = lower($2)`) so the
-// planner can use the expression indexes; an absent value makes them NULL,
+// Comparisons are emitted bare (`r.user_name_lower = lower($2)`) so the
+// planner can use the indexes; an absent value makes them NULL,
 // which WHERE, AND and OR treat as false. Only negation needs the NULL folded
 // to false first (`NOT COALESCE(…, false)`), so `not (title eq "x")` keeps the
 // users without a title.
-import { ScimError } from '../../lib/scim-error.ts'
 import type { AttributePath, CompareOperator, FilterNode, FilterValue } from '../scim/filter/ast.ts'
-import { resolveAttribute } from '../scim/schema/index.ts'
-import type { AttributeDefinition, AttributeType, ResolvedAttribute, ResourceTypeDefinition } from '../scim/schema/types.ts'
-import type { ResourceTable } from './resource-tables.ts'
-import { SqlParams, isUuid, likePattern } from './sql-params.ts'
+import type { AttributeDefinition, ResolvedAttribute } from '../scim/schema/types.ts'
+import {
+  describePath,
+  elementSourceFor,
+  defaultSubAttribute,
+  invalidFilter,
+  isTextType,
+  jsonbBase,
+  jsonField,
+  nextAlias,
+  resolveOrFail,
+  singleValueExpression,
+  type CompileContext,
+  type ElementSource,
+  type ScalarType,
+  type ValueExpression,
+} from './attribute-sql.ts'
+import { isUuid, likePattern } from './sql-params.ts'
 
-type ScalarType = AttributeType | 'uuid'
-
-/** A typed SQL expression for one attribute value. */
-interface ValueExpression {
-  readonly sql: string
-  readonly type: ScalarType
-  readonly caseExact: boolean
-  /** The value already lower-cased in an indexed column. */
-  readonly foldedSql?: string
-}
-
-/** Rows of a multi-valued attribute and how to read a sub-attribute of one row. */
-interface ElementSource {
-  readonly from: string
-  readonly subAttribute: (definition: AttributeDefinition) => ValueExpression
-  readonly simpleValue?: ValueExpression
-  /** The element's position in a jsonb array, for "the first value". */
-  readonly position?: string
-}
-
-export interface CompileContext {
-  readonly resourceType: ResourceTypeDefinition
-  readonly table: ResourceTable
-  readonly params: SqlParams
-}
-
-let aliasCounter = 0
-const nextAlias = (): string => `e${(aliasCounter = (aliasCounter + 1) % 1_000_000)}`
-
-const invalidFilter = (detail: string): ScimError => new ScimError(400, 'invalidFilter', detail)
-const isTextType = (type: ScalarType): boolean => type === 'string' || type === 'reference' || type === 'binary'
 const notTrue = (condition: string): string => `NOT COALESCE(${condition}, false)`
 
-function describePath(path: AttributePath): string {
-  return [path.uri, [path.attribute, path.subAttribute].filter(Boolean).join('.')].filter(Boolean).join(':')
-}
-
-function resolveOrFail(context: CompileContext, path: AttributePath, use: 'filter' | 'sortBy' = 'filter'): ResolvedAttribute {
-  const fail = (detail: string): ScimError => (use === 'filter' ? invalidFilter(detail) : new ScimError(400, 'invalidValue', detail))
-  const resolved = resolveAttribute(context.resourceType, path)
-  if (resolved === undefined) throw fail(`unknown attribute "${describePath(path)}" for ${context.resourceType.name}`)
-  // RFC 7643 §7: a `returned: never` attribute (password) must not be readable, not even one answer at a time
-  if (resolved.attribute.returned === 'never' || resolved.subAttribute?.returned === 'never') {
-    throw fail(`${describePath(path)} cannot be used in ${use === 'filter' ? 'a filter' : 'sortBy'}`)
-  }
-  return resolved
-}
-
-/** Converts jsonb text to the attribute's type; stored values were validated on write, so casts cannot fail. */
-function castText(textSql: string, type: ScalarType): string {
-  switch (type) {
-    case 'boolean':
-      return `(${textSql})::boolean`
-    case 'integer':
-    case 'decimal':
-      return `(${textSql})::numeric`
-    case 'dateTime':
-      return `(${textSql})::timestamptz`
-    default:
-      return textSql
-  }
-}
-
-function jsonbBase(context: CompileContext, resolved: ResolvedAttribute): string {
-  return resolved.inExtension ? `r.attributes->${context.params.add(resolved.schemaId)}` : 'r.attributes'
-}
-
-function jsonField(baseSql: string, key: string, context: CompileContext): { json: string; text: string } {
-  const placeholder = context.params.add(key)
-  return { json: `(${baseSql}->${placeholder})`, text: `(${baseSql}->>${placeholder})` }
-}
-
-function scalarOf(json: { json: string; text: string }, definition: AttributeDefinition): ValueExpression {
-  return { sql: castText(json.text, definition.type), type: definition.type, caseExact: definition.caseExact }
-}
-
-function membershipSource(context: CompileContext): ElementSource {
-  const { membership } = context.table
-  const alias = nextAlias()
-  const from = `FROM group_members ${alias} WHERE ${alias}.tenant_id = r.tenant_id AND ${alias}.${membership.ownerColumn} = r.id`
-  return {
-    from,
-    subAttribute: (definition) => {
-      switch (definition.name) {
-        case 'value':
-          // compared as uuid, so `members.value eq "<ID IN CAPITALS>"` matches and the member index applies
-          return { sql: `${alias}.${membership.otherColumn}`, type: 'uuid', caseExact: false }
-        case 'type':
-          return membership.attribute === 'members'
-            ? { sql: `${alias}.member_type`, type: 'string', caseExact: false }
-            : { sql: `'direct'`, type: 'string', caseExact: false }
-        default:
-          throw invalidFilter(`${membership.attribute}.${definition.name} is not filterable; filter on ${membership.attribute}.value`)
-      }
-    },
-  }
-}
-
-/** RFC 7643 §3: `schemas` is not stored; it is the core schema plus each extension the resource holds. */
-function schemasSource(context: CompileContext, attribute: AttributeDefinition): ElementSource {
-  const alias = nextAlias()
-  const urns = [
-    `${context.params.add(context.resourceType.schema.id)}::text`,
-    ...context.resourceType.extensions.map(({ schema }) => {
-      const urn = context.params.add(schema.id)
-      return `CASE WHEN r.attributes ? ${urn}::text THEN ${urn}::text END`
-    }),
-  ]
-  return {
-    from: `FROM unnest(ARRAY[${urns.join(', ')}]) AS ${alias}(v) WHERE ${alias}.v IS NOT NULL`,
-    subAttribute: () => {
-      throw invalidFilter('schemas has no sub-attributes')
-    },
-    simpleValue: { sql: `${alias}.v`, type: 'string', caseExact: attribute.caseExact },
-  }
-}
-
-function jsonArraySource(arrayJson: string, attribute: AttributeDefinition, context: CompileContext): ElementSource {
-  const alias = nextAlias()
-  // a stored value that is not an array (never written by ingest) must not make jsonb_array_elements fail
-  const array = `CASE WHEN jsonb_typeof(${arrayJson}) = 'array' THEN ${arrayJson} END`
-  if (attribute.type !== 'complex') {
-    return {
-      from: `FROM jsonb_array_elements_text(${array}) AS ${alias}(v) WHERE true`,
-      subAttribute: () => {
-        throw invalidFilter(`${attribute.name} has no sub-attributes`)
-      },
-      simpleValue: { sql: castText(`${alias}.v`, attribute.type), type: attribute.type, caseExact: attribute.caseExact },
-    }
-  }
-  return {
-    from: `FROM jsonb_array_elements(${array}) WITH ORDINALITY AS ${alias}(v, n) WHERE jsonb_typeof(${alias}.v) = 'object'`,
-    subAttribute: (definition) => scalarOf(jsonField(`${alias}.v`, definition.name, context), definition),
-    position: `${alias}.n`,
-  }
-}
-
-/** Where the values of a multi-valued attribute come from, or undefined when it is single-valued. */
-function elementSourceFor(context: CompileContext, resolved: ResolvedAttribute): ElementSource | undefined {
-  const { attribute } = resolved
-  if (!resolved.inExtension && attribute.name === context.table.membership.attribute) return membershipSource(context)
-  if (!resolved.inExtension && attribute.name === 'schemas') return schemasSource(context, attribute)
-  if (attribute.multiValued) {
-    return jsonArraySource(jsonField(jsonbBase(context, resolved), attribute.name, context).json, attribute, context)
-  }
-  // `scope.values`: a multi-valued sub-attribute inside a single complex attribute
-  const sub = resolved.subAttribute
-  if (sub?.multiValued) {
-    const parent = jsonField(jsonbBase(context, resolved), attribute.name, context).json
-    return jsonArraySource(jsonField(parent, sub.name, context).json, sub, context)
-  }
-  return undefined
-}
-
-function singleValueExpression(context: CompileContext, resolved: ResolvedAttribute): ValueExpression {
-  const { attribute, subAttribute } = resolved
-  const key = `${resolved.inExtension ? `${resolved.schemaId.toLowerCase()}:` : ''}${attribute.name.toLowerCase()}${subAttribute ? `.${subAttribute.name.toLowerCase()}` : ''}`
-  const column = context.table.columns[key]
-  if (column !== undefined) return { sql: column.sql, type: column.type, caseExact: (subAttribute ?? attribute).caseExact, ...(column.foldedSql === undefined ? {} : { foldedSql: column.foldedSql }) }
-  if (!resolved.inExtension && attribute.name === 'meta') {
-    throw invalidFilter(`meta.${subAttribute?.name ?? ''} is not filterable; use meta.created or meta.lastModified`)
-  }
-  const field = jsonField(jsonbBase(context, resolved), attribute.name, context)
-  if (subAttribute === undefined) {
-    if (attribute.type === 'complex') throw invalidFilter(`${attribute.name} is complex; name a sub-attribute such as ${attribute.name}.${attribute.subAttributes?.[0]?.name ?? 'value'}`)
-    return scalarOf(field, attribute)
-  }
-  return scalarOf(jsonField(field.json, subAttribute.name, context), subAttribute)
-}
-
-/** The `value` sub-attribute stands for a multi-valued complex attribute compared without a sub-attribute (RFC 7644 §3.4.2.2). */
-function defaultSubAttribute(attribute: AttributeDefinition): AttributeDefinition {
-  const value = attribute.subAttributes?.find((s) => s.name === 'value')
-  if (value === undefined) throw invalidFilter(`${attribute.name} needs a sub-attribute in a filter`)
-  return value
-}
-
+export type { CompileContext } from './attribute-sql.ts'
+export { sortExpression, type SortExpression } from './sort-to-sql.ts'
 function presentCondition(value: ValueExpression): string {
   return isTextType(value.type) ? `COALESCE(${value.sql} <> '', false)` : `(${value.sql}) IS NOT NULL`
 }
@@ -242,6 +82,8 @@ function literalForType(value: FilterValue, type: ScalarType, op: CompareOperato
       if (typeof value === 'number' && Number.isFinite(value)) return value
       throw invalidFilter(`${where} is a number: compare it with a number`)
     default:
+      // PostgreSQL text cannot hold NUL: such a literal can match nothing and would fail the query
+      if (typeof value === 'string' && value.includes('\u0000')) throw invalidFilter(`${where}: a string literal may not contain U+0000`)
       if (typeof value === 'string') return value
       // Entra ID sends unquoted literals: a bare number on a string attribute is its text
       if (typeof value === 'number') return String(value)
@@ -374,44 +216,4 @@ function compileNode(context: CompileContext, node: FilterNode): string {
 /** A boolean SQL condition over `r` for the filter; values are bound in `context.params`. */
 export function filterToSql(node: FilterNode, context: CompileContext): string {
   return compileNode(context, node)
-}
-
-export interface SortExpression {
-  /** Never null, so keyset comparisons on (key, seq) are total. */
-  readonly sql: string
-  readonly type: ScalarType
-}
-
-/** RFC 7644 §3.4.2.3: the expression a `sortBy` path orders by. Multi-valued attributes sort by their primary (else first) value. */
-export function sortExpression(path: AttributePath, context: CompileContext): SortExpression {
-  try {
-    return compileSortExpression(path, context)
-  } catch (error) {
-    // the shared helpers speak of filters; a bad sortBy is an invalid parameter value
-    if (error instanceof ScimError && error.scimType === 'invalidFilter') throw new ScimError(400, 'invalidValue', `sortBy: ${error.message}`)
-    throw error
-  }
-}
-
-function compileSortExpression(path: AttributePath, context: CompileContext): SortExpression {
-  const resolved = resolveOrFail(context, path, 'sortBy')
-  const source = elementSourceFor(context, resolved)
-  let value: ValueExpression
-  if (source === undefined) {
-    value = singleValueExpression(context, resolved)
-  } else if (resolved.attribute.name === context.table.membership.attribute && !resolved.inExtension) {
-    throw new ScimError(400, 'invalidValue', `cannot sort by ${resolved.attribute.name}`)
-  } else {
-    const sub = source.simpleValue ?? source.subAttribute(resolved.subAttribute ?? defaultSubAttribute(resolved.attribute))
-    const primary = resolved.attribute.type === 'complex' ? source.subAttribute({ ...defaultSubAttribute(resolved.attribute), name: 'primary', type: 'boolean' }) : undefined
-    const order = primary === undefined ? '' : ` ORDER BY ${primary.sql} DESC NULLS LAST, ${source.position ?? '1'}`
-    value = { ...sub, sql: `(SELECT ${sub.sql} ${source.from}${order} LIMIT 1)` }
-  }
-  if (value.type === 'uuid') return { sql: `${value.sql}::text`, type: 'string' }
-  if (isTextType(value.type)) return { sql: `COALESCE(${value.caseExact ? value.sql : (value.foldedSql ?? `lower(${value.sql})`)}, '')`, type: 'string' }
-  if (value.type === 'boolean') return { sql: `COALESCE(${value.sql}, false)`, type: 'boolean' }
-  // cursors carry the served millisecond; a microsecond key would repeat or skip rows at page edges
-  if (value.type === 'dateTime') return { sql: `COALESCE(date_trunc('milliseconds', ${value.sql}), '-infinity'::timestamptz)`, type: 'dateTime' }
-  if (value.type === 'integer' || value.type === 'decimal') return { sql: `COALESCE(${value.sql}, '-Infinity'::numeric)`, type: value.type }
-  throw new ScimError(400, 'invalidValue', `cannot sort by ${describePath(path)}`)
 }

@@ -40,7 +40,8 @@ export function mapDatabaseError(error: unknown): unknown {
   if (code === '57014') {
     return new ScimError(503, undefined, 'the query took too long; narrow the filter or retry later', { 'retry-after': String(RETRY_AFTER_SECONDS) })
   }
-  if (code === '22P02' || code === '22007' || code === '22008' || code === '22003' || code === '54000') {
+  // 22021/22P05: text PostgreSQL cannot store (a NUL character), whatever path it came by
+  if (code === '22P02' || code === '22007' || code === '22008' || code === '22003' || code === '54000' || code === '22021' || code === '22P05') {
     return new ScimError(400, 'invalidValue', 'a value is out of range or malformed')
   }
   return error
