@@ -53,3 +53,17 @@ t.test('random PATCH bodies never produce a 500 and never half-apply', async (t)
   )
   t.pass('300 random PATCH bodies handled')
 })
+
+// Found by the property above: PostgreSQL text cannot hold U+0000.
+t.test('a NUL character in a filter literal or a value is a 400, not a 500', async (t) => {
+  const node = await startTestNode(t)
+  const filtered = await node.scim('acme', 'GET', `Users?filter=${encodeURIComponent('userName eq "a\\u0000b"')}`)
+  t.equal(filtered.statusCode, 400)
+  t.equal(filtered.json().scimType, 'invalidFilter')
+  for (const body of [{ userName: 'a\u0000b' }, { userName: 'ok@example.com', title: 'x\u0000' }]) {
+    const created = await node.scim('acme', 'POST', 'Users', body)
+    t.equal(created.statusCode, 400, JSON.stringify(body))
+    t.equal(created.json().scimType, 'invalidValue')
+  }
+  t.equal((await node.scim('acme', 'GET', 'Users')).json().totalResults, 0, 'nothing was written')
+})
