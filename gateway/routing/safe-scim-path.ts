@@ -11,7 +11,8 @@ const MAX_ENCODING_LAYERS = 4
  */
 export function isSafeScimPath(rawUrl: string): boolean {
   let path = rawUrl.split('?', 1)[0] ?? ''
-  for (let layer = 0; ; layer++) {
+  // Without a `%` there is no encoding layer to peel (decodeURIComponent would return the path unchanged).
+  for (let layer = 0; path.includes('%'); layer++) {
     let decoded: string
     try {
       decoded = decodeURIComponent(path)
