@@ -43,18 +43,13 @@ export async function startGateway(
   if (!tokens.ready) app.log.warn('Redis is not reachable yet; uncached tokens get 503 until it is')
   const url = await app.listen({ host: config.host, port: config.port })
   const adminUrl = admin === undefined ? undefined : await admin.listen({ host: config.adminHost, port: config.adminPort })
-  let closing = false
   const ops =
     options.ops === undefined
       ? undefined
       : await startOpsServer({
           ...options.ops,
           registry: metricsRegistry,
-          readiness: async () => {
-            // Not ready while draining, so a load balancer stops sending work first.
-            if (closing) return 'shutting down'
-            return redis === undefined ? undefined : redis.ping().then(() => undefined, () => 'redis')
-          },
+          readiness: async () => (redis === undefined ? undefined : redis.ping().then(() => undefined, () => 'redis')),
         })
 
   return {
@@ -64,7 +59,7 @@ export async function startGateway(
     opsUrl: ops?.url,
     tokenStore,
     async close() {
-      closing = true
+      ops?.beginDraining()
       // Waits for in-flight requests (fastify drains; see buildGateway).
       await app.close()
       await admin?.close()

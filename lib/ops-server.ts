@@ -32,12 +32,14 @@ export function opsListenFromEnv(env: Readonly<Record<string, string | undefined
 
 export interface OpsServerOptions extends OpsListen {
   readonly registry: Registry
-  /** Resolves undefined when ready, else the name of what is missing (`redis`, `database`, `shutting down`). */
+  /** Resolves undefined when the process's dependencies answer, else the name of what is missing (`redis`, `database`). */
   readonly readiness: () => Promise<string | undefined>
 }
 
 export interface OpsServer {
   readonly url: string
+  /** From now on /readyz answers 503 `shutting down`, so a load balancer stops sending work while the process drains. */
+  beginDraining(): void
   close(): Promise<void>
 }
 
@@ -45,6 +47,7 @@ const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const { registry, readiness } = options
+  let draining = false
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?', 1)[0]
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -58,7 +61,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       } else if (path === '/livez') {
         response.writeHead(200, JSON_HEADERS).end('{"status":"ok"}')
       } else if (path === '/readyz') {
-        const missing = await readiness().catch(() => 'unknown')
+        const missing = draining ? 'shutting down' : await readiness().catch(() => 'unknown')
         if (missing === undefined) response.writeHead(200, JSON_HEADERS).end('{"status":"ok"}')
         else response.writeHead(503, { ...JSON_HEADERS, 'retry-after': '2' }).end(JSON.stringify({ status: 'unavailable', reason: missing }))
       } else {
@@ -82,6 +85,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return {
     url: `http://${host}:${address.port}`,
+    beginDraining() {
+      draining = true
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

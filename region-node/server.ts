@@ -36,18 +36,12 @@ export async function startRegionNode(config: RegionNodeConfig, options: StartOp
   if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
   const app = await buildRegionNode(config, { metricsRegistry })
   const url = await app.listen({ host: config.host, port: config.port })
-  let closing = false
   const ops =
     options.ops === undefined
       ? undefined
-      : await startOpsServer({
-          ...options.ops,
-          registry: metricsRegistry,
-          // Not ready while draining, so a load balancer stops sending work first.
-          readiness: async () => (closing ? 'shutting down' : app.database.ping().then(() => undefined, () => 'database')),
-        })
+      : await startOpsServer({ ...options.ops, registry: metricsRegistry, readiness: () => app.database.ping().then(() => undefined, () => 'database') })
   const close = async (): Promise<void> => {
-    closing = true
+    ops?.beginDraining()
     // Waits for in-flight requests (fastify drains; see buildRegionNode).
     await app.close()
     await ops?.close()
