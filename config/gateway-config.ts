@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs'
 import type { JWK } from 'jose'
 import { z } from 'zod'
 import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
 import { parseRedisConfig, type RedisConfig } from '../lib/redis-connection.ts'
 import { ConfigError, describeIssues } from './config-error.ts'
+import { readJsonSetting } from './json-setting.ts'
 import type { RegionCatalog } from './region-catalog.ts'
 
 export interface UpstreamTimeouts {
@@ -71,28 +71,15 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
 })
 
-function readSigningKey(inline: string | undefined, file: string | undefined, problems: string[]): JWK | undefined {
-  let text = inline
-  if (text === undefined && file !== undefined) {
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (error) {
-      problems.push(`IDENTITY_SIGNING_KEY_FILE: cannot read ${file}: ${(error as Error).message}`)
-      return undefined
-    }
-  }
-  if (text === undefined) return undefined
-  try {
-    const jwk = JSON.parse(text) as JWK
-    if (typeof jwk !== 'object' || jwk === null || typeof jwk.kid !== 'string' || typeof jwk.d !== 'string') {
-      problems.push('IDENTITY_SIGNING_KEY: must be a private JWK with a kid (OKP / Ed25519)')
-      return undefined
-    }
-    return jwk
-  } catch {
-    problems.push('IDENTITY_SIGNING_KEY: is not valid JSON')
+function readSigningKey(env: Readonly<Record<string, string | undefined>>, problems: string[]): JWK | undefined {
+  const { value } = readJsonSetting(env, 'IDENTITY_SIGNING_KEY', problems)
+  if (value === undefined) return undefined
+  const jwk = value as JWK
+  if (typeof jwk !== 'object' || jwk === null || typeof jwk.kid !== 'string' || typeof jwk.d !== 'string') {
+    problems.push('IDENTITY_SIGNING_KEY: must be a private JWK with a kid (OKP / Ed25519)')
     return undefined
   }
+  return jwk
 }
 
 /** Reads the gateway's settings from the environment; throws one ConfigError listing every bad setting. */
@@ -111,7 +98,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
   } catch (error) {
     problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]))
   }
-  const signingKey = readSigningKey(env.IDENTITY_SIGNING_KEY, env.IDENTITY_SIGNING_KEY_FILE, problems)
+  const signingKey = readSigningKey(env, problems)
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
     if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
   }

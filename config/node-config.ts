@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs'
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
 import { ConfigError, describeIssues } from './config-error.ts'
+import { readJsonSetting } from './json-setting.ts'
 import type { Region, RegionCatalog } from './region-catalog.ts'
 
 export interface DatabaseConfig {
@@ -67,28 +67,14 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
-function readKeySet(inline: string | undefined, file: string | undefined, problems: string[]): JSONWebKeySet {
-  let text = inline
-  if (text === undefined && file !== undefined) {
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (error) {
-      problems.push(`IDENTITY_JWKS_FILE: cannot read ${file}: ${(error as Error).message}`)
-      return { keys: [] }
-    }
-  }
-  if (text === undefined) {
-    problems.push('IDENTITY_JWKS or IDENTITY_JWKS_FILE: is required (the gateway\'s public signing keys, a JWKS)')
-    return { keys: [] }
-  }
-  try {
-    const parsed: unknown = JSON.parse(text)
-    if (typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as { keys?: unknown }).keys) && (parsed as JSONWebKeySet).keys.length > 0) {
-      return parsed as JSONWebKeySet
+function readKeySet(env: Readonly<Record<string, string | undefined>>, problems: string[]): JSONWebKeySet {
+  const { given, value } = readJsonSetting(env, 'IDENTITY_JWKS', problems)
+  if (!given) problems.push("IDENTITY_JWKS or IDENTITY_JWKS_FILE: is required (the gateway's public signing keys, a JWKS)")
+  else if (value !== undefined) {
+    if (typeof value === 'object' && value !== null && Array.isArray((value as { keys?: unknown }).keys) && (value as JSONWebKeySet).keys.length > 0) {
+      return value as JSONWebKeySet
     }
     problems.push('IDENTITY_JWKS: must be a JSON Web Key Set with at least one key')
-  } catch {
-    problems.push('IDENTITY_JWKS: is not valid JSON')
   }
   return { keys: [] }
 }
@@ -101,7 +87,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
   if (env.SCIMGATE_REGION !== undefined && region === undefined) {
     problems.push(`SCIMGATE_REGION: unknown region ${env.SCIMGATE_REGION}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
   }
-  const identityKeySet = readKeySet(env.IDENTITY_JWKS, env.IDENTITY_JWKS_FILE, problems)
+  const identityKeySet = readKeySet(env, problems)
   if (!parsed.success || region === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {
