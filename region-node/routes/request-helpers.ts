@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ScimError } from '../../lib/scim-error.ts'
 import { parseVersionCondition, type VersionCondition } from '../scim/etag.ts'
 import { formatVersion } from '../scim/etag.ts'
 import { tenantOf } from '../plugins/internal-auth.ts'
@@ -41,3 +42,14 @@ export function sendScim(reply: FastifyReply, status: number, body: unknown, ver
 }
 
 export type QueryParams = Record<string, string | string[] | undefined>
+
+/** RFC 7644 §3.4.3: a SearchRequest body as list-request input (attribute lists arrive as JSON arrays, the parser reads comma-separated text). */
+export function searchRequestInput(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimError(400, 'invalidSyntax', 'a SearchRequest must be a JSON object')
+  const { schemas: _schemas, ...input } = body as Record<string, unknown>
+  for (const key of ['attributes', 'excludedAttributes']) {
+    const value = input[key]
+    if (Array.isArray(value)) input[key] = value.map(String).join(',')
+  }
+  return input
+}

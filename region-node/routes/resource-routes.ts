@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { ScimLimits } from '../../config/node-config.ts'
-import { ScimError } from '../../lib/scim-error.ts'
 import { conditionMatches, formatVersion } from '../scim/etag.ts'
 import { parseListRequest } from '../scim/list-request.ts'
 import { parseAttributeList, projectResource } from '../scim/projection/index.ts'
 import { USER_RESOURCE_TYPE } from '../scim/schema/index.ts'
 import type { GroupsService } from '../services/groups-service.ts'
 import type { UsersService } from '../services/users-service.ts'
-import { ifMatchOf, ifNoneMatchOf, scopeOf, sendScim, type QueryParams } from './request-helpers.ts'
+import { ifMatchOf, ifNoneMatchOf, scopeOf, searchRequestInput, sendScim, type QueryParams } from './request-helpers.ts'
 
 export interface ResourceRoutesOptions {
   readonly users: UsersService
@@ -24,17 +23,6 @@ function attributeRequest(query: QueryParams): { attributes: string[]; excludedA
   return { attributes: parseAttributeList(text(query.attributes)), excludedAttributes: parseAttributeList(text(query.excludedAttributes)) }
 }
 
-function searchBody(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimError(400, 'invalidSyntax', 'a SearchRequest must be a JSON object')
-  const { schemas: _schemas, ...rest } = body as Record<string, unknown>
-  // SearchRequest carries attributes as JSON arrays; the list parser reads comma-separated text
-  for (const key of ['attributes', 'excludedAttributes']) {
-    const value = rest[key]
-    if (Array.isArray(value)) rest[key] = value.map(String).join(',')
-  }
-  return rest
-}
-
 /** RFC 7644 §3.2–§3.6 for /Users and /Groups: thin handlers over the services. */
 export async function resourceRoutes(app: FastifyInstance, options: ResourceRoutesOptions): Promise<void> {
   const { users, groups, limits } = options
@@ -49,7 +37,7 @@ export async function resourceRoutes(app: FastifyInstance, options: ResourceRout
     })
 
     app.post(`${endpoint}/.search`, async (request, reply) => {
-      const list = await service.list(scopeOf(request), parseListRequest(searchBody(request.body), limits))
+      const list = await service.list(scopeOf(request), parseListRequest(searchRequestInput(request.body), limits))
       return sendScim(reply, 200, list)
     })
 

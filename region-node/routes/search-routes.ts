@@ -6,7 +6,7 @@ import { LIST_RESPONSE_SCHEMA } from '../scim/schema/index.ts'
 import type { GroupsService } from '../services/groups-service.ts'
 import type { RequestScope } from '../services/service-context.ts'
 import type { UsersService } from '../services/users-service.ts'
-import { scopeOf, sendScim } from './request-helpers.ts'
+import { scopeOf, searchRequestInput, sendScim } from './request-helpers.ts'
 
 interface ListResult {
   totalResults: number
@@ -26,11 +26,7 @@ async function listOrEmpty(list: () => Promise<Record<string, unknown>>): Promis
 /** RFC 7644 §3.4.3: POST /.search at the root searches Users, then Groups, as one result list. */
 export async function searchRoutes(app: FastifyInstance, options: { users: UsersService; groups: GroupsService; limits: ScimLimits }): Promise<void> {
   app.post('/.search', async (request, reply) => {
-    const body = request.body
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimError(400, 'invalidSyntax', 'a SearchRequest must be a JSON object')
-    const input: Record<string, unknown> = { ...(body as Record<string, unknown>) }
-    for (const key of ['attributes', 'excludedAttributes']) if (Array.isArray(input[key])) input[key] = (input[key] as unknown[]).map(String).join(',')
-    const parsed = parseListRequest(input, options.limits)
+    const parsed = parseListRequest(searchRequestInput(request.body), options.limits)
     if (parsed.paging.kind !== 'index') throw new ScimError(400, 'invalidValue', 'a search across resource types pages by startIndex, not cursor')
     const scope: RequestScope = scopeOf(request)
     const { startIndex, count } = parsed.paging
