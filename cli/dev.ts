@@ -5,6 +5,7 @@ import { loadNodeConfig } from '../config/node-config.ts'
 import type { RegionCatalog } from '../config/region-catalog.ts'
 import { sha256Hex } from '../gateway/admin/admin-credential.ts'
 import { startGateway } from '../gateway/server.ts'
+import { hasRedisSettings } from '../lib/redis-connection.ts'
 import { opsListenFromEnv, type OpsListen } from '../lib/ops-server.ts'
 import { startRegionNode } from '../region-node/server.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
@@ -28,8 +29,6 @@ function withDatabase(url: string, name: string): string {
   parsed.pathname = `/${name}`
   return parsed.toString()
 }
-
-const usesRedisSettings = (env: Env): boolean => [env.REDIS_URL, env.REDIS_SENTINELS, env.REDIS_CLUSTER_NODES].some((v) => v !== undefined && v !== '')
 
 /**
  * `npm start`: every region's node on its catalog port (each on its own
@@ -56,7 +55,7 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
   }
 
   let tokenStoreFile: string | undefined
-  if (forceEmbedded || (!usesRedisSettings(env) && !(await answers('127.0.0.1', 6379)))) {
+  if (forceEmbedded || (!hasRedisSettings(env) && !(await answers('127.0.0.1', 6379)))) {
     tokenStoreFile = join(dataDir, 'tokens.json')
     embedded.push('token store')
     await writeDevModeMarker(dataDir, { tokenStoreFile })

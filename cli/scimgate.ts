@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { Command, Option } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
-import { loadNodeConfig } from '../config/node-config.ts'
+import { defaultDatabaseUrl, loadNodeConfig } from '../config/node-config.ts'
 import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
 import { signIdentity, type IdentityScope } from '../lib/internal-identity.ts'
 import { defaultNodeOpsPort, opsListenFromEnv, shutdownGraceMsFromEnv } from '../lib/ops-server.ts'
@@ -49,7 +49,7 @@ program
     const regions = options.region === undefined ? catalog().regions : [catalog().byCode(options.region)]
     for (const region of regions) {
       if (region === undefined) throw new ConfigError('--region', [`unknown region ${options.region}`])
-      const url = options.databaseUrl ?? process.env.DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/scimgate_${region.code.toLowerCase()}`
+      const url = options.databaseUrl ?? process.env.DATABASE_URL ?? defaultDatabaseUrl(region.code)
       if (options.create) await ensureDatabase(url)
       const applied = await migrateDatabase({ databaseUrl: url })
       console.log(`${region.code}: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}`)

@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
 import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
 import type { IdentityScope } from '../lib/internal-identity.ts'
-import { closeRedisConnection, createRedisConnection, parseRedisConfig, waitForRedisReady } from '../lib/redis-connection.ts'
+import { closeRedisConnection, createRedisConnection, hasRedisSettings, parseRedisConfig, waitForRedisReady } from '../lib/redis-connection.ts'
 import { createTokenHasher, resolvePeppers } from '../gateway/tokens/token-hasher.ts'
 import { isUsable, type TokenRecord } from '../gateway/tokens/token-record.ts'
 import { createFileTokenStore } from '../gateway/tokens/file-token-store.ts'
@@ -26,7 +26,7 @@ export const DEFAULT_REDIS_PREFIX = 'scimgate:'
  */
 async function builtInTokenStoreFile(env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
   if (env.SCIMGATE_TOKEN_STORE_FILE !== undefined && env.SCIMGATE_TOKEN_STORE_FILE !== '') return env.SCIMGATE_TOKEN_STORE_FILE
-  if ([env.REDIS_URL, env.REDIS_SENTINELS, env.REDIS_CLUSTER_NODES].some((v) => v !== undefined && v !== '')) return undefined
+  if (hasRedisSettings(env)) return undefined
   return (await readDevModeMarker(env.SCIMGATE_DATA_DIR ?? DEFAULT_DATA_DIR)).tokenStoreFile
 }
 const CONNECT_TIMEOUT_MS = 5_000

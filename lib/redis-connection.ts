@@ -141,6 +141,11 @@ function parseHostList(name: string, text: string, problems: string[]): { host: 
 
 const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
 
+/** True when the environment names a Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES), as parseRedisConfig reads them. */
+export function hasRedisSettings(env: Readonly<Record<string, string | undefined>>): boolean {
+  return isSet(env.REDIS_URL) || isSet(env.REDIS_SENTINELS) || isSet(env.REDIS_CLUSTER_NODES)
+}
+
 /**
  * Redis settings from the environment: REDIS_URL (single, default
  * redis://127.0.0.1:6379; rediss:// for TLS; a password goes in the URL), or

@@ -6,6 +6,7 @@ import { loggerOptions } from '../../lib/logger-options.ts'
 import { ScimError } from '../../lib/scim-error.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
 import { bearerToken } from '../auth/bearer-token.ts'
+import { TENANT_ID_PATTERN } from '../tokens/token-input.ts'
 import type { TokenRecord } from '../tokens/token-record.ts'
 import type { TokenStore } from '../tokens/token-store.ts'
 import { createAdminCredentialCheck } from './admin-credential.ts'
@@ -15,10 +16,9 @@ export interface AdminApiDependencies {
   readonly signingKey: SigningKey
 }
 
-const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 const scopesSchema = z.array(z.enum(['scim', 'admin'])).min(1).optional()
 const createSchema = z.strictObject({
-  tenantId: z.string().regex(tenantPattern),
+  tenantId: z.string().regex(TENANT_ID_PATTERN),
   region: z.string().min(1),
   label: z.string().max(200).optional(),
   expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
@@ -89,7 +89,7 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
 
   app.get<{ Querystring: { tenant?: string; region?: string } }>('/admin/v1/tokens', async (request) => {
     const { tenant, region } = request.query
-    if (tenant === undefined || !tenantPattern.test(tenant) || region === undefined) throw new ScimError(400, 'invalidValue', 'tenant and region are required')
+    if (tenant === undefined || !TENANT_ID_PATTERN.test(tenant) || region === undefined) throw new ScimError(400, 'invalidValue', 'tenant and region are required')
     return { tokens: (await deps.tokenStore.list(tenant, regionOf(region).code)).map(describe) }
   })
 
@@ -111,7 +111,7 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
 
   app.put<{ Params: { region: string; tenant: string; id: string } }>('/admin/v1/regions/:region/tenants/:tenant/groups/:id/access', async (request, reply) => {
     const region = regionOf(request.params.region)
-    if (!tenantPattern.test(request.params.tenant)) throw new ScimError(400, 'invalidValue', 'invalid tenant id')
+    if (!TENANT_ID_PATTERN.test(request.params.tenant)) throw new ScimError(400, 'invalidValue', 'invalid tenant id')
     const identity = await signIdentity(deps.signingKey, { tenantId: request.params.tenant, tokenId: 'admin-api', region: region.code, scopes: ['admin'] }, 60)
     const upstream = region.upstreams[0]!
     let response: Response
