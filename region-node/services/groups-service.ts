@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { ScimError } from '../../lib/scim-error.ts'
-import { assertIfMatch } from '../scim/etag.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberReference as MemberInput } from '../scim/patch/index.ts'
@@ -13,9 +11,8 @@ import { createGroupsStore, type GroupsStore, type MemberReference, type Members
 import { GROUPS_TABLE } from '../storage/resource-tables.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
-import { cutPage, planList } from './list-plan.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
-import { listResponse, notFound } from './users-service.ts'
+import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 
 // Members live in group_members, changed by set operations, never inside the group row.
 const NOT_STORED = ['members'] as const
@@ -35,6 +32,16 @@ export interface GroupsService {
   list(scope: RequestScope, request: ListRequest): Promise<ScimResource>
   /** The admin route: roles and scope are set by team admins on our side. */
   setAccess(scope: RequestScope, id: string, access: GroupAccess, conditions: WriteConditions): Promise<ResourceResult>
+}
+
+const GROUPS_LIST: ListSource<MemberReference[]> = {
+  resourceType: GROUP_RESOURCE_TYPE,
+  table: GROUPS_TABLE,
+  derivedAttribute: 'members',
+  count: (db, tenantId, where, values) => createGroupsStore(db).count(tenantId, where, values),
+  page: (db, tenantId, query) => createGroupsStore(db).list(tenantId, query),
+  derived: (db, tenantId, ids) => createGroupsStore(db).membersOf(tenantId, ids),
+  toWire: (scope, row, members) => toWire(scope, row, members),
 }
 
 function toWire(scope: RequestScope, stored: StoredResource, members: readonly MemberReference[] | undefined): ScimResource {
@@ -69,17 +76,12 @@ async function runMemberOperation(store: GroupsStore, tenantId: string, groupId:
 
 export function createGroupsService(deps: ServiceDependencies): GroupsService {
   const { database } = deps
-  const now = deps.now ?? Date.now
   const reportSkipped = (tenantId: string, groupId: string, change: MembershipChange): void => {
     if (change.skipped.length > 0) deps.onSkippedMembers?.(tenantId, groupId, change.skipped)
   }
 
-  async function loadForWrite(db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> {
-    const current = isUuid(id) ? await createGroupsStore(db).findForUpdate(scope.tenantId, id) : undefined
-    if (current === undefined) throw notFound('Group', id)
-    assertIfMatch(conditions.ifMatch, current.version)
-    return current
-  }
+  const loadForWrite = (db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> =>
+    lockForWrite('Group', (tenantId, groupId) => createGroupsStore(db).findForUpdate(tenantId, groupId), scope, id, conditions)
 
   async function readBack(db: Queryable, scope: RequestScope, stored: StoredResource, request: AttributeRequest): Promise<ScimResource> {
     const members = isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members') ? (await createGroupsStore(db).membersOf(scope.tenantId, [stored.id])).get(stored.id) : undefined
@@ -167,24 +169,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
       })
     },
 
-    async list(scope, request) {
-      const plan = planList(GROUP_RESOURCE_TYPE, GROUPS_TABLE, request, deps.limits.cursorTtlSeconds, now())
-      const wantsMembers = isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members')
-      const { rows, total, members } = await database.read(scope.tenantId, async (db) => {
-        const store = createGroupsStore(db)
-        const total = await store.count(scope.tenantId, plan.countWhere, plan.countValues)
-        const rows = plan.query.limit === 0 ? [] : await store.list(scope.tenantId, plan.query)
-        const members = wantsMembers ? await store.membersOf(scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : new Map<string, MemberReference[]>()
-        return { rows, total, members }
-      })
-      const { page, nextCursor } = cutPage(plan, request, rows, now())
-      return listResponse(
-        page.map((row) => projectResource(toWire(scope, row, members.get(row.id)), GROUP_RESOURCE_TYPE, request)),
-        total,
-        request,
-        nextCursor,
-      )
-    },
+    list: (scope, request) => listResources(deps, GROUPS_LIST, scope, request),
 
     async setAccess(scope, id, access, conditions) {
       return database.write(scope.tenantId, async (db) => {
@@ -195,7 +180,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         const candidate = { ...current.attributes, [GROUP_ACCESS_SCHEMA]: extension }
         const validated = validateResource(candidate, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
         const outcome = await createGroupsStore(db).update(scope.tenantId, id, storableAttributes(validated, NOT_STORED), undefined)
-        if (outcome.kind !== 'updated') throw new ScimError(404, undefined, `Group ${id} not found`)
+        if (outcome.kind !== 'updated') throw notFound('Group', id)
         return { resource: await readBack(db, scope, outcome.resource, {}), version: outcome.resource.version }
       })
     },

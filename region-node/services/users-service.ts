@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { ScimError } from '../../lib/scim-error.ts'
-import { assertIfMatch } from '../scim/etag.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import { applyPatch, parsePatchRequest } from '../scim/patch/index.ts'
 import { isAttributeReturned, projectResource, type AttributeRequest } from '../scim/projection/index.ts'
-import { LIST_RESPONSE_SCHEMA, USER_RESOURCE_TYPE } from '../scim/schema/index.ts'
+import { USER_RESOURCE_TYPE } from '../scim/schema/index.ts'
 import type { ScimResource } from '../scim/schema/types.ts'
 import { serializeResource, storableAttributes } from '../scim/serialize-resource.ts'
 import type { Queryable } from '../storage/database.ts'
@@ -13,7 +11,7 @@ import { USERS_TABLE } from '../storage/resource-tables.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
 import { createUsersStore, type GroupReference } from '../storage/users-store.ts'
-import { cutPage, planList } from './list-plan.ts'
+import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
 
 // `groups` is derived from memberships; `password` is never kept: team members sign in through their identity provider.
@@ -28,7 +26,15 @@ export interface UsersService {
   list(scope: RequestScope, request: ListRequest): Promise<ScimResource>
 }
 
-export const notFound = (type: string, id: string): ScimError => new ScimError(404, undefined, `${type} ${id} not found`)
+const USERS_LIST: ListSource<GroupReference[]> = {
+  resourceType: USER_RESOURCE_TYPE,
+  table: USERS_TABLE,
+  derivedAttribute: 'groups',
+  count: (db, tenantId, where, values) => createUsersStore(db).count(tenantId, where, values),
+  page: (db, tenantId, query) => createUsersStore(db).list(tenantId, query),
+  derived: (db, tenantId, ids) => createUsersStore(db).groupsOf(tenantId, ids),
+  toWire: (scope, row, groups) => toWire(scope, row, groups),
+}
 
 function toWire(scope: RequestScope, stored: StoredResource, groups: readonly GroupReference[] | undefined): ScimResource {
   const derived: ScimResource = {}
@@ -47,14 +53,9 @@ function prepareNewUser(body: unknown): ScimResource {
 
 export function createUsersService(deps: ServiceDependencies): UsersService {
   const { database } = deps
-  const now = deps.now ?? Date.now
 
-  async function loadForWrite(db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> {
-    const current = isUuid(id) ? await createUsersStore(db).findForUpdate(scope.tenantId, id) : undefined
-    if (current === undefined) throw notFound('User', id)
-    assertIfMatch(conditions.ifMatch, current.version)
-    return current
-  }
+  const loadForWrite = (db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> =>
+    lockForWrite('User', (tenantId, userId) => createUsersStore(db).findForUpdate(tenantId, userId), scope, id, conditions)
 
   async function save(db: Queryable, scope: RequestScope, current: StoredResource, attributes: ScimResource): Promise<ResourceResult> {
     const store = createUsersStore(db)
@@ -117,31 +118,6 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
       })
     },
 
-    async list(scope, request) {
-      const plan = planList(USER_RESOURCE_TYPE, USERS_TABLE, request, deps.limits.cursorTtlSeconds, now())
-      const wantsGroups = isAttributeReturned(USER_RESOURCE_TYPE, request, 'groups')
-      const { rows, total, groups } = await database.read(scope.tenantId, async (db) => {
-        const store = createUsersStore(db)
-        const total = await store.count(scope.tenantId, plan.countWhere, plan.countValues)
-        const rows = plan.query.limit === 0 ? [] : await store.list(scope.tenantId, plan.query)
-        const groups = wantsGroups ? await store.groupsOf(scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : new Map<string, GroupReference[]>()
-        return { rows, total, groups }
-      })
-      const { page, nextCursor } = cutPage(plan, request, rows, now())
-      return listResponse(
-        page.map((row) => projectResource(toWire(scope, row, groups.get(row.id)), USER_RESOURCE_TYPE, request)),
-        total,
-        request,
-        nextCursor,
-      )
-    },
+    list: (scope, request) => listResources(deps, USERS_LIST, scope, request),
   }
-}
-
-export function listResponse(resources: readonly ScimResource[], total: number, request: ListRequest, nextCursor: string | undefined): ScimResource {
-  const response: ScimResource = { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, itemsPerPage: resources.length }
-  if (request.paging.kind === 'index') response.startIndex = request.paging.startIndex
-  if (nextCursor !== undefined) response.nextCursor = nextCursor
-  response.Resources = resources
-  return response
 }

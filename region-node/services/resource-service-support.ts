@@ -1,0 +1,62 @@
+// What the Users and Groups services share: locking a resource for a write
+// (404, If-Match) and running a list request (count, page, derived
+// attribute, cursor, ListResponse).
+import { ScimError } from '../../lib/scim-error.ts'
+import { assertIfMatch } from '../scim/etag.ts'
+import type { ListRequest } from '../scim/list-request.ts'
+import { isAttributeReturned, projectResource } from '../scim/projection/index.ts'
+import { LIST_RESPONSE_SCHEMA } from '../scim/schema/index.ts'
+import type { ResourceTypeDefinition, ScimResource } from '../scim/schema/types.ts'
+import type { Queryable } from '../storage/database.ts'
+import type { ResourceTable } from '../storage/resource-tables.ts'
+import { isUuid } from '../storage/sql-params.ts'
+import type { ListQuery, ListedResource, StoredResource } from '../storage/stored-resource.ts'
+import { cutPage, planList } from './list-plan.ts'
+import type { RequestScope, ServiceDependencies, WriteConditions } from './service-context.ts'
+
+export const notFound = (type: string, id: string): ScimError => new ScimError(404, undefined, `${type} ${id} not found`)
+
+/** The current row, locked for the rest of the transaction; 404 when missing, 412 when If-Match names another version. */
+export async function lockForWrite(
+  type: string,
+  findForUpdate: (tenantId: string, id: string) => Promise<StoredResource | undefined>,
+  scope: RequestScope,
+  id: string,
+  conditions: WriteConditions,
+): Promise<StoredResource> {
+  const current = isUuid(id) ? await findForUpdate(scope.tenantId, id) : undefined
+  if (current === undefined) throw notFound(type, id)
+  assertIfMatch(conditions.ifMatch, current.version)
+  return current
+}
+
+/** How one resource type is listed: its store's count and page, and its derived multi-valued attribute (`groups`, `members`). */
+export interface ListSource<Derived> {
+  readonly resourceType: ResourceTypeDefinition
+  readonly table: ResourceTable
+  readonly derivedAttribute: string
+  count(db: Queryable, tenantId: string, where: string, values: readonly unknown[]): Promise<number>
+  page(db: Queryable, tenantId: string, query: ListQuery): Promise<ListedResource[]>
+  derived(db: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, Derived>>
+  toWire(scope: RequestScope, row: StoredResource, derived: Derived | undefined): ScimResource
+}
+
+export async function listResources<Derived>(deps: ServiceDependencies, source: ListSource<Derived>, scope: RequestScope, request: ListRequest): Promise<ScimResource> {
+  const now = deps.now ?? Date.now
+  const plan = planList(source.resourceType, source.table, request, deps.limits.cursorTtlSeconds, now())
+  // excludedAttributes=members must not even read the member table
+  const wantsDerived = isAttributeReturned(source.resourceType, request, source.derivedAttribute)
+  const { rows, total, derived } = await deps.database.read(scope.tenantId, async (db) => {
+    const total = await source.count(db, scope.tenantId, plan.countWhere, plan.countValues)
+    const rows = plan.query.limit === 0 ? [] : await source.page(db, scope.tenantId, plan.query)
+    const derived = wantsDerived ? await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : new Map<string, Derived>()
+    return { rows, total, derived }
+  })
+  const { page, nextCursor } = cutPage(plan, request, rows, now())
+  const resources = page.map((row) => projectResource(source.toWire(scope, row, derived.get(row.id)), source.resourceType, request))
+  const response: ScimResource = { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, itemsPerPage: resources.length }
+  if (request.paging.kind === 'index') response.startIndex = request.paging.startIndex
+  if (nextCursor !== undefined) response.nextCursor = nextCursor
+  response.Resources = resources
+  return response
+}
