@@ -26,6 +26,7 @@ import {
   writeRawAndClose,
 } from '../helpers/stand-in-upstream.ts'
 import { ADMIN_TOKEN, type Teardown } from '../helpers/system.ts'
+import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const EU1 = 'eu1.localhost'
@@ -51,8 +52,7 @@ async function startProxyGateway(t: Teardown, upstreams: Readonly<Record<string,
   const redisPrefix = `scimgate-test:proxy:${randomBytes(6).toString('hex')}:`
   const redis = new Redis(REDIS_URL)
   t.teardown(async () => {
-    const left = await redis.keys(`${redisPrefix}*`)
-    if (left.length > 0) await redis.del(...left)
+    await deleteKeysUnderPrefix(redis, redisPrefix)
     redis.disconnect()
   })
   const keys = await generateIdentityKeyPair()

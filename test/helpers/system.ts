@@ -14,6 +14,7 @@ import { startOpsServer } from '../../lib/ops-server.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
 import { httpRequest, type HttpResponse } from './http-request.ts'
 import { createTestDatabase } from './test-database.ts'
+import { deleteKeysUnderPrefix } from './redis-keys.ts'
 
 export const ADMIN_TOKEN = 'test-admin-credential'
 
@@ -108,8 +109,7 @@ export async function startSystem(
   const redisPrefix = `scimgate-test:${randomBytes(6).toString('hex')}:`
   const redis = new Redis(options.redisUrl ?? 'redis://127.0.0.1:6379')
   t.teardown(async () => {
-    const keysLeft = await redis.keys(`${redisPrefix}*`)
-    if (keysLeft.length > 0) await redis.del(...keysLeft)
+    await deleteKeysUnderPrefix(redis, redisPrefix)
     redis.disconnect()
   })
   const baseEnv = {

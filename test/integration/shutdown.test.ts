@@ -14,6 +14,7 @@ import { generateIdentityKeyPair } from '../../lib/internal-identity.ts'
 import { httpRequest } from '../helpers/http-request.ts'
 import { startTestNode } from '../helpers/region-node.ts'
 import { answerAfter, answerWith, startStandInUpstream } from '../helpers/stand-in-upstream.ts'
+import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
 
 const SLOW_MS = 800
 
@@ -55,8 +56,7 @@ t.test('gateway: an in-flight proxied request completes, a late one gets 503, re
   const redisPrefix = `scimgate-test:shutdown:${randomBytes(6).toString('hex')}:`
   const redis = new Redis('redis://127.0.0.1:6379')
   t.teardown(async () => {
-    const left = await redis.keys(`${redisPrefix}*`)
-    if (left.length > 0) await redis.del(...left)
+    await deleteKeysUnderPrefix(redis, redisPrefix)
     redis.disconnect()
   })
   const config = loadGatewayConfig({ HOST: '127.0.0.1', PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent' }, catalog)

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import { createBatchedRedisStore } from '../../../gateway/rate-limit/batched-redis-store.ts'
 import { startTcpProxy } from '../../helpers/tcp-proxy.ts'
+import { deleteKeysUnderPrefix } from '../../helpers/redis-keys.ts'
 
 function incr(store: ReturnType<typeof createBatchedRedisStore>, key: string, window = 60_000): { current: number; ttl: number } {
   let result: { current: number; ttl: number } | undefined
@@ -20,8 +21,7 @@ async function withRedis(t: Tap, url = 'redis://127.0.0.1:6379'): Promise<{ redi
   const direct = new Redis()
   const prefix = `scimgate-test:${randomBytes(6).toString('hex')}:rate:`
   t.teardown(async () => {
-    const keys = await direct.keys(`${prefix}*`)
-    if (keys.length > 0) await direct.del(...keys)
+    await deleteKeysUnderPrefix(direct, prefix)
     direct.disconnect()
     redis.disconnect()
   })

@@ -9,6 +9,7 @@ import { createTokenHasher } from '../../../gateway/tokens/token-hasher.ts'
 import { createTokenAuthenticator, type TokenAuthenticatorOptions } from '../../../gateway/tokens/token-authenticator.ts'
 import { createTokenStore, type TokenStore } from '../../../gateway/tokens/token-store.ts'
 import { startTcpProxy } from '../../helpers/tcp-proxy.ts'
+import { deleteKeysUnderPrefix } from '../../helpers/redis-keys.ts'
 
 const REDIS: RedisConfig = { mode: 'single', url: 'redis://127.0.0.1:6379' }
 const prefix = `test:auth:${randomBytes(6).toString('hex')}:`
@@ -19,14 +20,7 @@ await waitForRedisReady(redis, 5_000)
 const admin = createTokenStore(redis, { keyPrefix: prefix, hasher })
 
 t.teardown(async () => {
-  const keys: string[] = []
-  let cursor = '0'
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-    cursor = next
-    keys.push(...batch)
-  } while (cursor !== '0')
-  if (keys.length > 0) await redis.del(...keys)
+  await deleteKeysUnderPrefix(redis, prefix)
   await redis.quit()
 })
 

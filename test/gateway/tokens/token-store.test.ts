@@ -6,6 +6,7 @@ import { createTokenHasher } from '../../../gateway/tokens/token-hasher.ts'
 import { TokenInputError } from '../../../gateway/tokens/token-input.ts'
 import { isUsable } from '../../../gateway/tokens/token-record.ts'
 import { RETENTION_MS, createTokenStore } from '../../../gateway/tokens/token-store.ts'
+import { deleteKeysUnderPrefix, keysUnderPrefix as keysUnder } from '../../helpers/redis-keys.ts'
 
 const REDIS = { mode: 'single', url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' } as const
 const prefix = `test:tokens:${randomBytes(6).toString('hex')}:`
@@ -14,20 +15,10 @@ const hasher = createTokenHasher([{ version: 'v1', secret: 'pepper-one' }], 'v1'
 const redis = createRedisConnection(REDIS, 'commands') as Redis
 await waitForRedisReady(redis, 5_000)
 
-async function keysUnderPrefix(): Promise<string[]> {
-  const keys: string[] = []
-  let cursor = '0'
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-    cursor = next
-    keys.push(...batch)
-  } while (cursor !== '0')
-  return keys
-}
+const keysUnderPrefix = (): Promise<string[]> => keysUnder(redis, prefix)
 
 t.teardown(async () => {
-  const keys = await keysUnderPrefix()
-  if (keys.length > 0) await redis.del(...keys)
+  await deleteKeysUnderPrefix(redis, prefix)
   await redis.quit()
 })
 
