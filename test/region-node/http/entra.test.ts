@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs'
 import type { PoolClient } from 'pg'
 import t from 'tap'
 import { startTestNode } from '../../helpers/region-node.ts'
+import { patchRequest, scimCalls, tenantNames } from '../../helpers/scim-calls.ts'
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group'
-const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse'
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error'
 const SCIM_JSON = /^application\/scim\+json/
@@ -17,35 +17,20 @@ const SCIM_JSON = /^application\/scim\+json/
 const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../fixtures/idp/entra/${name}`, import.meta.url), 'utf8'))
 
 const node = await startTestNode(t)
-let tenants = 0
-const newTenant = (): string => `entra-${++tenants}`
+const newTenant = tenantNames('entra')
 
-const patch = (...operations: unknown[]) => ({ schemas: [PATCH_SCHEMA], Operations: operations })
+const patch = patchRequest
+const scim = scimCalls((tenant, method, path, body) => node.scim(tenant, method, path, body))
 
-async function createUser(tenant: string, userName: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const response = await node.scim(tenant, 'POST', 'Users', { ...fixture('create-user.json'), userName, externalId: userName, ...extra })
-  if (response.statusCode !== 201) throw new Error(`creating ${userName}: ${response.statusCode} ${response.body}`)
-  return response.json().id
-}
+const createUser = (tenant: string, userName: string, extra: Record<string, unknown> = {}): Promise<string> =>
+  scim.create(tenant, 'Users', { ...fixture('create-user.json'), userName, externalId: userName, ...extra })
 
-async function createGroup(tenant: string, displayName: string): Promise<string> {
-  const response = await node.scim(tenant, 'POST', 'Groups', { ...fixture('create-group.json'), displayName, externalId: randomUUID() })
-  if (response.statusCode !== 201) throw new Error(`creating ${displayName}: ${response.statusCode} ${response.body}`)
-  return response.json().id
-}
+const createGroup = (tenant: string, displayName: string): Promise<string> =>
+  scim.create(tenant, 'Groups', { ...fixture('create-group.json'), displayName, externalId: randomUUID() })
 
-/** The user as JSON (untyped, as SCIM bodies are). */
-async function readUser(tenant: string, id: string) {
-  const response = await node.scim(tenant, 'GET', `Users/${id}`)
-  if (response.statusCode !== 200) throw new Error(`reading ${id}: ${response.statusCode} ${response.body}`)
-  return response.json()
-}
+const readUser = (tenant: string, id: string) => scim.read(tenant, `Users/${id}`)
 
-async function memberIds(tenant: string, groupId: string): Promise<string[]> {
-  const response = await node.scim(tenant, 'GET', `Groups/${groupId}`)
-  if (response.statusCode !== 200) throw new Error(`reading ${groupId}: ${response.statusCode} ${response.body}`)
-  return ((response.json().members ?? []) as { value: string }[]).map((m) => m.value).sort()
-}
+const { memberIds } = scim
 
 /** Records the SQL the node runs, to show what it does not even load. */
 function recordSql(): { statements: string[]; stop(): void } {

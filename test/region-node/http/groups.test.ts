@@ -5,50 +5,31 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import type { IdentityScope } from '../../../lib/internal-identity.ts'
 import { startTestNode } from '../../helpers/region-node.ts'
+import { patchRequest, scimCalls, tenantNames } from '../../helpers/scim-calls.ts'
 
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group'
 const ACCESS_SCHEMA = 'urn:scimgate:params:scim:schemas:extension:access:2.0:Group'
-const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error'
 
 const ACCESS = { roles: ['admin'], scope: { type: 'Exact', values: ['team-a'] } }
 const STORED_ACCESS = { roles: [{ value: 'admin' }], scope: { type: 'Exact', values: ['team-a'] } }
 
 const node = await startTestNode(t)
-let tenants = 0
-const newTenant = (): string => `groups-${++tenants}`
+const newTenant = tenantNames('groups')
 
-const patch = (...operations: unknown[]) => ({ schemas: [PATCH_SCHEMA], Operations: operations })
+const patch = patchRequest
+const scim = scimCalls((tenant, method, path, body) => node.scim(tenant, method, path, body))
 const addMembers = (...ids: string[]) => patch({ op: 'add', path: 'members', value: ids.map((value) => ({ value })) })
 const removeMember = (id: string) => patch({ op: 'remove', path: `members[value eq "${id}"]` })
 
-async function createUser(tenant: string, userName: string): Promise<string> {
-  const response = await node.scim(tenant, 'POST', 'Users', { userName })
-  if (response.statusCode !== 201) throw new Error(`creating ${userName}: ${response.statusCode} ${response.body}`)
-  return response.json().id
-}
+const createUser = (tenant: string, userName: string): Promise<string> => scim.create(tenant, 'Users', { userName })
 
-async function createGroup(tenant: string, displayName: string, members: readonly string[] = []): Promise<string> {
-  const response = await node.scim(tenant, 'POST', 'Groups', { schemas: [GROUP_SCHEMA], displayName, members: members.map((value) => ({ value })) })
-  if (response.statusCode !== 201) throw new Error(`creating ${displayName}: ${response.statusCode} ${response.body}`)
-  return response.json().id
-}
+const createGroup = (tenant: string, displayName: string, members: readonly string[] = []): Promise<string> =>
+  scim.create(tenant, 'Groups', { schemas: [GROUP_SCHEMA], displayName, members: members.map((value) => ({ value })) })
 
-/** The group as JSON (untyped, as SCIM bodies are). */
-async function readGroup(tenant: string, id: string) {
-  const response = await node.scim(tenant, 'GET', `Groups/${id}`)
-  if (response.statusCode !== 200) throw new Error(`reading ${id}: ${response.statusCode} ${response.body}`)
-  return response.json()
-}
+const readGroup = (tenant: string, id: string) => scim.read(tenant, `Groups/${id}`)
 
-const memberIds = async (tenant: string, groupId: string): Promise<string[]> =>
-  (((await readGroup(tenant, groupId)).members ?? []) as { value: string }[]).map((m) => m.value).sort()
-
-async function groupsOf(tenant: string, userId: string): Promise<string[]> {
-  const response = await node.scim(tenant, 'GET', `Users/${userId}`)
-  if (response.statusCode !== 200) throw new Error(`reading ${userId}: ${response.statusCode} ${response.body}`)
-  return ((response.json().groups ?? []) as { value: string }[]).map((g) => g.value).sort()
-}
+const { memberIds, groupsOf } = scim
 
 /** The admin API route a team admin reaches through the gateway. */
 async function setAccess(tenant: string, groupId: string, payload: unknown = ACCESS, scopes: readonly IdentityScope[] = ['scim', 'admin']) {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { startTestNode } from '../../helpers/region-node.ts'
+import { scimCalls, tenantNames } from '../../helpers/scim-calls.ts'
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
@@ -12,33 +13,22 @@ const OKTA_HEADERS = { 'user-agent': 'Okta SCIM Client 1.0.0', accept: 'applicat
 const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../fixtures/idp/okta/${name}`, import.meta.url), 'utf8'))
 
 const node = await startTestNode(t)
-let tenants = 0
 /** Each test provisions its own tenant, so tests share the node but never data. */
-const newTenant = (): string => `okta-${++tenants}`
+const newTenant = tenantNames('okta')
 
 const call = (tenant: string, method: string, path: string, body?: unknown) => node.scim(tenant, method, path, body, OKTA_HEADERS)
+const scim = scimCalls(call)
 
 /** Okta's existence check: the filter is URL-encoded, paging is always startIndex=1&count=100. */
 const existenceCheck = (tenant: string, userName: string) =>
   call(tenant, 'GET', `Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&startIndex=1&count=100`)
 
-async function createUser(tenant: string, userName: string): Promise<string> {
-  const response = await call(tenant, 'POST', 'Users', { ...fixture('create-user.json'), userName, emails: [{ primary: true, value: userName, type: 'work' }] })
-  if (response.statusCode !== 201) throw new Error(`creating ${userName}: ${response.statusCode} ${response.body}`)
-  return response.json().id
-}
+const createUser = (tenant: string, userName: string): Promise<string> =>
+  scim.create(tenant, 'Users', { ...fixture('create-user.json'), userName, emails: [{ primary: true, value: userName, type: 'work' }] })
 
-async function createGroup(tenant: string, displayName: string): Promise<string> {
-  const response = await call(tenant, 'POST', 'Groups', { ...fixture('create-group.json'), displayName })
-  if (response.statusCode !== 201) throw new Error(`creating ${displayName}: ${response.statusCode} ${response.body}`)
-  return response.json().id
-}
+const createGroup = (tenant: string, displayName: string): Promise<string> => scim.create(tenant, 'Groups', { ...fixture('create-group.json'), displayName })
 
-async function memberIds(tenant: string, groupId: string): Promise<string[]> {
-  const response = await call(tenant, 'GET', `Groups/${groupId}`)
-  if (response.statusCode !== 200) throw new Error(`reading ${groupId}: ${response.statusCode} ${response.body}`)
-  return ((response.json().members ?? []) as { value: string }[]).map((m) => m.value).sort()
-}
+const { memberIds } = scim
 
 /** Okta's group push: rename by no-path replace, then a filtered remove and an add, all in one PATCH. */
 const pushMembership = (groupId: string, displayName: string, remove: readonly string[], add: readonly { value: string; display: string }[]) => ({

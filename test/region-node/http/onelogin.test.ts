@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { startTestNode } from '../../helpers/region-node.ts'
+import { scimCalls, tenantNames } from '../../helpers/scim-calls.ts'
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group'
@@ -11,8 +12,8 @@ const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../fixtures/idp/onelogin/${name}`, import.meta.url), 'utf8'))
 
 const node = await startTestNode(t)
-let tenants = 0
-const newTenant = (): string => `onelogin-${++tenants}`
+const newTenant = tenantNames('onelogin')
+const scim = scimCalls((tenant, method, path, body) => node.scim(tenant, method, path, body))
 
 /** The template filled in for one user, as OneLogin sends it. */
 const templateFor = (userName: string, overrides: Record<string, unknown> = {}) => ({
@@ -22,17 +23,9 @@ const templateFor = (userName: string, overrides: Record<string, unknown> = {}) 
   ...overrides,
 })
 
-async function createUser(tenant: string, userName: string): Promise<string> {
-  const response = await node.scim(tenant, 'POST', 'Users', templateFor(userName))
-  if (response.statusCode !== 201) throw new Error(`creating ${userName}: ${response.statusCode} ${response.body}`)
-  return response.json().id
-}
+const createUser = (tenant: string, userName: string): Promise<string> => scim.create(tenant, 'Users', templateFor(userName))
 
-async function memberIds(tenant: string, groupId: string): Promise<string[]> {
-  const response = await node.scim(tenant, 'GET', `Groups/${groupId}`)
-  if (response.statusCode !== 200) throw new Error(`reading ${groupId}: ${response.statusCode} ${response.body}`)
-  return ((response.json().members ?? []) as { value: string }[]).map((m) => m.value).sort()
-}
+const { memberIds } = scim
 
 t.test('a template body is created: "true" strings, "id": null, urn:scim:schemas:core:2.0, emails as one object', async (t) => {
   const tenant = newTenant()

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { IDENTITY_HEADER, generateIdentityKeyPair, signIdentity } from '../../../lib/internal-identity.ts'
 import { startTestNode } from '../../helpers/region-node.ts'
+import { patchRequest, scimCalls, tenantNames } from '../../helpers/scim-calls.ts'
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
@@ -13,28 +14,17 @@ const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest'
 const BULK_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse'
 
 const node = await startTestNode(t)
-let tenants = 0
-const newTenant = (): string => `users-${++tenants}`
+const newTenant = tenantNames('users')
 
-const patch = (...operations: unknown[]) => ({ schemas: [PATCH_SCHEMA], Operations: operations })
+const patch = patchRequest
+const scim = scimCalls((tenant, method, path, body) => node.scim(tenant, method, path, body))
 
-async function createUser(tenant: string, userName: string): Promise<string> {
-  const response = await node.scim(tenant, 'POST', 'Users', { schemas: [USER_SCHEMA], userName })
-  if (response.statusCode !== 201) throw new Error(`creating ${userName}: ${response.statusCode} ${response.body}`)
-  return response.json().id
-}
+const createUser = (tenant: string, userName: string): Promise<string> => scim.create(tenant, 'Users', { schemas: [USER_SCHEMA], userName })
 
-async function createGroup(tenant: string, displayName: string, members: readonly string[] = []): Promise<string> {
-  const response = await node.scim(tenant, 'POST', 'Groups', { displayName, members: members.map((value) => ({ value })) })
-  if (response.statusCode !== 201) throw new Error(`creating ${displayName}: ${response.statusCode} ${response.body}`)
-  return response.json().id
-}
+const createGroup = (tenant: string, displayName: string, members: readonly string[] = []): Promise<string> =>
+  scim.create(tenant, 'Groups', { displayName, members: members.map((value) => ({ value })) })
 
-async function groupsOf(tenant: string, userId: string): Promise<string[]> {
-  const response = await node.scim(tenant, 'GET', `Users/${userId}`)
-  if (response.statusCode !== 200) throw new Error(`reading ${userId}: ${response.statusCode} ${response.body}`)
-  return ((response.json().groups ?? []) as { value: string }[]).map((g) => g.value).sort()
-}
+const { groupsOf } = scim
 
 /** `userName` with the letter case of each character chosen by the bits of `variant`. */
 function caseVariant(text: string, variant: number): string {
