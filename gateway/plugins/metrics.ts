@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import type { Cluster, Redis } from 'ioredis'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { createRequestMetrics, type RequestMetrics } from '../../lib/metrics/request-metrics.ts'
-import { describeScimRequest } from '../../lib/metrics/scim-operation.ts'
+import { scimShapeOf } from '../../lib/metrics/scim-operation.ts'
 import { SPAN_ATTRIBUTE, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
 import type { TokenAuthenticator } from '../tokens/token-authenticator.ts'
 
@@ -96,7 +96,7 @@ export const gatewayObservability = fp(
       if (context !== null) {
         // "request completed" is logged through reply.log: both must carry the bindings.
         request.log = reply.log = request.log.child({ region: context.region.code, tenantId: context.tenantId, tokenId: context.tokenId })
-        const shape = describeScimRequest(request.method, request.url)
+        const shape = scimShapeOf(request)
         setRequestSpanAttributes(request, {
           [SPAN_ATTRIBUTE.region]: context.region.code,
           [SPAN_ATTRIBUTE.tenantId]: context.tenantId,
@@ -110,7 +110,7 @@ export const gatewayObservability = fp(
     app.addHook('onResponse', async (request, reply) => {
       const region = request.gateway?.region.code ?? regionOf(request) ?? 'none'
       const status = reply.statusCode
-      metrics.requests.observe({ region, status, ...describeScimRequest(request.method, request.url), seconds: reply.elapsedTime / 1000 })
+      metrics.requests.observe({ region, status, ...scimShapeOf(request), seconds: reply.elapsedTime / 1000 })
       if (status === 429) metrics.rateLimited(region, request.gateway == null ? 'failed-auth' : 'tenant')
     })
   },

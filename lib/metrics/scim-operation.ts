@@ -37,3 +37,15 @@ export function describeScimRequest(method: string, url: string): ScimRequestSha
   if (rest.length === 2) return { resourceType, operation: ITEM_OPERATIONS[verb] ?? 'other' }
   return { resourceType, operation: 'other' }
 }
+
+const shapes = new WeakMap<object, ScimRequestShape>()
+
+/** describeScimRequest, computed once per request (span attributes and metrics both need it). */
+export function scimShapeOf(request: { readonly method: string; readonly url: string }): ScimRequestShape {
+  let shape = shapes.get(request)
+  if (shape === undefined) {
+    shape = describeScimRequest(request.method, request.url)
+    shapes.set(request, shape)
+  }
+  return shape
+}

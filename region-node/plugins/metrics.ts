@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import type pg from 'pg'
 import { Gauge, type Registry } from 'prom-client'
 import { createRequestMetrics } from '../../lib/metrics/request-metrics.ts'
-import { describeScimRequest } from '../../lib/metrics/scim-operation.ts'
+import { scimShapeOf } from '../../lib/metrics/scim-operation.ts'
 import { SPAN_ATTRIBUTE, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
 
 export interface NodeObservabilityOptions {
@@ -50,7 +50,7 @@ export const nodeObservability = fp(
       if (identity !== null) {
         // "request completed" is logged through reply.log: both must carry the binding (the region is on every line already).
         request.log = reply.log = request.log.child({ tenantId: identity.tenantId })
-        const shape = describeScimRequest(request.method, request.url)
+        const shape = scimShapeOf(request)
         setRequestSpanAttributes(request, {
           [SPAN_ATTRIBUTE.region]: region,
           [SPAN_ATTRIBUTE.tenantId]: identity.tenantId,
@@ -62,7 +62,7 @@ export const nodeObservability = fp(
     })
 
     app.addHook('onResponse', async (request, reply) => {
-      requests.observe({ region, status: reply.statusCode, ...describeScimRequest(request.method, request.url), seconds: reply.elapsedTime / 1000 })
+      requests.observe({ region, status: reply.statusCode, ...scimShapeOf(request), seconds: reply.elapsedTime / 1000 })
     })
   },
   { name: 'node-observability', dependencies: ['database'] },
