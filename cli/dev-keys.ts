@@ -9,6 +9,8 @@ export const DEFAULT_DATA_DIR = process.env.SCIMGATE_DATA_DIR ?? join(process.cw
 export interface DevKeys {
   readonly signingKey: SigningKey
   readonly publicJwk: JWK
+  /** For handing the key to a gateway process that `scimgate dev` starts. */
+  readonly privateJwk: JWK
 }
 
 /**
@@ -20,11 +22,11 @@ export async function loadOrCreateDevKeys(dataDir: string = DEFAULT_DATA_DIR): P
   const file = join(dataDir, 'dev-identity-key.json')
   try {
     const stored = JSON.parse(await readFile(file, 'utf8')) as { privateJwk: JWK; publicJwk: JWK }
-    return { signingKey: await importSigningKey(stored.privateJwk), publicJwk: stored.publicJwk }
+    return { signingKey: await importSigningKey(stored.privateJwk), publicJwk: stored.publicJwk, privateJwk: stored.privateJwk }
   } catch {
     const pair = await generateIdentityKeyPair('dev-1')
     await mkdir(dirname(file), { recursive: true })
     await writeFile(file, JSON.stringify({ privateJwk: pair.privateJwk, publicJwk: pair.publicJwk }), { mode: 0o600 })
-    return { signingKey: pair.signingKey, publicJwk: pair.publicJwk }
+    return { signingKey: pair.signingKey, publicJwk: pair.publicJwk, privateJwk: pair.privateJwk }
   }
 }

@@ -1,15 +1,19 @@
 import { randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { loadGatewayConfig } from '../config/gateway-config.ts'
-import { loadNodeConfig } from '../config/node-config.ts'
 import type { RegionCatalog } from '../config/region-catalog.ts'
 import { sha256Hex } from '../gateway/admin/admin-credential.ts'
-import { startGateway } from '../gateway/server.ts'
-import { hasRedisSettings } from '../lib/redis-connection.ts'
-import { opsListenFromEnv, type OpsListen } from '../lib/ops-server.ts'
-import { startRegionNode } from '../region-node/server.ts'
+import { createFileTokenStore } from '../gateway/tokens/file-token-store.ts'
+import { createTokenHasher } from '../gateway/tokens/token-hasher.ts'
+import { printBanner } from './dev/banner.ts'
+import { chooseDatabase } from './dev/choose-database.ts'
+import { chooseTokenStore } from './dev/choose-token-store.ts'
+import { issueDemoTokens } from './dev/demo-tokens.ts'
+import { prepareRegionDatabases } from './dev/region-databases.ts'
+import { createSupervisor, type SupervisedProcess } from './dev/supervisor.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
-import { answers, clearDevModeMarker, startEmbeddedPostgres, writeDevModeMarker } from './embedded-services.ts'
 
 export interface DevSystem {
   readonly gatewayUrl: string
@@ -18,122 +22,94 @@ export interface DevSystem {
   readonly embedded: readonly string[]
   /** Embedded mode: a fresh token of tenant `demo` per region. */
   readonly demoTokens: ReadonlyMap<string, string>
+  /** The supervised processes: `gateway` and one per region code. */
+  readonly processes: ReadonlyMap<string, SupervisedProcess>
   close(): Promise<void>
 }
 
 type Env = Readonly<Record<string, string | undefined>>
 
-/** The same server as `url`, another database name: one database per region. */
-function withDatabase(url: string, name: string): string {
-  const parsed = new URL(url)
-  parsed.pathname = `/${name}`
-  return parsed.toString()
+const CLI = fileURLToPath(new URL('../bin/scimgate.js', import.meta.url))
+
+/** OPS_PORT set: the gateway's ops listener on it and node i's on OPS_PORT + 1 + i (0: any free ports); unset: none. */
+function opsPortOf(env: Env, index: number): string {
+  if (env.OPS_PORT === undefined || env.OPS_PORT.trim().toLowerCase() === 'off') return 'off'
+  const base = Number(env.OPS_PORT)
+  return base === 0 ? '0' : String(base + index)
 }
 
 /**
- * `npm start`: every region's node on its catalog port (each on its own
- * database, created and migrated when missing) and the gateway in front.
- * PostgreSQL and Redis are used when configured or answering locally;
- * otherwise (or with SCIMGATE_EMBEDDED=1) an embedded PostgreSQL and the
- * built-in token store take their place, with data under SCIMGATE_DATA_DIR.
+ * `npm start`: the gateway and every region's node as separate processes (as
+ * deployed), supervised by this one. PostgreSQL and Redis are used when
+ * configured or answering locally; otherwise (or with SCIMGATE_EMBEDDED=1) an
+ * embedded PostgreSQL (run by this process) and the built-in token store take
+ * their place, with data under SCIMGATE_DATA_DIR.
  */
 export async function startDev(env: Env, catalog: RegionCatalog, print: (line: string) => void = console.log): Promise<DevSystem> {
   const dataDir = resolve(env.SCIMGATE_DATA_DIR ?? '.data')
   const forceEmbedded = env.SCIMGATE_EMBEDDED === '1' || env.SCIMGATE_EMBEDDED === 'true'
   const keys = await loadOrCreateDevKeys(dataDir)
-  const jwks = JSON.stringify({ keys: [keys.publicJwk] })
-  const closers: (() => Promise<void>)[] = []
-  const embedded: string[] = []
-
-  let serverUrl = forceEmbedded ? undefined : env.DATABASE_URL
-  if (serverUrl === undefined && !forceEmbedded && (await answers('127.0.0.1', 5432))) serverUrl = 'postgres://postgres@127.0.0.1:5432/postgres'
-  if (serverUrl === undefined) {
-    const database = await startEmbeddedPostgres(join(dataDir, 'postgres'), Number(env.EMBEDDED_POSTGRES_PORT ?? 54329))
-    closers.push(database.stop)
-    serverUrl = database.url
-    embedded.push('PostgreSQL')
+  const database = await chooseDatabase(env, dataDir, forceEmbedded)
+  const supervisor = createSupervisor({ print })
+  const close = async (): Promise<void> => {
+    await supervisor.stopAll()
+    await database.stop()
   }
-
-  let tokenStoreFile: string | undefined
-  if (forceEmbedded || (!hasRedisSettings(env) && !(await answers('127.0.0.1', 6379)))) {
-    tokenStoreFile = join(dataDir, 'tokens.json')
-    embedded.push('token store')
-    await writeDevModeMarker(dataDir, { tokenStoreFile })
-  } else {
-    await clearDevModeMarker(dataDir)
-  }
-
-  // Ops listeners only when OPS_PORT is set: the gateway on it, node i on OPS_PORT + 1 + i (0: any free ports).
-  const gatewayOps = env.OPS_PORT === undefined ? undefined : opsListenFromEnv(env, 0)
-  const nodeOps = (index: number): OpsListen | undefined => (gatewayOps === undefined ? undefined : { host: gatewayOps.host, port: gatewayOps.port === 0 ? 0 : gatewayOps.port + 1 + index })
-
   try {
-    for (const [index, region] of catalog.regions.entries()) {
-      const config = loadNodeConfig(
-        {
-          ...env,
-          SCIMGATE_REGION: region.code,
-          PORT: undefined,
-          HOST: undefined,
-          IDENTITY_JWKS: jwks,
-          DATABASE_URL: withDatabase(serverUrl, `scimgate_${region.code.toLowerCase()}`),
-          LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
-        },
-        catalog,
-      )
-      const node = await startRegionNode(config, { prepareDatabase: true, handleSignals: false, ops: nodeOps(index), processMetrics: index === 0 && gatewayOps !== undefined })
-      closers.unshift(node.close)
-      print(`${region.code.padEnd(4)} node ${node.url}${node.opsUrl === undefined ? '' : `   ops ${node.opsUrl}`}`)
-    }
+    const tokenStoreFile = await chooseTokenStore(env, dataDir, forceEmbedded)
+    const embedded = [...(database.embedded ? ['PostgreSQL'] : []), ...(tokenStoreFile === undefined ? [] : ['token store'])]
+    const databaseUrls = await prepareRegionDatabases(database.serverUrl, catalog)
 
+    // The children read the same catalog from a file (it may have been built in memory).
+    const regionsFile = join(dataDir, 'dev-regions.json')
+    await writeFile(regionsFile, JSON.stringify({ regions: catalog.regions }))
     const adminToken = env.ADMIN_TOKEN ?? `dev-admin-${randomBytes(12).toString('hex')}`
-    const gatewayConfig = loadGatewayConfig(
+    const common = { ...env, SCIMGATE_REGIONS_FILE: regionsFile, SCIMGATE_DATA_DIR: dataDir, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' }
+    const gatewayEnv = {
+      ...common,
+      OPS_PORT: opsPortOf(env, 0),
+      ADMIN_TOKEN_SHA256: env.ADMIN_TOKEN_SHA256 ?? sha256Hex(adminToken),
+      IDENTITY_SIGNING_KEY: JSON.stringify(keys.privateJwk),
+      IDENTITY_SIGNING_KEY_FILE: undefined,
+      ...(tokenStoreFile === undefined ? {} : { SCIMGATE_TOKEN_STORE_FILE: tokenStoreFile }),
+    }
+    // Read here first, so a bad setting stops `npm start` before any process is spawned.
+    const gatewayConfig = loadGatewayConfig(gatewayEnv, catalog)
+    const demoTokens =
+      tokenStoreFile === undefined
+        ? new Map<string, string>()
+        : await issueDemoTokens(createFileTokenStore(tokenStoreFile, { hasher: createTokenHasher(gatewayConfig.peppers.peppers, gatewayConfig.peppers.current) }), catalog)
+
+    const processes = new Map<string, SupervisedProcess>()
+    const jwks = JSON.stringify({ keys: [keys.publicJwk] })
+    for (const [index, region] of catalog.regions.entries()) {
+      const nodeEnv = { ...common, HOST: undefined, PORT: undefined, OPS_PORT: opsPortOf(env, 1 + index), IDENTITY_JWKS: jwks, IDENTITY_JWKS_FILE: undefined, DATABASE_URL: databaseUrls.get(region.code) }
+      processes.set(region.code, supervisor.start({ name: region.code, command: process.execPath, args: [CLI, 'node', '--region', region.code], env: nodeEnv }))
+    }
+    const nodesReady = await Promise.all([...processes.values()].map((child) => child.nextReady()))
+    const gateway = supervisor.start({ name: 'gateway', command: process.execPath, args: [CLI, 'gateway'], env: gatewayEnv })
+    processes.set('gateway', gateway)
+    const gatewayReady = await gateway.nextReady()
+
+    printBanner(
       {
-        ...env,
-        ADMIN_TOKEN_SHA256: env.ADMIN_TOKEN_SHA256 ?? sha256Hex(adminToken),
-        LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
-        ...(tokenStoreFile === undefined ? {} : { SCIMGATE_TOKEN_STORE_FILE: tokenStoreFile }),
+        catalog,
+        nodeUrls: new Map(catalog.regions.map((region, index) => [region.code, nodesReady[index]?.url ?? '?'])),
+        opsUrls: new Map(
+          [...processes].flatMap(([name, child]) => (child.ready?.opsUrl === undefined ? [] : [[name, child.ready.opsUrl] as const])),
+        ),
+        gatewayUrl: gatewayReady.url,
+        adminUrl: gatewayReady.adminUrl,
+        generatedAdminToken: env.ADMIN_TOKEN === undefined ? adminToken : undefined,
+        embedded,
+        dataDir,
+        demoTokens,
       },
-      catalog,
+      print,
     )
-    const gateway = await startGateway(gatewayConfig, { signingKey: keys.signingKey, ops: gatewayOps })
-    closers.unshift(gateway.close)
-
-    const demoTokens = new Map<string, string>()
-    if (tokenStoreFile !== undefined) {
-      // Embedded mode: a demo token per region, new at every start (the previous ones are revoked).
-      const store = gateway.tokenStore
-      for (const region of catalog.regions) {
-        for (const old of await store.list('demo', region.code)) if (old.label === 'demo' && old.status === 'active') await store.revoke(old.tokenId)
-        demoTokens.set(region.code, (await store.create({ tenantId: 'demo', region: region.code, label: 'demo' })).token)
-      }
-    }
-
-    const port = new URL(gateway.url).port
-    if (embedded.length > 0) print(`\nembedded mode: ${embedded.join(' and ')} (data in ${dataDir})`)
-    print(`\ngateway ${gateway.url}   admin API ${gateway.adminUrl ?? 'off'}${gateway.opsUrl === undefined ? '' : `   ops ${gateway.opsUrl}`}${env.ADMIN_TOKEN === undefined ? `   (admin credential for this run: ${adminToken})` : ''}`)
-    print('\ntenant URLs (locally, send the Host header):')
-    for (const region of catalog.regions) {
-      const local = region.hostnames.find((h) => h.endsWith('.localhost')) ?? region.hostnames[0]
-      const demo = demoTokens.get(region.code)
-      print(`  ${region.code.padEnd(4)} ${region.tenantUrl.padEnd(44)} local: http://${local}:${port}/scim${demo === undefined ? '' : `   demo token: ${demo}`}`)
-    }
-    print('\ntry:')
-    print('  TOKEN=$(npx scimgate token create --tenant acme --region EU1)')
-    print(`  curl -s -H "Host: eu1.localhost" -H "Authorization: Bearer $TOKEN" http://127.0.0.1:${port}/scim/v2/Users`)
-
-    return {
-      gatewayUrl: gateway.url,
-      adminUrl: gateway.adminUrl,
-      adminToken,
-      embedded,
-      demoTokens,
-      async close() {
-        for (const close of closers) await close()
-      },
-    }
+    return { gatewayUrl: gatewayReady.url, adminUrl: gatewayReady.adminUrl, adminToken, embedded, demoTokens, processes, close }
   } catch (error) {
-    for (const close of closers) await close().catch(() => undefined)
+    await close().catch(() => undefined)
     throw error
   }
 }

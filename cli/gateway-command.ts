@@ -6,8 +6,10 @@ import { startGateway } from '../gateway/server.ts'
 import { importSigningKey } from '../lib/internal-identity.ts'
 import { DEFAULT_GATEWAY_OPS_PORT, opsListenFromEnv, shutdownGraceMsFromEnv } from '../lib/ops-server.ts'
 import { shutdownTracing } from '../lib/tracing.ts'
+import { announceReady, closeWithSupervisor } from './announce-ready.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
 
+/** `scimgate gateway`: the public gateway; this command owns its signals (graceful close on SIGINT/SIGTERM). */
 export function gatewayCommand(catalog: () => RegionCatalog): Command {
   return new Command('gateway')
     .description('run the public gateway (settings from the environment; see README)')
@@ -20,6 +22,8 @@ export function gatewayCommand(catalog: () => RegionCatalog): Command {
         await gateway.close()
         await shutdownTracing()
       })
+      closeWithSupervisor()
       console.error(`gateway listening on ${gateway.url}${gateway.adminUrl === undefined ? ' (admin API off: set ADMIN_TOKEN_SHA256)' : `, admin API on ${gateway.adminUrl}`}${gateway.opsUrl === undefined ? '' : `, ops on ${gateway.opsUrl}`}`)
+      announceReady({ url: gateway.url, ...(gateway.adminUrl === undefined ? {} : { adminUrl: gateway.adminUrl }), ...(gateway.opsUrl === undefined ? {} : { opsUrl: gateway.opsUrl }) })
     })
 }

@@ -1,17 +1,11 @@
-import closeWithGrace from 'close-with-grace'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
-import { defaultDatabaseUrl, loadNodeConfig } from '../config/node-config.ts'
 import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
-import { signIdentity, type IdentityScope } from '../lib/internal-identity.ts'
-import { defaultNodeOpsPort, opsListenFromEnv, shutdownGraceMsFromEnv } from '../lib/ops-server.ts'
-import { shutdownTracing } from '../lib/tracing.ts'
-import { ensureDatabase } from '../region-node/ensure-database.ts'
-import { migrateDatabase } from '../region-node/migrations/migrate.ts'
-import { startRegionNode } from '../region-node/server.ts'
-import { loadOrCreateDevKeys } from './dev-keys.ts'
-import { startDev } from './dev.ts'
+import { devCommand } from './dev-command.ts'
+import { devIdentityCommand } from './dev-identity-command.ts'
 import { gatewayCommand } from './gateway-command.ts'
+import { migrateCommand } from './migrate-command.ts'
+import { nodeCommand } from './node-command.ts'
 import { tokenCommand } from './token-command.ts'
 
 function catalog(): RegionCatalog {
@@ -22,68 +16,12 @@ const program = new Command()
   .name('scimgate')
   .description('Multi-region SCIM 2.0 provisioning: region nodes, gateway and tokens')
   .showHelpAfterError()
-
-program
-  .command('node')
-  .description('run the region node of one region (settings from the environment; see README)')
-  .requiredOption('-r, --region <code>', 'region code, e.g. EU1')
-  .option('--migrate', 'create the database if missing and apply migrations before listening', false)
-  .action(async (options: { region: string; migrate: boolean }) => {
-    const env: Record<string, string | undefined> = { ...process.env, SCIMGATE_REGION: options.region }
-    if (env.IDENTITY_JWKS === undefined && env.IDENTITY_JWKS_FILE === undefined && env.NODE_ENV !== 'production') {
-      env.IDENTITY_JWKS = JSON.stringify({ keys: [(await loadOrCreateDevKeys()).publicJwk] })
-    }
-    const config = loadNodeConfig(env, catalog())
-    const ops = opsListenFromEnv(env, defaultNodeOpsPort(catalog().regions.findIndex((r) => r.code === config.region.code)))
-    const node = await startRegionNode(config, { prepareDatabase: options.migrate, ops, processMetrics: true, shutdownGraceMs: shutdownGraceMsFromEnv(env) })
-    console.error(`region ${config.region.code} node listening on ${node.url}${node.opsUrl === undefined ? '' : `, ops on ${node.opsUrl}`}`)
-  })
-
-program
-  .command('migrate')
-  .description('apply database migrations of region nodes')
-  .addOption(new Option('-r, --region <code>', 'one region (default: every region of the catalog)'))
-  .option('--database-url <url>', 'database to migrate (default: DATABASE_URL, else the local default of the region)')
-  .option('--create', 'create the database if it does not exist', false)
-  .action(async (options: { region?: string; databaseUrl?: string; create: boolean }) => {
-    const regions = options.region === undefined ? catalog().regions : [catalog().byCode(options.region)]
-    for (const region of regions) {
-      if (region === undefined) throw new ConfigError('--region', [`unknown region ${options.region}`])
-      const url = options.databaseUrl ?? process.env.DATABASE_URL ?? defaultDatabaseUrl(region.code)
-      if (options.create) await ensureDatabase(url)
-      const applied = await migrateDatabase({ databaseUrl: url })
-      console.log(`${region.code}: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}`)
-    }
-  })
-
-program.addCommand(gatewayCommand(catalog))
-program.addCommand(tokenCommand())
-
-program
-  .command('dev')
-  .description('start the whole system locally: the gateway and a node for every region of the catalog, each with its own database')
-  .action(async () => {
-    const system = await startDev(process.env, catalog())
-    closeWithGrace({ delay: shutdownGraceMsFromEnv(process.env) }, async () => {
-      await system.close()
-      await shutdownTracing()
-    })
-  })
-
-program
-  .command('dev-identity')
-  .description('print an internal identity for calling a local region node directly (development only)')
-  .requiredOption('-t, --tenant <id>', 'tenant id')
-  .requiredOption('-r, --region <code>', 'region code')
-  .option('--admin', 'grant the admin scope as well', false)
-  .option('--ttl <seconds>', 'lifetime', '3600')
-  .action(async (options: { tenant: string; region: string; admin: boolean; ttl: string }) => {
-    const keys = await loadOrCreateDevKeys()
-    const scopes: IdentityScope[] = options.admin ? ['scim', 'admin'] : ['scim']
-    const region = catalog().byCode(options.region)
-    if (region === undefined) throw new ConfigError('--region', [`unknown region ${options.region}`])
-    console.log(await signIdentity(keys.signingKey, { tenantId: options.tenant, tokenId: 'dev', region: region.code, scopes }, Number(options.ttl)))
-  })
+  .addCommand(nodeCommand(catalog))
+  .addCommand(migrateCommand(catalog))
+  .addCommand(gatewayCommand(catalog))
+  .addCommand(tokenCommand())
+  .addCommand(devCommand(catalog))
+  .addCommand(devIdentityCommand(catalog))
 
 try {
   await program.parseAsync()

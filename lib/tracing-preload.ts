@@ -11,4 +11,20 @@ function serviceNameOf(argv: readonly string[]): string {
   return command === 'gateway' || command === 'node' ? `scimgate-${command}` : 'scimgate'
 }
 
-if (isTracingEnabled(process.env)) await startTracing({ serviceName: serviceNameOf(process.argv) })
+/** A node's region (`--region EU1`, `-r EU1`, `--region=EU1`, else SCIMGATE_REGION), so each node's spans say which region served them. */
+function regionOf(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const args = argv.slice(2)
+  if (!args.includes('node')) return undefined
+  for (const [index, arg] of args.entries()) {
+    if (arg.startsWith('--region=')) return arg.slice('--region='.length)
+    if (arg === '--region' || arg === '-r') return args[index + 1]
+  }
+  return env.SCIMGATE_REGION
+}
+
+// `scimgate dev` only supervises: its gateway and node processes trace themselves.
+const supervising = process.argv.slice(2).find((arg) => !arg.startsWith('-')) === 'dev'
+if (isTracingEnabled(process.env) && !supervising) {
+  const region = regionOf(process.argv, process.env)
+  await startTracing({ serviceName: serviceNameOf(process.argv), ...(region === undefined ? {} : { resourceAttributes: { 'scimgate.region': region } }) })
+}

@@ -14,6 +14,8 @@ import { activateRequestSpans } from './tracing/request-spans.ts'
 export interface TracingOptions {
   /** service.name when OTEL_SERVICE_NAME is not set. */
   readonly serviceName?: string
+  /** Resource attributes of every span of this process (a node's `scimgate.region`). */
+  readonly resourceAttributes?: Readonly<Record<string, string>>
   /** Replaces the exporters OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_* describe (tests pass an in-memory exporter). */
   readonly spanProcessors?: readonly SpanProcessor[]
 }
@@ -58,14 +60,17 @@ async function start(options: TracingOptions): Promise<Tracing> {
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel()
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, registerOptions)
 
-  const [{ NodeSDK }, { ScimSpanProcessor }, { createInstrumentations }] = await Promise.all([
+  const [{ NodeSDK }, { resourceFromAttributes }, { ScimSpanProcessor }, { createInstrumentations }] = await Promise.all([
     import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/resources'),
     import('./tracing/scim-span-processor.ts'),
     import('./tracing/instrumentations.ts'),
   ])
   const exporting = options.spanProcessors ?? (await spanProcessorsFromEnv())
   const sdk = new NodeSDK({
     ...(options.serviceName !== undefined && !isSet(process.env.OTEL_SERVICE_NAME) ? { serviceName: options.serviceName } : {}),
+    // Merged with what OTEL_RESOURCE_ATTRIBUTES and the detectors add.
+    ...(options.resourceAttributes === undefined ? {} : { resource: resourceFromAttributes({ ...options.resourceAttributes }) }),
     // The redacting processor first: it edits spans before any exporter sees them.
     spanProcessors: [new ScimSpanProcessor(), ...exporting],
     instrumentations: await createInstrumentations(),

@@ -1,8 +1,6 @@
-import closeWithGrace from 'close-with-grace'
 import type { RegionNodeConfig } from '../config/node-config.ts'
 import { collectProcessMetrics, createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
 import { startOpsServer, type OpsListen } from '../lib/ops-server.ts'
-import { shutdownTracing } from '../lib/tracing.ts'
 import { buildRegionNode } from './app.ts'
 import { ensureDatabase } from './ensure-database.ts'
 import { migrateDatabase } from './migrations/migrate.ts'
@@ -10,14 +8,10 @@ import { migrateDatabase } from './migrations/migrate.ts'
 export interface StartOptions {
   /** Create the database if missing and apply migrations before listening (local runs). */
   readonly prepareDatabase: boolean
-  /** Close on SIGINT/SIGTERM here; false when the caller (e.g. `scimgate dev`) owns shutdown. */
-  readonly handleSignals?: boolean
   /** The ops listener (/metrics, /livez, /readyz); none when undefined. */
   readonly ops?: OpsListen
   /** Process metrics (CPU, memory, event loop) on /metrics. */
   readonly processMetrics?: boolean
-  /** How long in-flight requests may take to finish on SIGINT/SIGTERM. */
-  readonly shutdownGraceMs?: number
 }
 
 export interface RunningRegionNode {
@@ -26,7 +20,10 @@ export interface RunningRegionNode {
   close(): Promise<void>
 }
 
-/** Starts one region node and closes it gracefully on SIGINT/SIGTERM (in-flight requests finish). */
+/**
+ * Starts one region node. Signals are the caller's: `scimgate node` closes it on SIGINT/SIGTERM
+ * (in-flight requests finish), as `scimgate gateway` does for the gateway.
+ */
 export async function startRegionNode(config: RegionNodeConfig, options: StartOptions): Promise<RunningRegionNode> {
   if (options.prepareDatabase) {
     await ensureDatabase(config.database.url)
@@ -45,13 +42,6 @@ export async function startRegionNode(config: RegionNodeConfig, options: StartOp
     // Waits for in-flight requests (fastify drains; see buildRegionNode).
     await app.close()
     await ops?.close()
-  }
-  if (options.handleSignals !== false) {
-    closeWithGrace({ delay: options.shutdownGraceMs ?? 10_000 }, async ({ err }) => {
-      if (err !== undefined) app.log.error({ err }, 'closing after error')
-      await close()
-      await shutdownTracing()
-    })
   }
   return { url, opsUrl: ops?.url, close }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -7,6 +8,7 @@ import { loadRegionCatalog, parseRegionCatalog } from '../../config/region-catal
 import { startDev } from '../../cli/dev.ts'
 import { tokenCommand } from '../../cli/token-command.ts'
 import { httpRequest } from '../helpers/http-request.ts'
+import { startOtlpReceiver } from '../helpers/otlp-receiver.ts'
 
 async function freePort(): Promise<number> {
   const server = net.createServer()
@@ -30,7 +32,9 @@ t.test('embedded mode: the whole system starts with no PostgreSQL and no Redis c
     }),
   )
   const catalog = parseRegionCatalog({ regions }, 'test')
-  const env = { SCIMGATE_EMBEDDED: '1', SCIMGATE_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()), PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'silent' }
+  const collector = await startOtlpReceiver()
+  t.teardown(() => collector.close())
+  const env = { ...collector.env, SCIMGATE_EMBEDDED: '1', SCIMGATE_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()), PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'silent' }
   const printed: string[] = []
 
   const first = await startDev(env, catalog, (line) => printed.push(line))
@@ -63,9 +67,70 @@ t.test('embedded mode: the whole system starts with no PostgreSQL and no Redis c
   await first.close()
   closed = true
 
-  const second = await startDev(env, catalog, () => undefined)
-  t.teardown(() => second.close())
+  const secondPrinted: string[] = []
+  const second = await startDev(env, catalog, (line) => secondPrinted.push(line))
+  let secondClosed = false
+  t.teardown(() => (secondClosed ? undefined : second.close()))
   const users = (await call(second.gatewayUrl, 'eu1.localhost', second.demoTokens.get('EU1')!)).json()
   t.same(users.Resources.map((u: { userName: string }) => u.userName), ['kept@example.com'], 'data persists between runs')
   t.equal((await call(second.gatewayUrl, 'eu1.localhost', demo)).status, 401, "the previous run's demo token was revoked")
+
+  t.test('each tier is its own supervised process; a node killed with -9 is restarted, the other regions keep answering', async (t) => {
+    const pids = [...second.processes.values()].map((child) => child.pid)
+    t.equal(new Set(pids).size, 3, 'the gateway and two nodes run as three processes')
+    t.notOk(pids.includes(process.pid), 'none of them is this process')
+    t.match(secondPrinted.join('\n'), /^EU1 +\| region EU1 node listening/m, "a child's output is prefixed with its name")
+    const eu1 = second.processes.get('EU1')!
+    const back = eu1.nextReady()
+    process.kill(eu1.pid!, 'SIGKILL')
+    await untilDown(eu1)
+    const down = await call(second.gatewayUrl, 'eu1.localhost', second.demoTokens.get('EU1')!)
+    t.equal(down.status, 503, 'its region answers 503 at once')
+    t.equal(down.json().schemas?.[0], 'urn:ietf:params:scim:api:messages:2.0:Error', 'as a SCIM error')
+    t.ok(down.headers['retry-after'], 'with Retry-After')
+    t.equal((await call(second.gatewayUrl, 'us1.localhost', second.demoTokens.get('US1')!)).status, 200, 'the other region keeps answering')
+    const started = Date.now()
+    await back
+    t.ok(Date.now() - started < 10_000, `restarted within seconds (${Date.now() - started} ms)`)
+    t.equal((await call(second.gatewayUrl, 'eu1.localhost', second.demoTokens.get('EU1')!)).status, 200, 'its region answers again')
+    t.match(secondPrinted.join('\n'), /^EU1 +\| exited \(SIGKILL\); restarting in \d+ ms$/m, 'the crash is reported')
+  })
+
+  t.test('with tracing on, one request is one trace across scimgate-gateway and scimgate-node, the region on the node', async (t) => {
+    const path = `/scim/v2/Users/${randomUUID()}`
+    const response = await httpRequest(`${second.gatewayUrl}${path}`, { headers: { host: 'us1.localhost', authorization: `Bearer ${second.demoTokens.get('US1')!}` } })
+    t.equal(response.status, 404, 'answered by the node')
+    const nodeSpanOfRequest = () => collector.spans.find((s) => s.service === 'scimgate-node' && s.kind === 2 && Object.values(s.attributes).some((v) => v.includes(path)))
+    for (let attempt = 0; attempt < 100 && nodeSpanOfRequest() === undefined; attempt++) await new Promise((resolve) => setTimeout(resolve, 100))
+    const traceId = nodeSpanOfRequest()?.traceId
+    const trace = collector.spans.filter((s) => s.traceId === traceId)
+    const services = new Set(trace.map((s) => s.service))
+    t.same([...services].sort(), ['scimgate-gateway', 'scimgate-node'], 'both services in one trace')
+    const nodeServer = trace.find((s) => s.service === 'scimgate-node' && s.kind === 2)
+    t.equal(nodeServer?.resource['scimgate.region'], 'US1', "the node's spans carry its region as a resource attribute")
+    const parent = trace.find((s) => s.spanId === nodeServer?.parentSpanId)
+    t.equal(parent?.service, 'scimgate-gateway', "the node's server span is a child of the gateway's call")
+    t.notOk(trace.some((s) => s.service === 'scimgate' || s.service === 'unknown_service:node'), 'the supervisor traces nothing')
+  })
+
+  t.test('closing stops every process', async (t) => {
+    const pids = [...second.processes.values()].map((child) => child.pid!)
+    await second.close()
+    secondClosed = true
+    t.same(pids.filter(isRunning), [], 'no child is left running')
+  })
 })
+
+/** Resolves once the supervised process has no running child (it died and is waiting to be restarted). */
+async function untilDown(child: { readonly pid: number | undefined }): Promise<void> {
+  while (child.pid !== undefined) await new Promise((resolve) => setTimeout(resolve, 10))
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
