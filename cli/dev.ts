@@ -22,7 +22,7 @@ export interface DevSystem {
   readonly embedded: readonly string[]
   /** Embedded mode: a fresh token of tenant `demo` per region. */
   readonly demoTokens: ReadonlyMap<string, string>
-  /** The supervised processes: `gateway` and one per region code. */
+  /** The supervised processes: `gateway`, one per region code, and `postgres` in embedded mode. */
   readonly processes: ReadonlyMap<string, SupervisedProcess>
   close(): Promise<void>
 }
@@ -42,20 +42,17 @@ function opsPortOf(env: Env, index: number): string {
  * `npm start`: the gateway and every region's node as separate processes (as
  * deployed), supervised by this one. PostgreSQL and Redis are used when
  * configured or answering locally; otherwise (or with SCIMGATE_EMBEDDED=1) an
- * embedded PostgreSQL (run by this process) and the built-in token store take
+ * embedded PostgreSQL (another supervised process) and the built-in token store take
  * their place, with data under SCIMGATE_DATA_DIR.
  */
 export async function startDev(env: Env, catalog: RegionCatalog, print: (line: string) => void = console.log): Promise<DevSystem> {
   const dataDir = resolve(env.SCIMGATE_DATA_DIR ?? '.data')
   const forceEmbedded = env.SCIMGATE_EMBEDDED === '1' || env.SCIMGATE_EMBEDDED === 'true'
   const keys = await loadOrCreateDevKeys(dataDir)
-  const database = await chooseDatabase(env, dataDir, forceEmbedded)
   const supervisor = createSupervisor({ print })
-  const close = async (): Promise<void> => {
-    await supervisor.stopAll()
-    await database.stop()
-  }
+  const close = (): Promise<void> => supervisor.stopAll()
   try {
+    const database = await chooseDatabase(env, { dataDir, forceEmbedded, supervisor, cli: CLI })
     const tokenStoreFile = await chooseTokenStore(env, dataDir, forceEmbedded)
     const embedded = [...(database.embedded ? ['PostgreSQL'] : []), ...(tokenStoreFile === undefined ? [] : ['token store'])]
     const databaseUrls = await prepareRegionDatabases(database.serverUrl, catalog)
@@ -80,15 +77,14 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
         ? new Map<string, string>()
         : await issueDemoTokens(createFileTokenStore(tokenStoreFile, { hasher: createTokenHasher(gatewayConfig.peppers.peppers, gatewayConfig.peppers.current) }), catalog)
 
-    const processes = new Map<string, SupervisedProcess>()
+    const nodes: SupervisedProcess[] = []
     const jwks = JSON.stringify({ keys: [keys.publicJwk] })
     for (const [index, region] of catalog.regions.entries()) {
       const nodeEnv = { ...common, HOST: undefined, PORT: undefined, OPS_PORT: opsPortOf(env, 1 + index), IDENTITY_JWKS: jwks, IDENTITY_JWKS_FILE: undefined, DATABASE_URL: databaseUrls.get(region.code) }
-      processes.set(region.code, supervisor.start({ name: region.code, command: process.execPath, args: [CLI, 'node', '--region', region.code], env: nodeEnv }))
+      nodes.push(supervisor.start({ name: region.code, command: process.execPath, args: [CLI, 'node', '--region', region.code], env: nodeEnv }))
     }
-    const nodesReady = await Promise.all([...processes.values()].map((child) => child.nextReady()))
+    const nodesReady = await Promise.all(nodes.map((child) => child.nextReady()))
     const gateway = supervisor.start({ name: 'gateway', command: process.execPath, args: [CLI, 'gateway'], env: gatewayEnv })
-    processes.set('gateway', gateway)
     const gatewayReady = await gateway.nextReady()
 
     printBanner(
@@ -96,7 +92,7 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
         catalog,
         nodeUrls: new Map(catalog.regions.map((region, index) => [region.code, nodesReady[index]?.url ?? '?'])),
         opsUrls: new Map(
-          [...processes].flatMap(([name, child]) => (child.ready?.opsUrl === undefined ? [] : [[name, child.ready.opsUrl] as const])),
+          [...supervisor.processes].flatMap(([name, child]) => (child.ready?.opsUrl === undefined ? [] : [[name, child.ready.opsUrl] as const])),
         ),
         gatewayUrl: gatewayReady.url,
         adminUrl: gatewayReady.adminUrl,
@@ -107,7 +103,7 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
       },
       print,
     )
-    return { gatewayUrl: gatewayReady.url, adminUrl: gatewayReady.adminUrl, adminToken, embedded, demoTokens, processes, close }
+    return { gatewayUrl: gatewayReady.url, adminUrl: gatewayReady.adminUrl, adminToken, embedded, demoTokens, processes: supervisor.processes, close }
   } catch (error) {
     await close().catch(() => undefined)
     throw error

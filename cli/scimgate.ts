@@ -3,6 +3,7 @@ import { ConfigError } from '../config/config-error.ts'
 import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
 import { devCommand } from './dev-command.ts'
 import { devIdentityCommand } from './dev-identity-command.ts'
+import { embeddedPostgresCommand } from './embedded-postgres-command.ts'
 import { gatewayCommand } from './gateway-command.ts'
 import { migrateCommand } from './migrate-command.ts'
 import { nodeCommand } from './node-command.ts'
@@ -22,6 +23,7 @@ const program = new Command()
   .addCommand(tokenCommand())
   .addCommand(devCommand(catalog))
   .addCommand(devIdentityCommand(catalog))
+  .addCommand(embeddedPostgresCommand(), { hidden: true })
 
 try {
   await program.parseAsync()

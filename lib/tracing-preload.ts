@@ -22,9 +22,9 @@ function regionOf(argv: readonly string[], env: Readonly<Record<string, string |
   return env.SCIMGATE_REGION
 }
 
-// `scimgate dev` only supervises: its gateway and node processes trace themselves.
-const supervising = process.argv.slice(2).find((arg) => !arg.startsWith('-')) === 'dev'
-if (isTracingEnabled(process.env) && !supervising) {
+// `scimgate dev` only supervises (its gateway and node processes trace themselves), and its embedded PostgreSQL serves no requests.
+const untraced = ['dev', 'embedded-postgres'].includes(process.argv.slice(2).find((arg) => !arg.startsWith('-')) ?? '')
+if (isTracingEnabled(process.env) && !untraced) {
   const region = regionOf(process.argv, process.env)
   await startTracing({ serviceName: serviceNameOf(process.argv), ...(region === undefined ? {} : { resourceAttributes: { 'scimgate.region': region } }) })
 }

@@ -45,6 +45,8 @@ export interface SupervisorOptions {
 
 export interface Supervisor {
   start(spec: ProcessSpec): SupervisedProcess
+  /** Every process started, by name. */
+  readonly processes: ReadonlyMap<string, SupervisedProcess>
   /** SIGTERM to every child (in reverse start order), SIGKILL after the grace period. */
   stopAll(): Promise<void>
 }
@@ -57,6 +59,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const maxBackoffMs = options.maxBackoffMs ?? 5_000
   const stopGraceMs = options.stopGraceMs ?? 15_000
   const entries: Entry[] = []
+  const processes = new Map<string, SupervisedProcess>()
   let stopping = false
 
   interface Entry {
@@ -125,7 +128,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       const entry: Entry = { spec, child: undefined, ready: undefined, waiters: [], backoffMs: initialBackoffMs, restartTimer: undefined, exited: Promise.resolve() }
       entries.push(entry)
       launch(entry)
-      return {
+      const supervised: SupervisedProcess = {
         name: spec.name,
         get pid() {
           return entry.child?.pid
@@ -135,7 +138,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         },
         nextReady: () => new Promise((resolve, reject) => entry.waiters.push({ resolve, reject })),
       }
+      processes.set(spec.name, supervised)
+      return supervised
     },
+    processes,
     async stopAll() {
       stopping = true
       for (const entry of [...entries].reverse()) await stop(entry)

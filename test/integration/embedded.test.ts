@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { loadRegionCatalog, parseRegionCatalog } from '../../config/region-catalog.ts'
 import { startDev } from '../../cli/dev.ts'
 import { tokenCommand } from '../../cli/token-command.ts'
 import { httpRequest } from '../helpers/http-request.ts'
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts'
+
+const CLI = fileURLToPath(new URL('../../bin/scimgate.js', import.meta.url))
 
 async function freePort(): Promise<number> {
   const server = net.createServer()
@@ -35,16 +39,13 @@ t.test('embedded mode: the whole system starts with no PostgreSQL and no Redis c
   const collector = await startOtlpReceiver()
   t.teardown(() => collector.close())
   const env = { ...collector.env, SCIMGATE_EMBEDDED: '1', SCIMGATE_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()), PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'silent' }
-  const printed: string[] = []
-
-  const first = await startDev(env, catalog, (line) => printed.push(line))
-  let closed = false
-  t.teardown(async () => {
-    if (!closed) await first.close()
-  })
-  t.same(first.embedded, ['PostgreSQL', 'token store'])
-  t.match(printed.join('\n'), /embedded mode: PostgreSQL and token store/)
-  t.match(printed.join('\n'), /EU1 .*demo token: scg_eu1_/)
+  // The first run is `npm start` itself: a real process, stopped by SIGTERM.
+  const regionsFile = join(dataDir, 'test-regions.json')
+  await writeFile(regionsFile, JSON.stringify({ regions }))
+  const first = await startDevProcess({ ...env, SCIMGATE_REGIONS_FILE: regionsFile })
+  t.teardown(() => first.child.kill('SIGKILL'))
+  t.match(first.printed(), /embedded mode: PostgreSQL and token store/)
+  t.match(first.printed(), /EU1 .*demo token: scg_eu1_/)
 
   const call = (url: string, host: string, token: string, method = 'GET', body?: unknown) =>
     httpRequest(`${url}/scim/v2/Users`, { method, headers: { host, authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
@@ -64,8 +65,13 @@ t.test('embedded mode: the whole system starts with no PostgreSQL and no Redis c
   await tokenCommand({ env, catalog: () => catalog, stdout: () => undefined, stderr: () => undefined }).parseAsync(['node', 'token', 'revoke', tokenId])
   t.equal((await call(first.gatewayUrl, 'eu1.localhost', created)).status, 401, 'a revocation by the CLI shows at once')
 
-  await first.close()
-  closed = true
+  const [code, signal] = await first.stop('SIGTERM')
+  t.same({ code, signal }, { code: 0, signal: null }, 'SIGTERM stops `npm start` cleanly')
+  t.match(first.printed(), /^gateway +\| /m, "each child's output is prefixed with its name")
+  t.notMatch(first.printed(), /restarting/, 'no child was restarted on the way down')
+  const listeners = [first.gatewayUrl, ...regions.map((r) => r.upstreams[0]!), `http://127.0.0.1:${env.EMBEDDED_POSTGRES_PORT}`]
+  const up = await Promise.all(listeners.map(answers))
+  t.same(listeners.filter((_, i) => up[i]), [], 'the gateway, the nodes and PostgreSQL have all stopped')
 
   const secondPrinted: string[] = []
   const second = await startDev(env, catalog, (line) => secondPrinted.push(line))
@@ -77,7 +83,8 @@ t.test('embedded mode: the whole system starts with no PostgreSQL and no Redis c
 
   t.test('each tier is its own supervised process; a node killed with -9 is restarted, the other regions keep answering', async (t) => {
     const pids = [...second.processes.values()].map((child) => child.pid)
-    t.equal(new Set(pids).size, 3, 'the gateway and two nodes run as three processes')
+    t.same([...second.processes.keys()].sort(), ['EU1', 'US1', 'gateway', 'postgres'], 'the embedded PostgreSQL, two nodes and the gateway')
+    t.equal(new Set(pids).size, 4, 'each in a process of its own')
     t.notOk(pids.includes(process.pid), 'none of them is this process')
     t.match(secondPrinted.join('\n'), /^EU1 +\| region EU1 node listening/m, "a child's output is prefixed with its name")
     const eu1 = second.processes.get('EU1')!
@@ -120,6 +127,44 @@ t.test('embedded mode: the whole system starts with no PostgreSQL and no Redis c
     t.same(pids.filter(isRunning), [], 'no child is left running')
   })
 })
+
+/** `node bin/scimgate.js dev` with `env`, once its banner is printed. */
+async function startDevProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, [CLI, 'dev'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])))
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  while (!output.includes('\ntry:')) {
+    if (child.exitCode !== null) throw new Error(`scimgate dev exited: ${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const gatewayUrl = /^gateway (http:\S+)/m.exec(output)?.[1] ?? ''
+  const demoTokens = new Map([...output.matchAll(/^ +([A-Z0-9]+) .*demo token: (scg_\S+)/gm)].map((m) => [m[1]!, m[2]!]))
+  return {
+    child,
+    gatewayUrl,
+    demoTokens,
+    printed: () => output,
+    stop(signal: NodeJS.Signals) {
+      child.kill(signal)
+      return exited
+    },
+  }
+}
+
+/** True when something accepts connections at the URL's host and port. */
+function answers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), hostname)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
 
 /** Resolves once the supervised process has no running child (it died and is waiting to be restarted). */
 async function untilDown(child: { readonly pid: number | undefined }): Promise<void> {
