@@ -42,6 +42,8 @@ export interface GatewayConfig {
   readonly bodyLimitBytes: number
   readonly upstreamTimeouts: UpstreamTimeouts
   readonly rateLimits: RateLimits
+  /** How long a token verified before Redis became unreachable keeps working while it stays unreachable. */
+  readonly redisOutageGraceMs: number
   readonly logLevel: string
 }
 
@@ -67,6 +69,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_TENANT: integer(1, 10_000_000).default(60_000),
   RATE_LIMIT_WINDOW_MS: integer(1_000, 3_600_000).default(60_000),
   RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(30),
+  REDIS_OUTAGE_GRACE_SECONDS: integer(0, 86_400).default(900),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -121,6 +124,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     upstreamTimeouts: Object.freeze({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS }),
     rateLimits: Object.freeze({ perTenant: e.RATE_LIMIT_PER_TENANT, windowMs: e.RATE_LIMIT_WINDOW_MS, failedAuthPerAddress: e.RATE_LIMIT_FAILED_AUTH_PER_ADDRESS }),
+    redisOutageGraceMs: e.REDIS_OUTAGE_GRACE_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
   })
 }

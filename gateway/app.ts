@@ -58,13 +58,10 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
   app.setNotFoundHandler((request, reply) => sendScimError(reply, 404, 'not found: SCIM lives under /scim'))
 
   app.get('/livez', async () => ({ status: 'ok' }))
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      await deps.redis?.ping()
-      return { status: 'ok' }
-    } catch {
-      return reply.code(503).header('retry-after', '2').send({ status: 'unavailable', reason: 'redis' })
-    }
+  // Ready whatever Redis does (see server.ts); the answer says whether Redis answers, for people.
+  app.get('/readyz', async () => {
+    const redis = deps.redis === undefined ? 'not used' : await deps.redis.ping().then(() => 'ok', () => 'unavailable')
+    return { status: 'ok', redis }
   })
 
   const resolveRegion = createRegionResolver(config.catalog)

@@ -49,7 +49,9 @@ export async function startGateway(
       : await startOpsServer({
           ...options.ops,
           registry: metricsRegistry,
-          readiness: async () => (redis === undefined ? undefined : redis.ping().then(() => undefined, () => 'redis')),
+          // Not Redis: while it is away, cached tokens keep working on every gateway alike, so taking
+          // gateways out of the load balancer would only stop what still works.
+          readiness: async () => undefined,
         })
 
   return {
@@ -83,7 +85,7 @@ async function connectRedisTokens(config: GatewayConfig, hasher: TokenHasher): P
   const redis = createRedisConnection(config.redis, 'commands', { onError: onRedisError, connectionName: 'scimgate-gateway' })
   const subscriber = createRedisConnection(config.redis, 'subscriber', { onError: onRedisError, connectionName: 'scimgate-gateway-sub' })
   const tokenStore = createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher })
-  const authenticator = createTokenAuthenticator({ store: tokenStore, subscriber, hasher })
+  const authenticator = createTokenAuthenticator({ store: tokenStore, subscriber, hasher, outageGraceMs: config.redisOutageGraceMs })
   // Commands fail fast while Redis is not connected (no offline queue): give it a moment at start,
   // but start anyway when it is down; the gateway answers 503 for uncached tokens until it returns.
   const ready = await waitForRedisReady(redis, 3_000).then(

@@ -61,6 +61,9 @@ export function createRedisConnection(config: RedisConfig, role: RedisRole, opti
       enableOfflineQueue: false,
       lazyConnect: false,
       retryStrategy: (times) => reconnectDelay(times),
+      // A primary demoted by a failover answers writes with READONLY: reconnect (Sentinel then names
+      // the new primary) and send the command again.
+      reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
     }
     connection =
       config.mode === 'single'
@@ -70,6 +73,8 @@ export function createRedisConnection(config: RedisConfig, role: RedisRole, opti
             sentinels: config.sentinels,
             name: config.name,
             sentinelRetryStrategy: (times) => reconnectDelay(times),
+            // Listen to the sentinels' +switch-master: move to the new primary at once, not at the next error.
+            failoverDetector: true,
             ...(config.password === undefined ? {} : { password: config.password }),
           })
   }

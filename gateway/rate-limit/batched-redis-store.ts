@@ -46,27 +46,37 @@ export function createBatchedRedisStore(options: BatchedRedisStoreOptions): Batc
   let timer: NodeJS.Timeout | undefined
   let flushing: Promise<void> | undefined
 
-  const redisKey = (key: string, windowStart: number): string => `${options.keyPrefix}${key}:${windowStart}`
+  // The tenant key is a Cluster hash tag: a tenant's counters of every window live in one slot.
+  const redisKey = (key: string, windowStart: number): string => `${options.keyPrefix}{${key}}:${windowStart}`
+
+  /** INCRBY + PEXPIRE per counter; one pipeline, or in a Cluster one per counter (a pipeline must stay in one slot). */
+  async function send(batch: readonly (readonly [string, WindowCount & { timeWindow: number }])[]): Promise<([Error | null, unknown] | undefined)[]> {
+    const groups = options.redis.isCluster ? batch.map((entry) => [entry]) : [batch]
+    const replies = await Promise.all(
+      groups.map(async (group) => {
+        const pipeline = options.redis.pipeline()
+        for (const [key, count] of group) {
+          const name = redisKey(key, count.windowStart)
+          pipeline.incrby(name, count.sending)
+          pipeline.pexpire(name, count.timeWindow * 2)
+        }
+        const results = await pipeline.exec().catch(() => null)
+        return group.map((_, index) => results?.[index * 2] ?? undefined)
+      }),
+    )
+    return replies.flat()
+  }
 
   async function sendCounts(): Promise<void> {
     const batch = [...counts].filter(([, count]) => count.pending > 0)
     if (batch.length === 0) return
-    const pipeline = options.redis.pipeline()
-    for (const [key, count] of batch) {
+    for (const [, count] of batch) {
       count.sending = count.pending
       count.pending = 0
-      const name = redisKey(key, count.windowStart)
-      pipeline.incrby(name, count.sending)
-      pipeline.pexpire(name, count.timeWindow * 2)
     }
-    let results: [Error | null, unknown][] | null = null
-    try {
-      results = await pipeline.exec()
-    } catch {
-      results = null
-    }
+    const results = await send(batch)
     batch.forEach(([key, count], index) => {
-      const [error, total] = results?.[index * 2] ?? [new Error('no reply'), null]
+      const [error, total] = results[index] ?? [new Error('no reply'), null]
       const current = counts.get(key)
       if (current !== count) return // the window rolled while the flush was in flight
       if (error === null && typeof total === 'number') count.known = total

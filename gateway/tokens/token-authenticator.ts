@@ -11,9 +11,12 @@
 //   deletes that entry (within milliseconds). After the subscriber reconnects
 //   messages may have been lost, so the whole cache is flushed. A lookup that
 //   was in flight when an invalidation arrived is answered but not cached.
-// - Redis down: cached tokens keep working until their entry expires; an
-//   uncached token gets `unavailable` as soon as the command fails (the
-//   connection fails fast, see lib/redis-connection.ts).
+// - Redis down: a token verified within outageGraceMs (default 15 min) keeps
+//   working after its entry expires, for as long as look-ups fail; an
+//   unknown token gets `unavailable` as soon as the command fails (the
+//   connection fails fast, see lib/redis-connection.ts). When Redis returns,
+//   the subscriber's reconnect flushes the cache, so revocations made
+//   meanwhile apply at once.
 // - A subscriber connection that goes silent without closing (half-open
 //   TCP) would miss invalidations forever: it is pinged every heartbeatMs
 //   and reconnected (hence flushed) when the ping times out. (Single and
@@ -51,6 +54,8 @@ export interface TokenAuthenticatorOptions {
   now?: () => number
   /** Subscriber liveness check period (default 5_000; 0 disables). */
   heartbeatMs?: number
+  /** While Redis is unreachable, a token verified this recently still passes (default 15 min; 0 = only until its entry expires). */
+  outageGraceMs?: number
 }
 
 interface Entry {
@@ -59,6 +64,8 @@ interface Entry {
   /** Digest the record is stored under (differs from the cache key for tokens of an older pepper). */
   readonly storedDigest: string | undefined
   readonly expiresAt: number
+  /** When Redis last confirmed the record. */
+  readonly verifiedAt: number
 }
 
 const UNAVAILABLE: AuthOutcome = Object.freeze({ kind: 'unavailable' })
@@ -69,6 +76,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
   const positiveTtlMs = options.positiveTtlMs ?? 10_000
   const negativeTtlMs = options.negativeTtlMs ?? 2_000
   const maxEntries = options.maxEntries ?? 50_000
+  const outageGraceMs = options.outageGraceMs ?? 15 * 60_000
   const now = options.now ?? Date.now
   const channel = store.invalidationChannel
 
@@ -118,10 +126,13 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     try {
       record = await store.lookup(token)
     } catch {
-      return UNAVAILABLE
+      // Expired entries stay in the LRU until replaced or flushed: one verified recently enough still answers.
+      const known = positive.get(cacheKey)
+      return known !== undefined && now() - known.verifiedAt <= outageGraceMs ? outcomeOf(known, cacheKey) : UNAVAILABLE
     }
     const storedDigest = record === undefined ? undefined : hasher.digest(token, record.pepperVersion)
-    const entry: Entry = { record, storedDigest, expiresAt: now() + (record === undefined ? negativeTtlMs : positiveTtlMs) }
+    const at = now()
+    const entry: Entry = { record, storedDigest, expiresAt: at + (record === undefined ? negativeTtlMs : positiveTtlMs), verifiedAt: at }
     if (startedIn === generation && !closed) {
       if (record === undefined) negative.set(cacheKey, entry)
       else {

@@ -69,7 +69,7 @@ t.test('while Redis is down, counting goes on locally and is sent when it return
   proxy.restore()
   for (let attempt = 0; attempt < 50 && redis.status !== 'ready'; attempt++) await new Promise((resolve) => setTimeout(resolve, 100))
   await store.flush()
-  const keys = await direct.keys(`${prefix}k:*`)
+  const keys = await direct.keys(`${prefix}{k}:*`)
   const total = keys.length === 1 ? await direct.get(keys[0]!) : null
   t.equal(total, '5', 'the count reached Redis once it was back')
 })

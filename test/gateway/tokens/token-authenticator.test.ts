@@ -186,6 +186,39 @@ t.test('Redis outage: cached tokens work, uncached ones are unavailable at once,
   t.ok(store.calls >= 3)
 })
 
+t.test('Redis outage: a token verified before it keeps working for the grace period, then not; revocations made meanwhile apply on return', async (t) => {
+  const proxy = await startTcpProxy('127.0.0.1', 6379)
+  t.teardown(() => proxy.close())
+  let clock = Date.now()
+  const { authenticator, commands, subscriber } = await setUp(t, {
+    config: { mode: 'single', url: `redis://127.0.0.1:${proxy.port}` },
+    now: () => clock,
+    positiveTtlMs: 10_000,
+    outageGraceMs: 60_000,
+  })
+  const kept = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  const revokedMeanwhile = await admin.create({ tenantId: 'acme', region: 'EU1' })
+  t.equal((await authenticator.authenticate(kept.token)).kind, 'ok')
+  t.equal((await authenticator.authenticate(revokedMeanwhile.token)).kind, 'ok')
+
+  proxy.cut()
+  await until(() => commands.status !== 'ready', 1_000)
+  clock += 30_000
+  t.equal((await authenticator.authenticate(kept.token)).kind, 'ok', 'past its cache entry, within the grace period: still works')
+  t.same(await authenticator.authenticate(generateToken('EU1')), { kind: 'unavailable' }, 'an unknown token: unavailable, never invalid')
+  // Another gateway, still connected, revokes one meanwhile.
+  await admin.revoke(revokedMeanwhile.record.tokenId)
+  clock += 31_000
+  t.same(await authenticator.authenticate(kept.token), { kind: 'unavailable' }, 'past the grace period: unavailable')
+
+  proxy.restore()
+  await waitForRedisReady(commands, 5_000)
+  await until(() => subscriber.status === 'ready', 5_000)
+  await until(async () => (await authenticator.authenticate(revokedMeanwhile.token)).kind !== 'unavailable', 5_000)
+  t.same(await authenticator.authenticate(revokedMeanwhile.token), { kind: 'invalid', reason: 'revoked' }, 'the revocation applies once Redis is back')
+  t.equal((await authenticator.authenticate(kept.token)).kind, 'ok', 'the other token is verified again')
+})
+
 t.test('the cache is flushed when the subscriber reconnects', async (t) => {
   const proxy = await startTcpProxy('127.0.0.1', 6379)
   t.teardown(() => proxy.close())
