@@ -22,7 +22,7 @@ export function createDirectAuthenticator(store: TokenStore, hasher: TokenHasher
       hits++
       return { kind: 'ok', record, cacheKey: hasher.digest(token, hasher.current) }
     },
-    stats: () => ({ hits, misses: 0, size: 0 }),
+    stats: () => ({ hits, misses: 0, size: 0, flushes: 0 }),
     async close() {},
   }
 }

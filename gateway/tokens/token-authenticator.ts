@@ -9,14 +9,18 @@
 //   tokens cannot evict the real ones.
 // - Revocation: the store publishes the stored digest; every authenticator
 //   deletes that entry (within milliseconds). After the subscriber reconnects
-//   messages may have been lost, so the whole cache is flushed. A lookup that
-//   was in flight when an invalidation arrived is answered but not cached.
+//   messages may have been lost, so the whole cache is flushed: every entry
+//   is looked up again at its next use (kept only as the outage fallback
+//   below, in case Redis fails again before that). A lookup that was in
+//   flight when an invalidation arrived is answered but not cached.
 // - Redis down: a token verified within outageGraceMs (default 15 min) keeps
 //   working after its entry expires, for as long as look-ups fail; an
 //   unknown token gets `unavailable` as soon as the command fails (the
 //   connection fails fast, see lib/redis-connection.ts). When Redis returns,
 //   the subscriber's reconnect flushes the cache, so revocations made
-//   meanwhile apply at once.
+//   meanwhile apply at the next look-up. So a failover (Sentinel) never
+//   turns a cached token away: 503 is only for tokens this gateway has not
+//   verified.
 // - A subscriber connection that goes silent without closing (half-open
 //   TCP) would miss invalidations forever: it is pinged every heartbeatMs
 //   and reconnected (hence flushed) when the ping times out. (Single and
@@ -37,7 +41,8 @@ export type AuthOutcome =
 
 export interface TokenAuthenticator {
   authenticate(token: string): Promise<AuthOutcome>
-  stats(): { hits: number; misses: number; size: number }
+  /** `flushes`: times the cache was flushed (the subscriber reconnected). */
+  stats(): { hits: number; misses: number; size: number; flushes: number }
   /** Unsubscribes and clears the cache; does not close the subscriber connection (its owner does). */
   close(): Promise<void>
   /** Resolves once subscribed to invalidations (waits for Redis if it is down at start; never rejects). */
@@ -66,6 +71,8 @@ interface Entry {
   readonly expiresAt: number
   /** When Redis last confirmed the record. */
   readonly verifiedAt: number
+  /** The flush epoch it was cached in: entries of an older epoch are stale (looked up again). */
+  readonly epoch: number
 }
 
 const UNAVAILABLE: AuthOutcome = Object.freeze({ kind: 'unavailable' })
@@ -93,6 +100,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
   // Bumped by every invalidation or flush: a lookup started under an older
   // generation may have read the record before the revocation.
   let generation = 0
+  let epoch = 0
   let hits = 0
   let misses = 0
   let closed = false
@@ -113,7 +121,14 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     if (alias !== undefined) positive.delete(alias)
   }
 
+  /** Every entry must be looked up again; positive ones stay as the outage fallback. */
   function flush(): void {
+    generation++
+    epoch++
+    negative.clear()
+  }
+
+  function clear(): void {
     generation++
     positive.clear()
     negative.clear()
@@ -132,7 +147,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     }
     const storedDigest = record === undefined ? undefined : hasher.digest(token, record.pepperVersion)
     const at = now()
-    const entry: Entry = { record, storedDigest, expiresAt: at + (record === undefined ? negativeTtlMs : positiveTtlMs), verifiedAt: at }
+    const entry: Entry = { record, storedDigest, expiresAt: at + (record === undefined ? negativeTtlMs : positiveTtlMs), verifiedAt: at, epoch }
     if (startedIn === generation && !closed) {
       if (record === undefined) negative.set(cacheKey, entry)
       else {
@@ -147,7 +162,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     if (parseToken(token) === undefined) return invalid('malformed')
     const cacheKey = hasher.digest(token, hasher.current)
     const cached = positive.get(cacheKey) ?? negative.get(cacheKey)
-    if (cached !== undefined && cached.expiresAt > now()) {
+    if (cached !== undefined && cached.epoch === epoch && cached.expiresAt > now()) {
       hits++
       return outcomeOf(cached, cacheKey)
     }
@@ -202,14 +217,14 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
   return {
     authenticate,
     ready,
-    stats: () => ({ hits, misses, size: positive.size + negative.size }),
+    stats: () => ({ hits, misses, size: positive.size + negative.size, flushes: epoch }),
     async close() {
       if (closed) return
       closed = true
       clearInterval(heartbeat)
       subscriber.off('ready', onReady)
       subscriber.off('message', onMessage)
-      flush()
+      clear()
       if (subscriber.status === 'ready') await subscriber.unsubscribe(channel).catch(() => undefined)
     },
   }

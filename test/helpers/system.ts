@@ -59,6 +59,8 @@ export async function startSystem(
     regions?: readonly string[]
     env?: Record<string, string>
     redisUrl?: string
+    /** Redis settings of the gateways instead of REDIS_URL (a private Sentinel group or Cluster): `redis` then stays unconnected. */
+    redisEnv?: Record<string, string>
     logStream?: NodeJS.WritableStream
     /** The nodes' logs (pino JSON lines at info), for tests that read them. */
     nodeLogStream?: NodeJS.WritableStream
@@ -107,9 +109,10 @@ export async function startSystem(
     'test catalog',
   )
   const redisPrefix = `scimgate-test:${randomBytes(6).toString('hex')}:`
-  const redis = new Redis(options.redisUrl ?? 'redis://127.0.0.1:6379')
+  const redis = new Redis(options.redisUrl ?? 'redis://127.0.0.1:6379', { lazyConnect: options.redisEnv !== undefined })
   t.teardown(async () => {
-    await deleteKeysUnderPrefix(redis, redisPrefix)
+    // Private instances are thrown away whole.
+    if (options.redisEnv === undefined) await deleteKeysUnderPrefix(redis, redisPrefix)
     redis.disconnect()
   })
   const baseEnv = {
@@ -117,7 +120,7 @@ export async function startSystem(
     PORT: '0',
     ADMIN_HOST: '127.0.0.1',
     ADMIN_PORT: '0',
-    REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
+    ...(options.redisEnv ?? { REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379' }),
     SCIMGATE_REDIS_PREFIX: redisPrefix,
     ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN),
     LOG_LEVEL: 'silent',
