@@ -128,6 +128,9 @@ export async function closeRedisConnection(connection: Redis | Cluster): Promise
   }
   if (!polite) connection.disconnect()
   await ended
+  // QUIT ends the connection but not its Sentinel failover detector (its own connections to every
+  // sentinel, which would reconnect forever): disconnect() does.
+  if (polite) connection.disconnect()
 }
 
 function parseHostList(name: string, text: string, problems: string[]): { host: string; port: number }[] {
