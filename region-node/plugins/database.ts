@@ -12,7 +12,7 @@ declare module 'fastify' {
 export const database = fp(
   async (app: FastifyInstance, config: DatabaseConfig) => {
     const pool = createPool(config, (error) => app.log.warn({ err: error }, 'idle database connection failed'))
-    app.decorate('database', createTenantDatabase(pool))
+    app.decorate('database', createTenantDatabase(pool, config))
     app.addHook('onClose', async () => {
       await app.database.close()
     })

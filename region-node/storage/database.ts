@@ -8,6 +8,7 @@ export interface Queryable {
 
 /** Every query runs for one tenant: the tenant id is set as `scimgate.tenant_id`, which the row-level security policies check. */
 export interface TenantDatabase {
+  /** One read-only transaction with one snapshot. */
   read<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
   /** One transaction: committed before it resolves, rolled back whole if `work` throws. */
   write<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
@@ -19,14 +20,14 @@ export interface TenantDatabase {
 const MAX_TRANSACTION_ATTEMPTS = 3
 
 export function createPool(config: DatabaseConfig, onError: (error: Error) => void): pg.Pool {
-  const startupOptions = [`-c statement_timeout=${config.statementTimeoutMs}`]
-  if (config.rowSecurityRole !== null) startupOptions.push(`-c role=${config.rowSecurityRole}`)
+  // No startup options (`-c role=…`): PgBouncer refuses them, and in its transaction mode a session
+  // setting would leak to whichever client gets the server connection next. Every setting is made
+  // per transaction instead (see createTenantDatabase).
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolSize,
     connectionTimeoutMillis: config.connectionTimeoutMs,
     idleTimeoutMillis: 30_000,
-    options: startupOptions.join(' '),
     application_name: 'scimgate-region-node',
   })
   // An idle client losing its connection must not crash the process; the pool replaces it.
@@ -34,7 +35,18 @@ export function createPool(config: DatabaseConfig, onError: (error: Error) => vo
   return pool
 }
 
-export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
+/**
+ * Every query runs inside an explicit transaction that first sets, for that transaction only, the
+ * tenant (`scimgate.tenant_id`, checked by the row-level security policies), the unprivileged role
+ * and the statement timeout: correct on a direct connection and behind PgBouncer in transaction
+ * pooling mode alike. Reads are REPEATABLE READ, READ ONLY: a list's count and page see one snapshot.
+ */
+export function createTenantDatabase(pool: pg.Pool, config: Pick<DatabaseConfig, 'rowSecurityRole' | 'statementTimeoutMs'>): TenantDatabase {
+  const settings = [`set_config('scimgate.tenant_id', $1, true)`, `set_config('statement_timeout', $2, true)`]
+  if (config.rowSecurityRole !== null) settings.push(`set_config('role', $3, true)`)
+  const settingsSql = `SELECT ${settings.join(', ')}`
+  const settingsValues = (tenantId: string): string[] => [tenantId, String(config.statementTimeoutMs), ...(config.rowSecurityRole === null ? [] : [config.rowSecurityRole])]
+
   async function withClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>): Promise<T> {
     let client: pg.PoolClient
     try {
@@ -44,21 +56,17 @@ export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
     }
     let broken: Error | undefined
     try {
-      if (transactional) await client.query('BEGIN')
-      await client.query('SELECT set_config($1, $2, $3)', ['scimgate.tenant_id', tenantId, transactional])
+      await client.query(transactional ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+      await client.query(settingsSql, settingsValues(tenantId))
       const result = await work(client as unknown as Queryable)
-      if (transactional) await client.query('COMMIT')
+      await client.query('COMMIT')
       return result
     } catch (error) {
-      if (transactional) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
-          broken = rollbackError
-        })
-      }
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError
+      })
       throw error
     } finally {
-      // A read leaves its session-level tenant setting on the connection: every checkout sets the
-      // tenant before its first query, so the next one overwrites it (saving a round trip per read).
       client.release(broken)
     }
   }

@@ -10,8 +10,8 @@ const ALL_ROWS = { where: 'true', orderBy: 'r.seq', sortKey: 'NULL', values: [],
 async function setup(t: { teardown(fn: () => unknown): void }): Promise<TenantDatabase> {
   const db = await createTestDatabase('stores')
   t.teardown(db.drop)
-  const pool = createPool({ url: db.url, poolSize: 4, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 10_000, connectionTimeoutMs: 2_000 }, () => undefined)
-  const database = createTenantDatabase(pool)
+  const config = { url: db.url, poolSize: 4, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 10_000, connectionTimeoutMs: 2_000 }
+  const database = createTenantDatabase(createPool(config, () => undefined), config)
   t.teardown(() => database.close())
   return database
 }
@@ -22,7 +22,8 @@ t.test('users store: every method is scoped by tenant', async (t) => {
   await database.write('a', (db) => createUsersStore(db).insert('a', idA, { userName: 'kim' }))
   await database.write('b', (db) => createUsersStore(db).insert('b', randomUUID(), { userName: 'kim' }))
 
-  await database.read('b', async (db) => {
+  // A write: findForUpdate locks rows, which a read-only transaction refuses.
+  await database.write('b', async (db) => {
     const users = createUsersStore(db)
     t.equal(await users.find('b', idA), undefined, 'find')
     t.equal(await users.findForUpdate('b', idA), undefined, 'findForUpdate')
@@ -97,4 +98,27 @@ t.test('row-level security is a second wall: a query that forgets tenant_id stil
   )
   const none = await database.read('', async (db) => (await db.query('SELECT count(*)::int AS n FROM users')).rows[0])
   t.same(none, { n: 0 }, 'no tenant set: nothing visible')
+})
+
+t.test('a read is one read-only snapshot; tenant, role and timeout hold for that transaction only (PgBouncer transaction pooling)', async (t) => {
+  const database = await setup(t)
+  await database.write('a', (db) => createUsersStore(db).insert('a', randomUUID(), { userName: 'first' }))
+  await database.read('a', async (db) => {
+    const before = await createUsersStore(db).count('a', 'true', [])
+    await database.write('a', (other) => createUsersStore(other).insert('a', randomUUID(), { userName: 'meanwhile' }))
+    t.equal(await createUsersStore(db).count('a', 'true', []), before, 'a write committed meanwhile is not seen: count and page read one snapshot')
+    const { rows } = await db.query<{ tenant: string; role: string; readOnly: string; isolation: string; timeout: string }>(
+      `SELECT current_setting('scimgate.tenant_id') AS tenant, current_user AS role, current_setting('transaction_read_only') AS "readOnly",
+              current_setting('transaction_isolation') AS isolation, current_setting('statement_timeout') AS timeout`,
+    )
+    t.same(rows[0], { tenant: 'a', role: 'scimgate_app', readOnly: 'on', isolation: 'repeatable read', timeout: '10s' })
+  })
+  const client = await database.pool.connect()
+  try {
+    const { rows } = await client.query<{ role: string; tenant: string | null }>(`SELECT current_user AS role, current_setting('scimgate.tenant_id', true) AS tenant`)
+    t.equal(rows[0]?.role, 'postgres', 'the role does not outlive the transaction')
+    t.notOk(rows[0]?.tenant, 'nor does the tenant')
+  } finally {
+    client.release()
+  }
 })
