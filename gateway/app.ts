@@ -43,9 +43,17 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     frameworkErrors: (_error, _request, reply) => {
       sendScimError(reply, 400, 'the request is not valid HTTP for this service', 'invalidSyntax')
     },
-    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving meanwhile get 503.
-    return503OnClosing: true,
+    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving
+    // meanwhile get a SCIM 503 with Retry-After (the hook below; fastify's own 503 has neither).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+  })
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onRequest', async (_request, reply) => {
+    if (closing) return sendScimError(reply, 503, 'this gateway is shutting down; retry', undefined, { 'retry-after': '1', connection: 'close' })
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -55,6 +55,12 @@ export function createTenantDatabase(pool: pg.Pool, config: Pick<DatabaseConfig,
       throw mapDatabaseError(error)
     }
     let broken: Error | undefined
+    // A connection lost between two queries (PgBouncer or PostgreSQL restarting) is reported as an
+    // 'error' event on the checked-out client; unheard, it would end the process.
+    const onLost = (error: Error): void => {
+      broken = error
+    }
+    client.on('error', onLost)
     try {
       await client.query(transactional ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
       await client.query(settingsSql, settingsValues(tenantId))
@@ -67,6 +73,7 @@ export function createTenantDatabase(pool: pg.Pool, config: Pick<DatabaseConfig,
       })
       throw error
     } finally {
+      client.off('error', onLost)
       client.release(broken)
     }
   }
