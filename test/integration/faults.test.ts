@@ -19,6 +19,7 @@ import { generateIdentityKeyPair, type IdentityKeyPair } from '../../lib/interna
 import { freePort } from '../helpers/free-port.ts'
 import { httpRequest, type HttpResponse } from '../helpers/http-request.ts'
 import { startPgBouncer } from '../helpers/private-pgbouncer.ts'
+import { startSentinelGroup } from '../helpers/private-redis.ts'
 import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
 import { startScimgateProcess, type ScimgateProcess } from '../helpers/scimgate-process.ts'
 import { answerAfter, startStandInUpstream } from '../helpers/stand-in-upstream.ts'
@@ -285,6 +286,43 @@ t.test('PgBouncer and PostgreSQL connections dropped under load: 503 with Retry-
   t.equal(streak, 5, 'full service once PgBouncer is back')
   t.equal(entry.lost, 0, 'every acknowledged create is in the database')
   t.same([...entry.statuses.keys()].filter((status) => !['201', '503'].includes(status)), [], `only 201 and 503 with Retry-After (${[...entry.statuses.keys()].join(', ')})`)
+})
+
+t.test('Redis primary killed (Sentinel) under load: cached tokens pass, unseen ones get 503 with Retry-After in the gap, then full service', async (t) => {
+  const db = await createTestDatabase('faultredis')
+  t.teardown(db.drop)
+  const group = await startSentinelGroup(t)
+  const port = await freePort()
+  const s = await stack(t, { EU1: `http://127.0.0.1:${port}` })
+  await nodeProcess(t, 'EU1', port, db.url, s.keys)
+  const gateway = await s.gateway({ REDIS_URL: '', ...group.env })
+  const cached = (await gateway.tokenStore.create({ tenantId: 'acme', region: 'EU1' })).token
+  t.equal((await send(gateway.url, EU1, cached, 'GET', '/scim/v2/Users?count=1')).status, 200, 'cached')
+  const unseen = await Promise.all(Array.from({ length: 80 }, async (_, i) => (await gateway.tokenStore.create({ tenantId: `unseen-${i}`, region: 'EU1' })).token))
+  const entry = row('Redis primary killed (Sentinel)')
+  const cachedCreates = createStream(entry, gateway.url, EU1, cached, 'redis', 2)
+  let running = true
+  const unseenStatuses: string[] = []
+  const probing = (async () => {
+    while (running && unseen.length > 0) {
+      const outcome = await send(gateway.url, EU1, unseen.shift()!, 'GET', '/scim/v2/Users?count=1')
+      entry.sent++
+      seen(entry, label(outcome))
+      unseenStatuses.push(label(outcome))
+      await sleep(50)
+    }
+  })()
+  await sleep(300)
+  await group.killPrimary()
+  const deadline = Date.now() + 10_000
+  while (!(unseenStatuses.length >= 3 && unseenStatuses.slice(-3).every((status) => status === '200')) && Date.now() < deadline) await sleep(50)
+  running = false
+  await probing
+  await cachedCreates.stop()
+  await cachedCreates.verify(db.directUrl)
+  t.same(unseenStatuses.slice(-3), ['200', '200', '200'], 'full service once the sentinels promoted the replica')
+  t.equal(entry.lost, 0, 'every acknowledged create is in the database')
+  t.same([...entry.statuses.keys()].filter((status) => !['200', '201', '503'].includes(status)), [], `only 200/201 and 503 with Retry-After, never 401 (${[...entry.statuses.keys()].join(', ')})`)
 })
 
 t.test('a slow node: 504 SCIM error within the configured timeout, other regions unaffected', async (t) => {
