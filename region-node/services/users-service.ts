@@ -107,7 +107,8 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
           return { resource: toWire(scope, current, groups), version: current.version }
         }
         const validated = validateResource(resource, USER_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
-        return save(db, scope, current, { ...storableAttributes(validated, NOT_STORED), active: validated.active ?? true })
+        // Removing `active` keeps the current state: only an explicit true reactivates a user.
+        return save(db, scope, current, { ...storableAttributes(validated, NOT_STORED), active: validated.active ?? current.attributes.active ?? true })
       })
     },
 
