@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
 import { parseRedisConfig, type RedisConfig } from '../lib/redis-connection.ts'
 import { ConfigError, describeIssues } from './config-error.ts'
+import { DEFAULT_CLIENT_TIMEOUTS, type ClientTimeouts } from '../lib/client-timeouts.ts'
 import { readJsonSetting } from './json-setting.ts'
 import type { RegionCatalog } from './region-catalog.ts'
 
@@ -41,6 +42,8 @@ export interface GatewayConfig {
   readonly adminTokenSha256: string | undefined
   readonly bodyLimitBytes: number
   readonly upstreamTimeouts: UpstreamTimeouts
+  /** How long a client may take to send its headers / its whole request (public and admin listeners). */
+  readonly clientTimeouts: ClientTimeouts
   readonly rateLimits: RateLimits
   readonly logLevel: string
 }
@@ -63,6 +66,8 @@ const envSchema = z.object({
   UPSTREAM_CONNECT_TIMEOUT_MS: integer(100, 30_000).default(3_000),
   UPSTREAM_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(30_000),
   UPSTREAM_BODY_TIMEOUT_MS: integer(100, 59_000).default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.requestMs),
   // 1,000 requests a second per tenant: an initial sync of 100,000 users (two requests each) fits in minutes.
   RATE_LIMIT_PER_TENANT: integer(1, 10_000_000).default(60_000),
   RATE_LIMIT_WINDOW_MS: integer(1_000, 3_600_000).default(60_000),
@@ -102,6 +107,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
     if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
   }
+  if (parsed.success && parsed.data.HTTP_HEADERS_TIMEOUT_MS > parsed.data.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS')
   if (!parsed.success || redis === undefined || peppers === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   return Object.freeze({
@@ -120,6 +126,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     adminTokenSha256: e.ADMIN_TOKEN_SHA256,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     upstreamTimeouts: Object.freeze({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS }),
+    clientTimeouts: Object.freeze({ headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS }),
     rateLimits: Object.freeze({ perTenant: e.RATE_LIMIT_PER_TENANT, windowMs: e.RATE_LIMIT_WINDOW_MS, failedAuthPerAddress: e.RATE_LIMIT_FAILED_AUTH_PER_ADDRESS }),
     logLevel: e.LOG_LEVEL,
   })

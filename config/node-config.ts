@@ -1,6 +1,7 @@
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
 import { ConfigError, describeIssues } from './config-error.ts'
+import { DEFAULT_CLIENT_TIMEOUTS, type ClientTimeouts } from '../lib/client-timeouts.ts'
 import { readJsonSetting } from './json-setting.ts'
 import type { Region, RegionCatalog } from './region-catalog.ts'
 
@@ -20,6 +21,8 @@ export interface ScimLimits {
   readonly bulkMaxPayloadBytes: number
   readonly bodyLimitBytes: number
   readonly cursorTtlSeconds: number
+  /** How long a client may take to send its headers / its whole request. */
+  readonly clientTimeouts: ClientTimeouts
 }
 
 export interface RegionNodeConfig {
@@ -39,6 +42,7 @@ export const DEFAULT_LIMITS: ScimLimits = Object.freeze({
   bulkMaxPayloadBytes: 1_048_576,
   bodyLimitBytes: 1_048_576,
   cursorTtlSeconds: 3600,
+  clientTimeouts: DEFAULT_CLIENT_TIMEOUTS,
 })
 
 export function defaultDatabaseUrl(regionCode: string): string {
@@ -64,6 +68,8 @@ const envSchema = z.object({
   SCIM_BULK_MAX_OPERATIONS: integer(1, 10_000).default(DEFAULT_LIMITS.bulkMaxOperations),
   SCIM_BODY_LIMIT_BYTES: integer(1024, 64 * 1_048_576).default(DEFAULT_LIMITS.bodyLimitBytes),
   SCIM_CURSOR_TTL_SECONDS: integer(1, 86_400).default(DEFAULT_LIMITS.cursorTtlSeconds),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.requestMs),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -93,6 +99,9 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
   if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {
     throw new ConfigError('environment', ['SCIM_DEFAULT_PAGE_SIZE: must not exceed SCIM_MAX_PAGE_SIZE'])
   }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('environment', ['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS'])
+  }
   return Object.freeze({
     region,
     host: e.HOST,
@@ -113,6 +122,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       bodyLimitBytes: e.SCIM_BODY_LIMIT_BYTES,
       bulkMaxPayloadBytes: e.SCIM_BODY_LIMIT_BYTES,
       cursorTtlSeconds: e.SCIM_CURSOR_TTL_SECONDS,
+      clientTimeouts: Object.freeze({ headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS }),
     }),
     logLevel: e.LOG_LEVEL,
   })

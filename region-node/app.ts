@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { RegionNodeConfig } from '../config/node-config.ts'
 import type { Registry } from 'prom-client'
+import { clientTimeoutOptions } from '../lib/client-timeouts.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
 import { sendScimError } from '../lib/scim-reply.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
@@ -30,6 +31,8 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel, `region-node-${config.region.code}`, { region: config.region.code }),
     bodyLimit: config.limits.bodyLimitBytes,
+    // Slow clients (slow-loris headers or bodies) cannot hold a socket for long.
+    ...clientTimeoutOptions(config.limits.clientTimeouts),
     // Our ids are UUIDs; anything else is a 404 from the service, never a router error
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
     requestIdHeader: 'x-request-id',

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import { z } from 'zod'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
+import { clientTimeoutOptions } from '../../lib/client-timeouts.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
 import { ScimError } from '../../lib/scim-error.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
@@ -54,7 +55,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDependencies, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
   if (config.adminTokenSha256 === undefined) throw new Error('the admin API needs ADMIN_TOKEN_SHA256')
   const isAdmin = createAdminCredentialCheck(config.adminTokenSha256)
-  const app = Fastify({ logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'), bodyLimit: 65_536 })
+  const app = Fastify({ logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'), bodyLimit: 65_536, ...clientTimeoutOptions(config.clientTimeouts) })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ScimError) return sendScimError(reply, error.status, error.message, error.scimType, { ...error.headers })
