@@ -71,6 +71,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   }, { prefix: '/scim/v2' })
 
   await app.register(async (admin) => {
+    await admin.register(scimJson)
     admin.addHook('onRequest', async (request) => admin.authenticate(request, 'admin'))
     await admin.register(adminRoutes, { groups: services.groups })
   }, { prefix: '/admin/v1' })
