@@ -21,6 +21,8 @@ export interface ScimLimits {
   readonly bulkMaxPayloadBytes: number
   readonly bodyLimitBytes: number
   readonly cursorTtlSeconds: number
+  /** The most group members one response carries; see region-node/services/member-budget.ts. */
+  readonly maxMembersInResponse: number
   /** How long a client may take to send its headers / its whole request. */
   readonly clientTimeouts: ClientTimeouts
 }
@@ -42,6 +44,7 @@ export const DEFAULT_LIMITS: ScimLimits = Object.freeze({
   bulkMaxPayloadBytes: 1_048_576,
   bodyLimitBytes: 1_048_576,
   cursorTtlSeconds: 3600,
+  maxMembersInResponse: 10_000,
   clientTimeouts: DEFAULT_CLIENT_TIMEOUTS,
 })
 
@@ -68,6 +71,7 @@ const envSchema = z.object({
   SCIM_BULK_MAX_OPERATIONS: integer(1, 10_000).default(DEFAULT_LIMITS.bulkMaxOperations),
   SCIM_BODY_LIMIT_BYTES: integer(1024, 64 * 1_048_576).default(DEFAULT_LIMITS.bodyLimitBytes),
   SCIM_CURSOR_TTL_SECONDS: integer(1, 86_400).default(DEFAULT_LIMITS.cursorTtlSeconds),
+  SCIM_MAX_MEMBERS_IN_RESPONSE: integer(1, 1_000_000).default(DEFAULT_LIMITS.maxMembersInResponse),
   HTTP_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.headersMs),
   HTTP_REQUEST_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.requestMs),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -122,6 +126,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       bodyLimitBytes: e.SCIM_BODY_LIMIT_BYTES,
       bulkMaxPayloadBytes: e.SCIM_BODY_LIMIT_BYTES,
       cursorTtlSeconds: e.SCIM_CURSOR_TTL_SECONDS,
+      maxMembersInResponse: e.SCIM_MAX_MEMBERS_IN_RESPONSE,
       clientTimeouts: Object.freeze({ headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS }),
     }),
     logLevel: e.LOG_LEVEL,

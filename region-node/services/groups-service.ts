@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { ScimError } from '../../lib/scim-error.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberReference as MemberInput } from '../scim/patch/index.ts'
@@ -12,6 +13,7 @@ import { GROUPS_TABLE } from '../storage/resource-tables.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
+import { readMembersWithinBudget } from './member-budget.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 
 // Members live in group_members, changed by set operations, never inside the group row.
@@ -34,15 +36,15 @@ export interface GroupsService {
   setAccess(scope: RequestScope, id: string, access: GroupAccess, conditions: WriteConditions): Promise<ResourceResult>
 }
 
-const GROUPS_LIST: ListSource<MemberReference[]> = {
+const groupsList = (maxMembers: number): ListSource<MemberReference[]> => ({
   resourceType: GROUP_RESOURCE_TYPE,
   table: GROUPS_TABLE,
   derivedAttribute: 'members',
   count: (db, tenantId, where, values) => createGroupsStore(db).count(tenantId, where, values),
   page: (db, tenantId, query) => createGroupsStore(db).list(tenantId, query),
-  derived: (db, tenantId, ids) => createGroupsStore(db).membersOf(tenantId, ids),
+  derived: async (db, tenantId, ids) => (await readMembersWithinBudget(createGroupsStore(db), tenantId, ids, maxMembers)).members,
   toWire: (scope, row, members) => toWire(scope, row, members),
-}
+})
 
 function toWire(scope: RequestScope, stored: StoredResource, members: readonly MemberReference[] | undefined): ScimResource {
   const derived: ScimResource = {}
@@ -83,8 +85,27 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
   const loadForWrite = (db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> =>
     lockForWrite('Group', (tenantId, groupId) => createGroupsStore(db).findForUpdate(tenantId, groupId), scope, id, conditions)
 
-  async function readBack(db: Queryable, scope: RequestScope, stored: StoredResource, request: AttributeRequest): Promise<ScimResource> {
-    const members = isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members') ? (await createGroupsStore(db).membersOf(scope.tenantId, [stored.id])).get(stored.id) : undefined
+  const maxMembers = deps.limits.maxMembersInResponse
+  const groupsListSource = groupsList(maxMembers)
+
+  /**
+   * The group as the client asked for it. A group with more members than one response carries: a read is
+   * refused with 400 tooMany (a client that read it without members could PUT it back and empty the group);
+   * the answer to a write, which is already done, leaves `members` out.
+   */
+  async function readBack(db: Queryable, scope: RequestScope, stored: StoredResource, request: AttributeRequest, oversized: 'refuse' | 'omit' = 'omit'): Promise<ScimResource> {
+    let members: MemberReference[] | undefined
+    if (isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members')) {
+      const budgeted = await readMembersWithinBudget(createGroupsStore(db), scope.tenantId, [stored.id], maxMembers)
+      if (budgeted.omitted.size > 0 && oversized === 'refuse') {
+        throw new ScimError(
+          400,
+          'tooMany',
+          `group ${stored.id} has more than ${maxMembers} members, more than one response carries: read it with excludedAttributes=members and page its members with GET /Users?filter=groups.value eq "${stored.id}"`,
+        )
+      }
+      members = budgeted.members.get(stored.id)
+    }
     return projectResource(toWire(scope, stored, members), GROUP_RESOURCE_TYPE, request)
   }
 
@@ -108,7 +129,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
       if (!isUuid(id)) throw notFound('Group', id)
       const resource = await database.read(scope.tenantId, async (db) => {
         const stored = await createGroupsStore(db).find(scope.tenantId, id)
-        return stored === undefined ? undefined : { stored, wire: await readBack(db, scope, stored, request) }
+        return stored === undefined ? undefined : { stored, wire: await readBack(db, scope, stored, request, 'refuse') }
       })
       if (resource === undefined) throw notFound('Group', id)
       return { resource: resource.wire, version: resource.stored.version }
@@ -169,7 +190,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
       })
     },
 
-    list: (scope, request) => listResources(deps, GROUPS_LIST, scope, request),
+    list: (scope, request) => listResources(deps, groupsListSource, scope, request),
 
     async setAccess(scope, id, access, conditions) {
       return database.write(scope.tenantId, async (db) => {
