@@ -12,6 +12,22 @@ export interface DatabaseConfig {
   readonly rowSecurityRole: string | null
   readonly statementTimeoutMs: number
   readonly connectionTimeoutMs: number
+  /** Connections one tenant may hold at once (default: half the pool), so one tenant's slow filters cannot starve the others. */
+  readonly connectionsPerTenant?: number
+  /** How long a request of a tenant over its share waits for a connection before a 503 with Retry-After. */
+  readonly tenantQueueTimeoutMs?: number
+  /** Statement timeout of list queries (client-chosen filters and sorts); shorter than statementTimeoutMs. */
+  readonly listStatementTimeoutMs?: number
+}
+
+/** Per-tenant concurrency and the list statement timeout, with the defaults for hand-built configs (tests). */
+export function tenantConcurrencyOf(database: DatabaseConfig): { connectionsPerTenant: number; queueTimeoutMs: number; statementTimeoutMs: number; listStatementTimeoutMs: number } {
+  return {
+    connectionsPerTenant: database.connectionsPerTenant ?? Math.max(1, Math.ceil(database.poolSize / 2)),
+    queueTimeoutMs: database.tenantQueueTimeoutMs ?? 5_000,
+    statementTimeoutMs: database.statementTimeoutMs,
+    listStatementTimeoutMs: Math.min(database.listStatementTimeoutMs ?? 10_000, database.statementTimeoutMs),
+  }
 }
 
 export interface ScimLimits {
@@ -64,6 +80,9 @@ const envSchema = z.object({
   DATABASE_ROW_SECURITY_ROLE: z.string().regex(/^([a-z_][a-z0-9_]{0,62})?$/, 'must be a plain lower-case role name or empty').default('scimgate_app'),
   DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   DATABASE_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(5_000),
+  DATABASE_CONNECTIONS_PER_TENANT: integer(1, 200).optional(),
+  DATABASE_TENANT_QUEUE_TIMEOUT_MS: integer(0, 59_000).default(5_000),
+  DATABASE_LIST_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
   IDENTITY_JWKS: z.string().optional(),
   IDENTITY_JWKS_FILE: z.string().optional(),
   SCIM_MAX_PAGE_SIZE: integer(1, 10_000).default(DEFAULT_LIMITS.maxPageSize),
@@ -116,6 +135,9 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       rowSecurityRole: e.DATABASE_ROW_SECURITY_ROLE === '' ? null : e.DATABASE_ROW_SECURITY_ROLE,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       connectionTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      connectionsPerTenant: Math.min(e.DATABASE_CONNECTIONS_PER_TENANT ?? Math.max(1, Math.ceil(e.DATABASE_POOL_SIZE / 2)), e.DATABASE_POOL_SIZE),
+      tenantQueueTimeoutMs: e.DATABASE_TENANT_QUEUE_TIMEOUT_MS,
+      listStatementTimeoutMs: Math.min(e.DATABASE_LIST_STATEMENT_TIMEOUT_MS, e.DATABASE_STATEMENT_TIMEOUT_MS),
     }),
     identityKeySet,
     limits: Object.freeze({

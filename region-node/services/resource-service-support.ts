@@ -51,7 +51,7 @@ export async function listResources<Derived>(deps: ServiceDependencies, source: 
     const rows = plan.query.limit === 0 ? [] : await source.page(db, scope.tenantId, plan.query)
     const derived = wantsDerived ? await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : new Map<string, Derived>()
     return { rows, total, derived }
-  })
+  }, { list: true })
   const { page, nextCursor } = cutPage(plan, request, rows, now())
   const resources = page.map((row) => projectResource(source.toWire(scope, row, derived.get(row.id)), source.resourceType, request))
   const response: ScimResource = { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, itemsPerPage: resources.length }
