@@ -1,6 +1,7 @@
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
 import { ConfigError, describeIssues } from './config-error.ts'
+import { resolveCursorKeys, type CursorKeys } from './cursor-keys.ts'
 import { DEFAULT_CLIENT_TIMEOUTS, type ClientTimeouts } from '../lib/client-timeouts.ts'
 import { readJsonSetting } from './json-setting.ts'
 import type { Region, RegionCatalog } from './region-catalog.ts'
@@ -49,6 +50,8 @@ export interface RegionNodeConfig {
   readonly port: number
   readonly database: DatabaseConfig
   readonly identityKeySet: JSONWebKeySet
+  /** Keys of the RFC 9865 cursors (config/cursor-keys.ts). */
+  readonly cursorKeys: CursorKeys
   readonly limits: ScimLimits
   readonly logLevel: string
 }
@@ -117,6 +120,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     problems.push(`SCIMGATE_REGION: unknown region ${env.SCIMGATE_REGION}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
   }
   const identityKeySet = readKeySet(env, problems)
+  const cursorKeys = resolveCursorKeys(env, problems)
   if (!parsed.success || region === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {
@@ -140,6 +144,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       listStatementTimeoutMs: Math.min(e.DATABASE_LIST_STATEMENT_TIMEOUT_MS, e.DATABASE_STATEMENT_TIMEOUT_MS),
     }),
     identityKeySet,
+    cursorKeys,
     limits: Object.freeze({
       ...DEFAULT_LIMITS,
       defaultPageSize: e.SCIM_DEFAULT_PAGE_SIZE,

@@ -16,6 +16,7 @@ import { discoveryRoutes } from './routes/discovery-routes.ts'
 import { healthRoutes } from './routes/health-routes.ts'
 import { resourceRoutes } from './routes/resource-routes.ts'
 import { searchRoutes } from './routes/search-routes.ts'
+import { createCursorCodec } from './scim/cursor.ts'
 import { createGroupsService } from './services/groups-service.ts'
 import { createUsersService } from './services/users-service.ts'
 
@@ -50,11 +51,13 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   await app.register(nodeObservability, { registry: options.metricsRegistry ?? createMetricsRegistry(), region: config.region.code, pool: app.database.pool })
   await app.register(healthRoutes, { database: app.database })
 
+  const cursors = createCursorCodec(config.cursorKeys, config.limits.cursorTtlSeconds)
   const services = {
-    users: createUsersService({ database: app.database, limits: config.limits }),
+    users: createUsersService({ database: app.database, limits: config.limits, cursors }),
     groups: createGroupsService({
       database: app.database,
       limits: config.limits,
+      cursors,
       onSkippedMembers: (tenantId, groupId, ids) => app.log.info({ tenantId, groupId, skipped: ids.length }, 'membership push named ids the tenant does not have; skipped'),
     }),
   }

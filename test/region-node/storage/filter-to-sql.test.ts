@@ -4,6 +4,8 @@ import pg from 'pg'
 import t from 'tap'
 import { parseListRequest } from '../../../region-node/scim/list-request.ts'
 import { USER_RESOURCE_TYPE } from '../../../region-node/scim/schema/index.ts'
+import { DEVELOPMENT_CURSOR_KEYS } from '../../../config/cursor-keys.ts'
+import { createCursorCodec } from '../../../region-node/scim/cursor.ts'
 import { planList } from '../../../region-node/services/list-plan.ts'
 import { USERS_TABLE } from '../../../region-node/storage/resource-tables.ts'
 import { startTestNode, type TestNode } from '../../helpers/region-node.ts'
@@ -404,7 +406,7 @@ t.test('userName eq and externalId eq use their indexes (EXPLAIN on 5,000 users)
     ['userName eq "USER42@example.com"', /^r\.user_name_lower = lower\(\$\d+\)$/, 'users_tenant_user_name_key'],
     ['externalId eq "EXT-42"', /^r\.external_id = \$\d+$/, 'users_tenant_external_id_idx'],
   ] as const) {
-    const plan = planList(USER_RESOURCE_TYPE, USERS_TABLE, parseListRequest({ filter }, limits), limits.cursorTtlSeconds, Date.now())
+    const plan = planList(USER_RESOURCE_TYPE, USERS_TABLE, parseListRequest({ filter }, limits), { codec: createCursorCodec(DEVELOPMENT_CURSOR_KEYS, limits.cursorTtlSeconds), tenantId: tenant }, Date.now())
     t.match(plan.countWhere, where, `${filter} compiles to an indexable condition`)
     const values = [tenant, ...plan.query.values, plan.query.limit, plan.query.offset]
     // the store's list and count statements
