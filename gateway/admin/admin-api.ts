@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { z } from 'zod'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
-import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
+import { IDENTITY_HEADER, IDENTITY_SCOPES, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
 import { clientTimeoutOptions } from '../../lib/client-timeouts.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
 import { ScimError } from '../../lib/scim-error.ts'
@@ -17,7 +17,7 @@ export interface AdminApiDependencies {
   readonly signingKey: SigningKey
 }
 
-const scopesSchema = z.array(z.enum(['scim', 'admin'])).min(1).optional()
+const scopesSchema = z.array(z.enum(IDENTITY_SCOPES)).min(1).optional()
 const createSchema = z.strictObject({
   tenantId: z.string().regex(TENANT_ID_PATTERN),
   region: z.string().min(1),

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Region, RegionCatalog } from '../../config/region-catalog.ts'
+import type { IdentityScope } from '../../lib/internal-identity.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
 import { failedAuthKey, type FailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import { bearerToken } from '../auth/bearer-token.ts'
@@ -76,7 +77,9 @@ export const provisioningAuth = fp(
       const { record } = outcome
       if (record.region !== region.code) return refuse(reply, failureKey, 'the provisioning token is not valid')
       if (!record.scopes.includes('scim')) return sendScimError(reply, 403, 'this token may not provision')
-      const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes: ['scim'] })
+      // Setting group roles and scope is off unless the token was created with it (team admins decide).
+      const scopes: IdentityScope[] = record.scopes.includes('groups:access:write') ? ['scim', 'groups:access:write'] : ['scim']
+      const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes })
       request.gateway = { region, tenantId: record.tenantId, tokenId: record.tokenId, identity }
     })
   },

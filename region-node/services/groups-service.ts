@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { ScimError } from '../../lib/scim-error.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
+import { deepEqual } from '../scim/patch/deep-equal.ts'
 import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberReference as MemberInput } from '../scim/patch/index.ts'
 import { isAttributeReturned, projectResource, type AttributeRequest } from '../scim/projection/index.ts'
 import { GROUP_ACCESS_SCHEMA, GROUP_RESOURCE_TYPE } from '../scim/schema/index.ts'
@@ -59,6 +60,15 @@ function toWire(scope: RequestScope, stored: StoredResource, members: readonly M
   return serializeResource(GROUP_RESOURCE_TYPE, stored, derived, `${scope.baseUrl}/Groups/${stored.id}`)
 }
 
+/**
+ * Roles and scope belong to the team's admins unless they gave the identity provider's token the
+ * `groups:access:write` scope: a write that would change them is refused whole (403), before anything is stored.
+ */
+function assertAccessUnchanged(scope: RequestScope, before: unknown, after: unknown): void {
+  if (scope.mayWriteGroupAccess || deepEqual(before ?? {}, after ?? {})) return
+  throw new ScimError(403, undefined, `this token may not set a group's roles or scope (${GROUP_ACCESS_SCHEMA}); a team admin can, or can create a token with the groups:access:write scope`)
+}
+
 function memberInputs(value: unknown): MemberInput[] {
   return Array.isArray(value) ? value.filter((m): m is MemberInput => typeof m === 'object' && m !== null && typeof (m as MemberInput).value === 'string') : []
 }
@@ -113,6 +123,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
     async create(scope, body) {
       const validated = validateResource(normalizeResource(body, GROUP_RESOURCE_TYPE), GROUP_RESOURCE_TYPE, { mode: 'create' })
       const members = memberInputs(validated.members)
+      assertAccessUnchanged(scope, undefined, validated[GROUP_ACCESS_SCHEMA])
       return database.write(scope.tenantId, async (db) => {
         const store = createGroupsStore(db)
         const id = randomUUID()
@@ -146,6 +157,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         if (attributes[GROUP_ACCESS_SCHEMA] === undefined && current.attributes[GROUP_ACCESS_SCHEMA] !== undefined) {
           attributes[GROUP_ACCESS_SCHEMA] = current.attributes[GROUP_ACCESS_SCHEMA]
         }
+        assertAccessUnchanged(scope, current.attributes[GROUP_ACCESS_SCHEMA], attributes[GROUP_ACCESS_SCHEMA])
         // RFC 7644 §3.5.1: PUT replaces the member list too (as a diff, so unchanged rows stay)
         reportSkipped(scope.tenantId, id, await store.replaceMembers(scope.tenantId, id, memberInputs(validated.members)))
         const outcome = await store.update(scope.tenantId, id, attributes, undefined)
@@ -171,6 +183,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         const patched = otherOperations.length === 0 ? undefined : applyPatch({ ...current.attributes, id }, otherOperations, GROUP_RESOURCE_TYPE)
         if (patched?.changed === true) {
           const validated = validateResource(patched.resource, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
+          assertAccessUnchanged(scope, current.attributes[GROUP_ACCESS_SCHEMA], validated[GROUP_ACCESS_SCHEMA])
           const outcome = await store.update(scope.tenantId, id, storableAttributes(validated, NOT_STORED), undefined)
           if (outcome.kind !== 'updated') throw notFound('Group', id)
           stored = outcome.resource

@@ -8,6 +8,8 @@ export interface RequestScope {
   readonly tenantId: string
   /** Public base of the SCIM API as the client reached it, e.g. `https://host/scim/v2`. */
   readonly baseUrl: string
+  /** The credential may set a group's roles and scope (token scope `groups:access:write`, or a team admin). */
+  readonly mayWriteGroupAccess: boolean
 }
 
 export interface ServiceDependencies {
