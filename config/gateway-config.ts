@@ -45,6 +45,10 @@ export interface GatewayConfig {
   /** How long a client may take to send its headers / its whole request (public and admin listeners). */
   readonly clientTimeouts: ClientTimeouts
   readonly rateLimits: RateLimits
+  /** Region codes this gateway serves (SCIMGATE_REGION); the admin API makes tokens and sets group access only for these. */
+  readonly servedRegions: readonly string[]
+  /** Failed admin API authentications per client address per window (RATE_LIMIT_WINDOW_MS) before 429. */
+  readonly adminFailedAuthPerAddress: number
   readonly logLevel: string
 }
 
@@ -72,6 +76,8 @@ const envSchema = z.object({
   RATE_LIMIT_PER_TENANT: integer(1, 10_000_000).default(60_000),
   RATE_LIMIT_WINDOW_MS: integer(1_000, 3_600_000).default(60_000),
   RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(30),
+  ADMIN_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(10),
+  SCIMGATE_REGION: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -107,6 +113,10 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
     if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
   }
+  const servedRegions = (env.SCIMGATE_REGION ?? '').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '')
+  for (const code of servedRegions) {
+    if (catalog.byCode(code) === undefined) problems.push(`SCIMGATE_REGION: unknown region ${code}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
+  }
   if (parsed.success && parsed.data.HTTP_HEADERS_TIMEOUT_MS > parsed.data.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS')
   if (!parsed.success || redis === undefined || peppers === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
@@ -128,6 +138,9 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     upstreamTimeouts: Object.freeze({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS }),
     clientTimeouts: Object.freeze({ headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS }),
     rateLimits: Object.freeze({ perTenant: e.RATE_LIMIT_PER_TENANT, windowMs: e.RATE_LIMIT_WINDOW_MS, failedAuthPerAddress: e.RATE_LIMIT_FAILED_AUTH_PER_ADDRESS }),
+    // Unset: one gateway for every region of the catalog (local runs).
+    servedRegions: Object.freeze(servedRegions.length === 0 ? catalog.regions.map((r) => r.code) : servedRegions),
+    adminFailedAuthPerAddress: e.ADMIN_FAILED_AUTH_PER_ADDRESS,
     logLevel: e.LOG_LEVEL,
   })
 }

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream'
 import type { UpstreamTimeouts } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER } from '../../lib/internal-identity.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
+import { pickUpstream } from '../routing/pick-upstream.ts'
 
 export type UpstreamErrorKind = 'unavailable' | 'timeout' | 'bad-gateway'
 
@@ -49,9 +50,8 @@ const BUFFERED_RESPONSE_BYTES = 1_048_576
 function upstreamOf(request: FastifyRequest): string {
   const region = request.gateway?.region
   if (region === undefined) throw new Error('proxying a request that was not authenticated')
-  const upstreams = region.upstreams
   // Spread requests over a region's nodes; undici keeps a keep-alive pool per origin.
-  return upstreams.length === 1 ? upstreams[0]! : upstreams[Math.floor(Math.random() * upstreams.length)]!
+  return pickUpstream(region)
 }
 
 function rewriteRequestHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
