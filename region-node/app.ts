@@ -35,7 +35,8 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     // Slow clients (slow-loris headers or bodies) cannot hold a socket for long.
     ...clientTimeoutOptions(config.limits.clientTimeouts),
     // Our ids are UUIDs; anything else is a 404 from the service, never a router error
-    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
+    // Entra ID's test collection sends `/scim/v2/users`: endpoints match in any letter case (parameters keep theirs).
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true, caseSensitive: false },
     requestIdHeader: 'x-request-id',
     // Requests fastify refuses before routing (a malformed URL, a body on GET) still get a SCIM error.
     frameworkErrors: (_error, _request, reply) => {
