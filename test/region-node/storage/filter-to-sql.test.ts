@@ -78,15 +78,17 @@ async function seedTenant(node: TestNode, tenant: string): Promise<Seeded> {
   }
   const ids = (...names: string[]) => names.map((n) => ({ value: userIds.get(n) }))
   const groupIds = new Map<string, string>()
+  // Roles and scope are set by a token created with the groups:access:write scope.
+  const mayWriteAccess = await node.identity(tenant, ['scim', 'groups:access:write'])
   const createGroup = async (displayName: string, extra: Record<string, unknown>): Promise<void> => {
-    const created = ok(await node.scim(tenant, 'POST', 'Groups', { schemas: [GROUP, ACCESS], displayName, ...extra }), 201)
+    const created = ok(await node.scim(tenant, 'POST', 'Groups', { schemas: [GROUP, ACCESS], displayName, ...extra }, mayWriteAccess), 201)
     groupIds.set(displayName, created.id as string)
   }
   await createGroup(G.admins, { members: ids(U.jsmith, U.bjensen), [ACCESS]: { roles: [{ value: 'admin', primary: true }], scope: { type: 'Exact', values: ['eu', 'us'] } } })
   await createGroup(G.engineering, { externalId: 'ENG', members: ids(U.alee, U.mgarcia, U.zed), [ACCESS]: { roles: [{ value: 'developer' }, { value: 'Viewer' }] } })
   await createGroup(G.staff, { members: [{ value: groupIds.get(G.admins), type: 'Group' }, { value: groupIds.get(G.engineering), type: 'Group' }, ...ids(U.tkim)] })
   await createGroup(G.empty, {})
-  ok(await node.scim(tenant, 'PATCH', `Groups/${groupIds.get(G.empty)}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Add', path: `${ACCESS}:roles`, value: [{ value: 'auditor' }] }] }), 204)
+  ok(await node.scim(tenant, 'PATCH', `Groups/${groupIds.get(G.empty)}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Add', path: `${ACCESS}:roles`, value: [{ value: 'auditor' }] }] }, mayWriteAccess), 204)
 
   const before = await listAll(node, tenant, 'Users')
   const mark = before.map((u) => u.meta.lastModified).sort().at(-1) ?? ''
