@@ -14,7 +14,7 @@ import { GROUPS_TABLE } from '../storage/resource-tables.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
-import { readMembersWithinBudget } from './member-budget.ts'
+import { readWithinBudget, type BudgetedSource } from './member-budget.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 
 // Members live in group_members, changed by set operations, never inside the group row.
@@ -37,13 +37,18 @@ export interface GroupsService {
   setAccess(scope: RequestScope, id: string, access: GroupAccess, conditions: WriteConditions): Promise<ResourceResult>
 }
 
+const membersSource = (db: Queryable, tenantId: string): BudgetedSource<MemberReference> => {
+  const store = createGroupsStore(db)
+  return { countUpTo: (ids, cap) => store.memberCountsUpTo(tenantId, ids, cap), read: (ids, limit) => store.membersOf(tenantId, ids, limit) }
+}
+
 const groupsList = (maxMembers: number): ListSource<MemberReference[]> => ({
   resourceType: GROUP_RESOURCE_TYPE,
   table: GROUPS_TABLE,
   derivedAttribute: 'members',
   count: (db, tenantId, where, values) => createGroupsStore(db).count(tenantId, where, values),
   page: (db, tenantId, query) => createGroupsStore(db).list(tenantId, query),
-  derived: async (db, tenantId, ids) => (await readMembersWithinBudget(createGroupsStore(db), tenantId, ids, maxMembers)).members,
+  derived: async (db, tenantId, ids) => (await readWithinBudget(membersSource(db, tenantId), ids, maxMembers)).entries,
   toWire: (scope, row, members) => toWire(scope, row, members),
 })
 
@@ -106,7 +111,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
   async function readBack(db: Queryable, scope: RequestScope, stored: StoredResource, request: AttributeRequest, oversized: 'refuse' | 'omit' = 'omit'): Promise<ScimResource> {
     let members: MemberReference[] | undefined
     if (isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members')) {
-      const budgeted = await readMembersWithinBudget(createGroupsStore(db), scope.tenantId, [stored.id], maxMembers)
+      const budgeted = await readWithinBudget(membersSource(db, scope.tenantId), [stored.id], maxMembers)
       if (budgeted.omitted.size > 0 && oversized === 'refuse') {
         throw new ScimError(
           400,
@@ -114,7 +119,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
           `group ${stored.id} has more than ${maxMembers} members, more than one response carries: read it with excludedAttributes=members and page its members with GET /Users?filter=groups.value eq "${stored.id}"`,
         )
       }
-      members = budgeted.members.get(stored.id)
+      members = budgeted.entries.get(stored.id)
     }
     return projectResource(toWire(scope, stored, members), GROUP_RESOURCE_TYPE, request)
   }

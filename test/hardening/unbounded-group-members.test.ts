@@ -12,6 +12,7 @@ import pg from 'pg'
 import t from 'tap'
 import { DEFAULT_LIMITS } from '../../config/node-config.ts'
 import { measureMemoryGrowth } from '../helpers/memory-sampler.ts'
+import { startTestNode } from '../helpers/region-node.ts'
 import { startSystem } from '../helpers/system.ts'
 
 const EU1 = 'eu1.localhost'
@@ -98,4 +99,20 @@ t.test('.search pages are capped the same way', async (t) => {
   t.equal(response.status, 200, response.body.slice(0, 300))
   const members = response.json().Resources.reduce((sum: number, group: { members?: unknown[] }) => sum + (group.members?.length ?? 0), 0)
   t.ok(members <= CAP)
+})
+
+t.test("users' groups are bounded the same way", async (t) => {
+  // A node on the same database whose budget is smaller than one user's 20 groups.
+  const strict = await startTestNode(t, { databaseUrl: system.nodes.get('EU1')!.databaseUrl, limits: { maxMembersInResponse: 10 } })
+  const page = (await strict.scim(TENANT, 'GET', 'Users?count=50')).json()
+  t.equal(page.Resources.length, 50, 'the page is not shortened')
+  t.ok(page.Resources.every((user: { groups?: unknown[] }) => user.groups === undefined), 'users in more groups than the budget are listed without groups')
+  const one = await strict.scim(TENANT, 'GET', `Users/${page.Resources[0].id}`)
+  t.equal(one.statusCode, 200, one.body.slice(0, 200))
+  t.notOk('groups' in one.json(), 'and read without them')
+  const generous = await startTestNode(t, { databaseUrl: system.nodes.get('EU1')!.databaseUrl, limits: { maxMembersInResponse: 30 } })
+  const listed = (await generous.scim(TENANT, 'GET', 'Users?count=50')).json()
+  const entries = listed.Resources.reduce((sum: number, user: { groups?: unknown[] }) => sum + (user.groups?.length ?? 0), 0)
+  t.ok(entries > 0 && entries <= 30, `groups fill the budget in page order (${entries} of 30)`)
+  t.equal((await generous.scim(TENANT, 'GET', `Users/${listed.Resources[0].id}`)).json().groups.length, BIG_GROUPS, 'a user within the budget has all its groups')
 })
