@@ -65,6 +65,8 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
     const gatewayEnv = {
       ...common,
       OPS_PORT: opsPortOf(env, 0),
+      // One local gateway serves every region of the catalog.
+      SCIMGATE_REGION: undefined,
       ADMIN_TOKEN_SHA256: env.ADMIN_TOKEN_SHA256 ?? sha256Hex(adminToken),
       IDENTITY_SIGNING_KEY: JSON.stringify(keys.privateJwk),
       IDENTITY_SIGNING_KEY_FILE: undefined,

@@ -1,15 +1,21 @@
 import pg from 'pg'
 import type { DatabaseConfig } from '../../config/node-config.ts'
-import { isRetryableTransactionError, mapDatabaseError } from './pg-errors.ts'
+import { isRetryableTransactionError, mapDatabaseError, RETRY_AFTER_SECONDS } from './pg-errors.ts'
+import { createTenantSlots, type TenantSlots } from './tenant-slots.ts'
 
 export interface Queryable {
   query<Row extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>
 }
 
 /** Every query runs for one tenant: the tenant id is set as `scimgate.tenant_id`, which the row-level security policies check. */
+export interface ReadOptions {
+  /** A list query (filters and sorts a client chooses): it runs under the shorter list statement timeout. */
+  readonly list?: boolean
+}
+
 export interface TenantDatabase {
   /** One read-only transaction with one snapshot. */
-  read<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
+  read<T>(tenantId: string, work: (db: Queryable) => Promise<T>, options?: ReadOptions): Promise<T>
   /** One transaction: committed before it resolves, rolled back whole if `work` throws. */
   write<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
   ping(): Promise<void>
@@ -18,11 +24,14 @@ export interface TenantDatabase {
 }
 
 const MAX_TRANSACTION_ATTEMPTS = 3
+// Requests of one tenant waiting for its share of the pool; the wait timeout is the real bound, this one only
+// caps the waiters one tenant can pile up (a throughput benchmark keeps 1,000 requests of one tenant in flight).
+const MAX_QUEUED_PER_TENANT = 5_000
 
 export function createPool(config: DatabaseConfig, onError: (error: Error) => void): pg.Pool {
   // No startup options (`-c role=…`): PgBouncer refuses them, and in its transaction mode a session
-  // setting would leak to whichever client gets the server connection next. Every setting is made
-  // per transaction instead (see createTenantDatabase).
+  // setting would reach whichever client gets the server connection next. Every setting is made per
+  // transaction instead (see createTenantDatabase).
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolSize,
@@ -35,19 +44,37 @@ export function createPool(config: DatabaseConfig, onError: (error: Error) => vo
   return pool
 }
 
+/** The tenant share of the pool, how long a tenant over its share may wait, and the statement timeouts. */
+export interface TenantConcurrency {
+  readonly connectionsPerTenant: number
+  readonly queueTimeoutMs: number
+  readonly statementTimeoutMs: number
+  readonly listStatementTimeoutMs: number
+}
+
 /**
- * Every query runs inside an explicit transaction that first sets, for that transaction only, the
- * tenant (`scimgate.tenant_id`, checked by the row-level security policies), the unprivileged role
- * and the statement timeout: correct on a direct connection and behind PgBouncer in transaction
+ * Every query runs inside an explicit transaction that first sets, for that transaction only
+ * (`set_config(…, true)`), the tenant (`scimgate.tenant_id`, checked by the row-level security
+ * policies), the statement timeout and the unprivileged role (`rowSecurityRole`; null when the login
+ * role is unprivileged already): right on a direct connection and behind PgBouncer in transaction
  * pooling mode alike. Reads are REPEATABLE READ, READ ONLY: a list's count and page see one snapshot.
  */
-export function createTenantDatabase(pool: pg.Pool, config: Pick<DatabaseConfig, 'rowSecurityRole' | 'statementTimeoutMs'>): TenantDatabase {
-  const settings = [`set_config('scimgate.tenant_id', $1, true)`, `set_config('statement_timeout', $2, true)`]
-  if (config.rowSecurityRole !== null) settings.push(`set_config('role', $3, true)`)
-  const settingsSql = `SELECT ${settings.join(', ')}`
-  const settingsValues = (tenantId: string): string[] => [tenantId, String(config.statementTimeoutMs), ...(config.rowSecurityRole === null ? [] : [config.rowSecurityRole])]
+export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurrency, rowSecurityRole: string | null = null): TenantDatabase {
+  const slots: TenantSlots | undefined =
+    concurrency === undefined
+      ? undefined
+      : createTenantSlots({ perTenant: concurrency.connectionsPerTenant, maxWaitMs: concurrency.queueTimeoutMs, maxQueued: MAX_QUEUED_PER_TENANT, retryAfterSeconds: RETRY_AFTER_SECONDS })
 
-  async function withClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>): Promise<T> {
+  async function withClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>, statementTimeoutMs?: number): Promise<T> {
+    const release = slots === undefined ? undefined : await slots.acquire(tenantId)
+    try {
+      return await withTenantClient(tenantId, transactional, work, statementTimeoutMs ?? concurrency?.statementTimeoutMs)
+    } finally {
+      release?.()
+    }
+  }
+
+  async function withTenantClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>, statementTimeoutMs: number | undefined): Promise<T> {
     let client: pg.PoolClient
     try {
       client = await pool.connect()
@@ -63,7 +90,7 @@ export function createTenantDatabase(pool: pg.Pool, config: Pick<DatabaseConfig,
     client.on('error', onLost)
     try {
       await client.query(transactional ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      await client.query(settingsSql, settingsValues(tenantId))
+      await client.query(...transactionSettings(tenantId, statementTimeoutMs))
       const result = await work(client as unknown as Queryable)
       await client.query('COMMIT')
       return result
@@ -78,11 +105,20 @@ export function createTenantDatabase(pool: pg.Pool, config: Pick<DatabaseConfig,
     }
   }
 
+  /** One query setting the tenant, and the timeout and role when there are any, for this transaction only. */
+  function transactionSettings(tenantId: string, statementTimeoutMs: number | undefined): [string, string[]] {
+    const settings: [string, string][] = [['scimgate.tenant_id', tenantId]]
+    if (statementTimeoutMs !== undefined) settings.push(['statement_timeout', String(statementTimeoutMs)])
+    if (rowSecurityRole !== null) settings.push(['role', rowSecurityRole])
+    const calls = settings.map((_, index) => `set_config($${2 * index + 1}, $${2 * index + 2}, true)`)
+    return [`SELECT ${calls.join(', ')}`, settings.flat()]
+  }
+
   return {
     pool,
-    async read(tenantId, work) {
+    async read(tenantId, work, options = {}) {
       try {
-        return await withClient(tenantId, false, work)
+        return await withClient(tenantId, false, work, options.list === true ? concurrency?.listStatementTimeoutMs : undefined)
       } catch (error) {
         throw mapDatabaseError(error)
       }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
+import { tenantConcurrencyOf } from '../../../config/node-config.ts'
 import { createPool, createTenantDatabase, type TenantDatabase } from '../../../region-node/storage/database.ts'
 import { createGroupsStore } from '../../../region-node/storage/groups-store.ts'
 import { createUsersStore } from '../../../region-node/storage/users-store.ts'
@@ -11,7 +12,7 @@ async function setup(t: { teardown(fn: () => unknown): void }): Promise<TenantDa
   const db = await createTestDatabase('stores')
   t.teardown(db.drop)
   const config = { url: db.url, poolSize: 4, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 10_000, connectionTimeoutMs: 2_000 }
-  const database = createTenantDatabase(createPool(config, () => undefined), config)
+  const database = createTenantDatabase(createPool(config, () => undefined), tenantConcurrencyOf(config), config.rowSecurityRole)
   t.teardown(() => database.close())
   return database
 }
@@ -55,14 +56,14 @@ t.test('groups store: every method is scoped by tenant, members too', async (t) 
   await database.read('b', async (db) => {
     const groups = createGroupsStore(db)
     t.equal(await groups.find('b', groupA), undefined, 'find')
-    t.equal((await groups.membersOf('b', [groupA])).size, 0, 'membersOf')
+    t.equal((await groups.membersOf('b', [groupA], 100)).size, 0, 'membersOf')
     t.equal((await groups.list('b', ALL_ROWS)).length, 1, 'list')
   })
   const removed = await database.write('b', (db) => createGroupsStore(db).removeAllMembers('b', groupA))
   t.equal(removed.removed, 0, 'removeAllMembers')
   t.equal((await database.write('b', (db) => createGroupsStore(db).touch('b', groupA, undefined))).kind, 'missing', 'touch')
   t.equal(await database.write('b', (db) => createGroupsStore(db).delete('b', groupA)), false, 'delete')
-  const members = await database.read('a', (db) => createGroupsStore(db).membersOf('a', [groupA]))
+  const members = await database.read('a', (db) => createGroupsStore(db).membersOf('a', [groupA], 100))
   t.same(members.get(groupA)?.map((m) => m.value), [userA], "a's membership survives")
 })
 
@@ -81,7 +82,7 @@ t.test('membership changes are set operations', async (t) => {
   t.match(await store((s) => s.replaceMembers('a', group, [{ value: users[1]! }, { value: users[2]! }])), { added: 0, removed: 0 }, 'the same replace changes nothing')
   t.match(await store((s) => s.removeMembers('a', group, [users[1]!, users[0]!])), { removed: 1 })
   await database.write('a', (db) => createUsersStore(db).delete('a', users[2]!))
-  const left = await database.read('a', (db) => createGroupsStore(db).membersOf('a', [group]))
+  const left = await database.read('a', (db) => createGroupsStore(db).membersOf('a', [group], 100))
   t.equal(left.get(group), undefined, 'deleting a user removed its membership in the same transaction')
 })
 
