@@ -2,14 +2,14 @@
 // `create` and `rotate` print ONLY the token on stdout (so it can be piped into
 // a secret store); everything else a human should read goes to stderr.
 // Settings: REDIS_URL / REDIS_SENTINELS / REDIS_CLUSTER_NODES (see
-// lib/redis-connection.ts), SCIMGATE_REDIS_PREFIX (default `scimgate:`),
+// gateway/redis/redis-connection.ts), SCIMGATE_REDIS_PREFIX (default `scimgate:`),
 // TOKEN_PEPPERS + TOKEN_PEPPER_CURRENT (see gateway/tokens/token-hasher.ts),
 // SCIMGATE_REGIONS_FILE.
 import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
 import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
 import type { IdentityScope } from '../lib/internal-identity.ts'
-import { closeRedisConnection, createRedisConnection, hasRedisSettings, parseRedisConfig, waitForRedisReady } from '../lib/redis-connection.ts'
+import { closeRedisConnection, createRedisConnection, hasRedisSettings, parseRedisConfig, waitForRedisReady } from '../gateway/redis/redis-connection.ts'
 import { createTokenHasher, resolvePeppers } from '../gateway/tokens/token-hasher.ts'
 import { isUsable, type TokenRecord } from '../gateway/tokens/token-record.ts'
 import { createFileTokenStore } from '../gateway/tokens/file-token-store.ts'

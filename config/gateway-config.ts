@@ -1,7 +1,7 @@
 import type { JWK } from 'jose'
 import { z } from 'zod'
 import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
-import { parseRedisConfig, type RedisConfig } from '../lib/redis-connection.ts'
+import { parseRedisConfig, type RedisConfig } from '../gateway/redis/redis-connection.ts'
 import { ConfigError, describeIssues } from './config-error.ts'
 import { readJsonSetting } from './json-setting.ts'
 import type { RegionCatalog } from './region-catalog.ts'

@@ -8,7 +8,7 @@ import { parseExpiry, tokenCommand } from '../../cli/token-command.ts'
 import { parseToken } from '../../gateway/tokens/token-format.ts'
 import { createTokenHasher, resolvePeppers } from '../../gateway/tokens/token-hasher.ts'
 import { createTokenStore } from '../../gateway/tokens/token-store.ts'
-import { createRedisConnection, waitForRedisReady } from '../../lib/redis-connection.ts'
+import { createRedisConnection, waitForRedisReady } from '../../gateway/redis/redis-connection.ts'
 
 // bin/scimgate.js does not register `token` yet (cli/scimgate.ts is wired by
 // its owner), so the command runs in-process; one child-process run below

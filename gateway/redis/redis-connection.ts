@@ -9,7 +9,7 @@
 // also start without it and answer 503 until Redis appears.
 import { Cluster, Redis } from 'ioredis'
 import type { ClusterOptions, RedisOptions } from 'ioredis'
-import { ConfigError } from '../config/config-error.ts'
+import { ConfigError } from '../../config/config-error.ts'
 
 export type RedisConfig =
   | { mode: 'single'; url: string }
