@@ -2,9 +2,9 @@ import closeWithGrace from 'close-with-grace'
 import { Command, Option } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
 import { defaultDatabaseUrl, loadNodeConfig } from '../config/node-config.ts'
+import { shutdownGraceMsFromEnv } from '../config/process-settings.ts'
 import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
 import { signIdentity, type IdentityScope } from '../lib/internal-identity.ts'
-import { defaultNodeOpsPort, opsListenFromEnv, shutdownGraceMsFromEnv } from '../lib/ops-server.ts'
 import { shutdownTracing } from '../lib/tracing.ts'
 import { ensureDatabase } from '../region-node/ensure-database.ts'
 import { migrateDatabase } from '../region-node/migrations/migrate.ts'
@@ -34,8 +34,7 @@ program
       env.IDENTITY_JWKS = JSON.stringify({ keys: [(await loadOrCreateDevKeys()).publicJwk] })
     }
     const config = loadNodeConfig(env, catalog())
-    const ops = opsListenFromEnv(env, defaultNodeOpsPort(catalog().regions.findIndex((r) => r.code === config.region.code)))
-    const node = await startRegionNode(config, { prepareDatabase: options.migrate, ops, processMetrics: true, shutdownGraceMs: shutdownGraceMsFromEnv(env) })
+    const node = await startRegionNode(config, { prepareDatabase: options.migrate, ops: config.ops, processMetrics: true, shutdownGraceMs: config.shutdownGraceMs })
     console.error(`region ${config.region.code} node listening on ${node.url}${node.opsUrl === undefined ? '' : `, ops on ${node.opsUrl}`}`)
   })
 

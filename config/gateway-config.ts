@@ -1,10 +1,11 @@
 import type { JWK } from 'jose'
 import { z } from 'zod'
-import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
-import { parseRedisConfig, type RedisConfig } from '../gateway/redis/redis-connection.ts'
-import { ConfigError, describeIssues } from './config-error.ts'
+import { collectProblems, ConfigError, describeIssues } from './config-error.ts'
 import { readJsonSetting } from './json-setting.ts'
+import { DEFAULT_GATEWAY_OPS_PORT, opsListenFromEnv, shutdownGraceMsFromEnv, type OpsListen } from './process-settings.ts'
+import { parseRedisConfig, redisPrefixSchema, type RedisConfig } from './redis-settings.ts'
 import type { RegionCatalog } from './region-catalog.ts'
+import { resolvePeppers, type ResolvedPeppers } from './token-peppers.ts'
 
 export interface UpstreamTimeouts {
   readonly connectMs: number
@@ -43,6 +44,10 @@ export interface GatewayConfig {
   readonly upstreamTimeouts: UpstreamTimeouts
   readonly rateLimits: RateLimits
   readonly logLevel: string
+  /** The ops listener (/metrics, /livez, /readyz) of the process's command; undefined = off. */
+  readonly ops?: OpsListen | undefined
+  /** How long in-flight requests may take to finish on SIGTERM (the process's command; default 10 s). */
+  readonly shutdownGraceMs?: number
 }
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
@@ -54,7 +59,7 @@ const envSchema = z.object({
   ADMIN_PORT: integer(0, 65535).default(8081),
   TRUSTED_PROXIES: z.string().default(''),
   SCIMGATE_TOKEN_STORE_FILE: z.string().min(1).optional(),
-  SCIMGATE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_.-]{1,64}$/, 'letters, digits and : { } _ . - only').default('scimgate:'),
+  SCIMGATE_REDIS_PREFIX: redisPrefixSchema,
   IDENTITY_SIGNING_KEY: z.string().optional(),
   IDENTITY_SIGNING_KEY_FILE: z.string().optional(),
   IDENTITY_TTL_SECONDS: integer(30, 3600).default(300),
@@ -86,23 +91,15 @@ function readSigningKey(env: Readonly<Record<string, string | undefined>>, probl
 export function loadGatewayConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog): GatewayConfig {
   const parsed = envSchema.safeParse(env)
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues)
-  let redis: RedisConfig | undefined
-  try {
-    redis = parseRedisConfig(env)
-  } catch (error) {
-    problems.push((error as Error).message)
-  }
-  let peppers: ResolvedPeppers | undefined
-  try {
-    peppers = resolvePeppers(env)
-  } catch (error) {
-    problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]))
-  }
+  const redis = collectProblems(problems, () => parseRedisConfig(env))
+  const peppers = collectProblems(problems, () => resolvePeppers(env))
+  const ops = collectProblems(problems, () => opsListenFromEnv(env, DEFAULT_GATEWAY_OPS_PORT))
+  const shutdownGraceMs = collectProblems(problems, () => shutdownGraceMsFromEnv(env))
   const signingKey = readSigningKey(env, problems)
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
     if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
   }
-  if (!parsed.success || redis === undefined || peppers === undefined || problems.length > 0) throw new ConfigError('environment', problems)
+  if (!parsed.success || redis === undefined || peppers === undefined || shutdownGraceMs === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   return Object.freeze({
     catalog,
@@ -122,5 +119,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     upstreamTimeouts: Object.freeze({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS }),
     rateLimits: Object.freeze({ perTenant: e.RATE_LIMIT_PER_TENANT, windowMs: e.RATE_LIMIT_WINDOW_MS, failedAuthPerAddress: e.RATE_LIMIT_FAILED_AUTH_PER_ADDRESS }),
     logLevel: e.LOG_LEVEL,
+    ops,
+    shutdownGraceMs,
   })
 }

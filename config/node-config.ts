@@ -1,7 +1,8 @@
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
-import { ConfigError, describeIssues } from './config-error.ts'
+import { collectProblems, ConfigError, describeIssues } from './config-error.ts'
 import { readJsonSetting } from './json-setting.ts'
+import { defaultNodeOpsPort, opsListenFromEnv, shutdownGraceMsFromEnv, type OpsListen } from './process-settings.ts'
 import type { Region, RegionCatalog } from './region-catalog.ts'
 
 export interface DatabaseConfig {
@@ -30,6 +31,10 @@ export interface RegionNodeConfig {
   readonly identityKeySet: JSONWebKeySet
   readonly limits: ScimLimits
   readonly logLevel: string
+  /** The ops listener (/metrics, /livez, /readyz) of the process's command; undefined = off. */
+  readonly ops?: OpsListen | undefined
+  /** How long in-flight requests may take to finish on SIGTERM (the process's command; default 10 s). */
+  readonly shutdownGraceMs?: number
 }
 
 export const DEFAULT_LIMITS: ScimLimits = Object.freeze({
@@ -88,11 +93,13 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     problems.push(`SCIMGATE_REGION: unknown region ${env.SCIMGATE_REGION}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
   }
   const identityKeySet = readKeySet(env, problems)
-  if (!parsed.success || region === undefined || problems.length > 0) throw new ConfigError('environment', problems)
+  const ops = collectProblems(problems, () => opsListenFromEnv(env, defaultNodeOpsPort(Math.max(0, catalog.regions.findIndex((r) => r.code === region?.code)))))
+  const shutdownGraceMs = collectProblems(problems, () => shutdownGraceMsFromEnv(env))
+  // Checked on its own so the rule is listed even when other settings are bad.
+  const pages = envSchema.pick({ SCIM_DEFAULT_PAGE_SIZE: true, SCIM_MAX_PAGE_SIZE: true }).safeParse(env)
+  if (pages.success && pages.data.SCIM_DEFAULT_PAGE_SIZE > pages.data.SCIM_MAX_PAGE_SIZE) problems.push('SCIM_DEFAULT_PAGE_SIZE: must not exceed SCIM_MAX_PAGE_SIZE')
+  if (!parsed.success || region === undefined || shutdownGraceMs === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
-  if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {
-    throw new ConfigError('environment', ['SCIM_DEFAULT_PAGE_SIZE: must not exceed SCIM_MAX_PAGE_SIZE'])
-  }
   return Object.freeze({
     region,
     host: e.HOST,
@@ -115,5 +122,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       cursorTtlSeconds: e.SCIM_CURSOR_TTL_SECONDS,
     }),
     logLevel: e.LOG_LEVEL,
+    ops,
+    shutdownGraceMs,
   })
 }

@@ -3,6 +3,7 @@ import { ConfigError } from '../../config/config-error.ts'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadNodeConfig } from '../../config/node-config.ts'
 import { loadRegionCatalog, parseRegionCatalog } from '../../config/region-catalog.ts'
+import { loadTokenCommandConfig } from '../../config/token-command-config.ts'
 
 const catalog = loadRegionCatalog()
 
@@ -87,4 +88,24 @@ t.test('gateway settings: defaults, and every bad setting listed at once', async
   const production = problemsOf(() => loadGatewayConfig({ NODE_ENV: 'production' }, catalog))
   t.ok(production.some((p) => /IDENTITY_SIGNING_KEY/.test(p)), 'production needs a real signing key')
   t.ok(production.some((p) => /TOKEN_PEPPERS/.test(p)), 'production needs real peppers')
+})
+
+t.test('every setting of a process is checked in one pass: ops, shutdown and cross-setting rules join the one list', async (t) => {
+  const jwks = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k' }] })
+  const node = problemsOf(() =>
+    loadNodeConfig({ SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: jwks, PORT: 'x', OPS_PORT: 'abc', SHUTDOWN_GRACE_MS: '-5', SCIM_DEFAULT_PAGE_SIZE: '500', SCIM_MAX_PAGE_SIZE: '100' }, catalog),
+  )
+  for (const name of ['PORT', 'OPS_PORT', 'SHUTDOWN_GRACE_MS', 'SCIM_DEFAULT_PAGE_SIZE']) t.ok(node.some((p) => p.startsWith(name)), `node: ${name} is named: ${node.join(' | ')}`)
+  const pageRuleAlone = problemsOf(() => loadNodeConfig({ SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: jwks, SCIM_DEFAULT_PAGE_SIZE: '500', SCIM_MAX_PAGE_SIZE: '100', LOG_LEVEL: 'loud' }, catalog))
+  t.equal(pageRuleAlone.length, 2, `the page-size rule is listed with the others: ${pageRuleAlone.join(' | ')}`)
+  const nodeConfig = loadNodeConfig({ SCIMGATE_REGION: 'EU2', IDENTITY_JWKS: jwks, SHUTDOWN_GRACE_MS: '2500' }, catalog)
+  t.same(nodeConfig.ops, { host: '127.0.0.1', port: 9467 }, 'node ops port: 9465 + the region position')
+  t.equal(nodeConfig.shutdownGraceMs, 2500)
+
+  const gateway = problemsOf(() => loadGatewayConfig({ OPS_PORT: 'abc', SHUTDOWN_GRACE_MS: 'soon', REDIS_URL: 'http://x', SCIMGATE_REDIS_PREFIX: 'a b' }, catalog))
+  for (const name of ['OPS_PORT', 'SHUTDOWN_GRACE_MS', 'REDIS_URL', 'SCIMGATE_REDIS_PREFIX']) t.ok(gateway.some((p) => p.includes(name)), `gateway: ${name} is named: ${gateway.join(' | ')}`)
+  t.equal(loadGatewayConfig({ OPS_PORT: 'off' }, catalog).ops, undefined)
+
+  const token = problemsOf(() => loadTokenCommandConfig({ REDIS_URL: 'http://x', SCIMGATE_REDIS_PREFIX: 'a b', TOKEN_PEPPERS: 'nope' }))
+  for (const name of ['REDIS_URL', 'SCIMGATE_REDIS_PREFIX', 'TOKEN_PEPPERS']) t.ok(token.some((p) => p.includes(name)), `token command: ${name} is named: ${token.join(' | ')}`)
 })

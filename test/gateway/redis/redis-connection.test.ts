@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ConfigError } from '../../../config/config-error.ts'
-import { closeRedisConnection, createRedisConnection, parseRedisConfig, reconnectDelay, waitForRedisReady } from '../../../gateway/redis/redis-connection.ts'
+import { parseRedisConfig } from '../../../config/redis-settings.ts'
+import { closeRedisConnection, createRedisConnection, reconnectDelay, waitForRedisReady } from '../../../gateway/redis/redis-connection.ts'
 
 t.test('parseRedisConfig', async (t) => {
   const good: [string, Record<string, string>, unknown][] = [

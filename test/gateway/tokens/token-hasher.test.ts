@@ -1,7 +1,8 @@
 import t from 'tap'
 import { createHmac } from 'node:crypto'
 import { ConfigError } from '../../../config/config-error.ts'
-import { DEVELOPMENT_ONLY_PEPPER, createTokenHasher, resolvePeppers } from '../../../gateway/tokens/token-hasher.ts'
+import { DEVELOPMENT_ONLY_PEPPER, resolvePeppers } from '../../../config/token-peppers.ts'
+import { createTokenHasher } from '../../../gateway/tokens/token-hasher.ts'
 
 const LONG = 'x'.repeat(40)
 
