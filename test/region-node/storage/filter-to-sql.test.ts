@@ -4,7 +4,7 @@ import pg from 'pg'
 import t from 'tap'
 import { parseListRequest } from '../../../region-node/scim/list-request.ts'
 import { USER_RESOURCE_TYPE } from '../../../region-node/scim/schema/index.ts'
-import { planList } from '../../../region-node/services/list-plan.ts'
+import { planList } from '../../../region-node/storage/list-plan.ts'
 import { USERS_TABLE } from '../../../region-node/storage/resource-tables.ts'
 import { startTestNode, type TestNode } from '../../helpers/region-node.ts'
 
