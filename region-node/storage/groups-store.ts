@@ -85,8 +85,8 @@ export function createGroupsStore(db: Queryable): GroupsStore {
 
   function updateGroup(tenantId: string, id: string, attributes: ScimResource | null, expectedVersion: number | undefined): Promise<UpdateOutcome> {
     return attributes === null
-      ? updateRow(db, 'groups', tenantId, id, expectedVersion, '', [])
-      : updateRow(db, 'groups', tenantId, id, expectedVersion, 'display_name = $4, external_id = $5, attributes = $6,', [String(attributes.displayName), externalId(attributes), attributes])
+      ? updateRow(db, 'groups', tenantId, id, expectedVersion, {})
+      : updateRow(db, 'groups', tenantId, id, expectedVersion, { display_name: String(attributes.displayName), external_id: externalId(attributes), attributes })
   }
 
   return {
