@@ -2,12 +2,11 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { RegionNodeConfig } from '../config/node-config.ts'
 import type { Registry } from 'prom-client'
 import { loggerOptions } from '../lib/logger-options.ts'
-import { sendScimError } from '../lib/scim-reply.ts'
+import { scimErrorHandling, scimErrorServerOptions } from '../lib/scim-error-handling.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
 import { database } from './plugins/database.ts'
 import { internalAuth } from './plugins/internal-auth.ts'
 import { nodeObservability } from './plugins/metrics.ts'
-import { scimErrors } from './plugins/scim-errors.ts'
 import { scimJson } from './plugins/scim-json.ts'
 import { adminRoutes } from './routes/admin-routes.ts'
 import { bulkRoutes } from './routes/bulk-routes.ts'
@@ -33,16 +32,16 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     // Our ids are UUIDs; anything else is a 404 from the service, never a router error
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
     requestIdHeader: 'x-request-id',
-    // Requests fastify refuses before routing (a malformed URL, a body on GET) still get a SCIM error.
-    frameworkErrors: (_error, _request, reply) => {
-      sendScimError(reply, 400, 'the request is not valid HTTP for this service', 'invalidSyntax')
-    },
+    ...scimErrorServerOptions(),
     // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving meanwhile get 503.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   })
 
-  await app.register(scimErrors)
+  await app.register(scimErrorHandling, {
+    bodyLimitBytes: config.limits.bodyLimitBytes,
+    notFoundDetail: (request) => `no such endpoint: ${request.method} ${request.url.split('?')[0]}`,
+  })
   await app.register(database, config.database)
   await app.register(nodeObservability, { registry: options.metricsRegistry ?? createMetricsRegistry(), region: config.region.code, pool: app.database.pool })
   await app.register(healthRoutes, { database: app.database })

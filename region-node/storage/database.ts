@@ -1,6 +1,6 @@
 import pg from 'pg'
 import type { DatabaseConfig } from '../../config/node-config.ts'
-import { isRetryableTransactionError, mapDatabaseError } from './pg-errors.ts'
+import { databaseUnavailable, isRetryableTransactionError, mapDatabaseError } from './pg-errors.ts'
 
 export interface Queryable {
   query<Row extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>
@@ -40,9 +40,16 @@ export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
     try {
       client = await pool.connect()
     } catch (error) {
-      throw mapDatabaseError(error)
+      // No connection to be had (refused, timed out, the pool's wait expired): the database is unavailable.
+      throw databaseUnavailable(error)
     }
     let broken: Error | undefined
+    // pg emits 'error' on the client before it rejects the queries a dead connection took with it.
+    let connectionLost = false
+    const onConnectionLost = (): void => {
+      connectionLost = true
+    }
+    client.on('error', onConnectionLost)
     try {
       if (transactional) await client.query('BEGIN')
       await client.query('SELECT set_config($1, $2, $3)', ['scimgate.tenant_id', tenantId, transactional])
@@ -55,8 +62,9 @@ export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
           broken = rollbackError
         })
       }
-      throw error
+      throw connectionLost ? databaseUnavailable(error) : error
     } finally {
+      client.off('error', onConnectionLost)
       // A read leaves its session-level tenant setting on the connection: every checkout sets the
       // tenant before its first query, so the next one overwrites it (saving a round trip per read).
       client.release(broken)
@@ -86,7 +94,7 @@ export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
       try {
         await pool.query('SELECT 1')
       } catch (error) {
-        throw mapDatabaseError(error)
+        throw databaseUnavailable(error)
       }
     },
     async close() {

@@ -131,3 +131,22 @@ t.test('the admin API sets a group’s roles and scope on the tenant’s region 
   const unauthenticated = await fetch(`${system.gateway.adminUrl}/admin/v1/tokens?tenant=acme&region=EU1`)
   t.equal(unauthenticated.status, 401, 'the admin API needs the admin credential')
 })
+
+t.test('admin API: bad token requests are 400 invalidValue, and Redis being down is 503 with Retry-After', async (t) => {
+  const proxy = await startTcpProxy('127.0.0.1', 6379)
+  t.teardown(() => proxy.close())
+  const system = await startSystem(t, { regions: ['EU1'], redisUrl: `redis://127.0.0.1:${proxy.port}` })
+  const { tokenId } = await system.createToken('acme', 'EU1')
+  t.equal((await system.admin('DELETE', `/admin/v1/tokens/${tokenId}`)).status, 200)
+  const rotateRevoked = await system.admin('POST', `/admin/v1/tokens/${tokenId}/rotate`, {})
+  t.equal(rotateRevoked.status, 400, 'a revoked token cannot be rotated')
+  t.match(await rotateRevoked.json(), { status: '400', scimType: 'invalidValue', detail: /revoked/ })
+
+  proxy.cut()
+  const down = await system.admin('GET', '/admin/v1/tokens?tenant=acme&region=EU1')
+  t.equal(down.status, 503)
+  t.equal(down.headers.get('retry-after'), '2')
+  t.match(down.headers.get('content-type'), /application\/scim\+json/)
+  t.match(await down.json(), { status: '503', detail: /token store is unavailable/ })
+  proxy.restore()
+})
