@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace'
 import { Command, Option } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
 import { defaultDatabaseUrl, loadNodeConfig } from '../config/node-config.ts'
+import { devSecretsRequested } from '../config/dev-secrets.ts'
 import { shutdownGraceMsFromEnv } from '../config/process-settings.ts'
 import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
 import { signIdentity, type IdentityScope } from '../lib/internal-identity.ts'
@@ -30,10 +31,8 @@ program
   .option('--migrate', 'create the database if missing and apply migrations before listening', false)
   .action(async (options: { region: string; migrate: boolean }) => {
     const env: Record<string, string | undefined> = { ...process.env, SCIMGATE_REGION: options.region }
-    if (env.IDENTITY_JWKS === undefined && env.IDENTITY_JWKS_FILE === undefined && env.NODE_ENV !== 'production') {
-      env.IDENTITY_JWKS = JSON.stringify({ keys: [(await loadOrCreateDevKeys()).publicJwk] })
-    }
-    const config = loadNodeConfig(env, catalog())
+    const devKeySet = devSecretsRequested(env) ? { keys: [(await loadOrCreateDevKeys()).publicJwk] } : undefined
+    const config = loadNodeConfig(env, catalog(), { devKeySet })
     const node = await startRegionNode(config, { prepareDatabase: options.migrate, ops: config.ops, processMetrics: true, shutdownGraceMs: config.shutdownGraceMs })
     console.error(`region ${config.region.code} node listening on ${node.url}${node.opsUrl === undefined ? '' : `, ops on ${node.opsUrl}`}`)
   })

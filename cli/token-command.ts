@@ -27,6 +27,18 @@ async function builtInTokenStoreFile(config: TokenCommandConfig, env: Readonly<R
   if (hasRedisSettings(env)) return undefined
   return (await readDevModeMarker(config.dataDir ?? DEFAULT_DATA_DIR)).tokenStoreFile
 }
+/**
+ * After `npm start`, `scimgate token …` in another terminal must hash with the
+ * same development pepper: it follows the marker `scimgate dev` left, unless
+ * the environment names a pepper or a Redis of its own (then it is not talking
+ * to the development gateway).
+ */
+async function withDevSecretsOfDev(env: Readonly<Record<string, string | undefined>>): Promise<Readonly<Record<string, string | undefined>>> {
+  if (env.SCIMGATE_DEV_SECRETS !== undefined || env.TOKEN_PEPPERS !== undefined || hasRedisSettings(env)) return env
+  const marker = await readDevModeMarker(env.SCIMGATE_DATA_DIR ?? DEFAULT_DATA_DIR)
+  return marker.devSecrets === true ? { ...env, SCIMGATE_DEV_SECRETS: '1' } : env
+}
+
 const CONNECT_TIMEOUT_MS = 5_000
 
 export interface TokenCommandDependencies {
@@ -78,7 +90,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
 
   /** Reads every setting first (so a bad one fails before connecting), then runs `work` and always closes Redis. */
   async function withStore<T>(work: (store: TokenStore) => Promise<T>): Promise<T> {
-    const config = loadTokenCommandConfig(env)
+    const config = loadTokenCommandConfig(await withDevSecretsOfDev(env))
     const { peppers } = config
     if (peppers.isDevelopment) stderr('warning: TOKEN_PEPPERS is not set; using the development-only pepper\n')
     const hasher = createTokenHasher(peppers.peppers, peppers.current)

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose'
 import { z } from 'zod'
 import { collectProblems, ConfigError, describeIssues } from './config-error.ts'
+import { devSecretsProblems, devSecretsRequested, missingSecret } from './dev-secrets.ts'
 import { readJsonSetting } from './json-setting.ts'
 import { DEFAULT_GATEWAY_OPS_PORT, opsListenFromEnv, shutdownGraceMsFromEnv, type OpsListen } from './process-settings.ts'
 import { parseRedisConfig, redisPrefixSchema, type RedisConfig } from './redis-settings.ts'
@@ -35,7 +36,7 @@ export interface GatewayConfig {
   readonly tokenStoreFile: string | undefined
   /** Keys of the token HMAC; several versions while a pepper rotates. */
   readonly peppers: ResolvedPeppers
-  /** Private JWK (EdDSA, with kid) the gateway signs internal identities with; undefined = local development key. */
+  /** Private JWK (EdDSA, with kid) the gateway signs internal identities with; undefined only with SCIMGATE_DEV_SECRETS=1 (a local development key). */
   readonly identitySigningKey: JWK | undefined
   readonly identityTtlSeconds: number
   /** SHA-256 hex of the admin API credential; undefined disables the admin API. */
@@ -73,7 +74,6 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_MS: integer(1_000, 3_600_000).default(60_000),
   RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  NODE_ENV: z.string().optional(),
 })
 
 function readSigningKey(env: Readonly<Record<string, string | undefined>>, problems: string[]): JWK | undefined {
@@ -95,9 +95,10 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
   const peppers = collectProblems(problems, () => resolvePeppers(env))
   const ops = collectProblems(problems, () => opsListenFromEnv(env, DEFAULT_GATEWAY_OPS_PORT))
   const shutdownGraceMs = collectProblems(problems, () => shutdownGraceMsFromEnv(env))
+  problems.push(...devSecretsProblems(env))
   const signingKey = readSigningKey(env, problems)
-  if (parsed.success && parsed.data.NODE_ENV === 'production') {
-    if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
+  if (signingKey === undefined && env.IDENTITY_SIGNING_KEY === undefined && env.IDENTITY_SIGNING_KEY_FILE === undefined && !devSecretsRequested(env)) {
+    problems.push(missingSecret('IDENTITY_SIGNING_KEY or IDENTITY_SIGNING_KEY_FILE', 'the private Ed25519 JWK internal identities are signed with'))
   }
   if (!parsed.success || redis === undefined || peppers === undefined || shutdownGraceMs === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data

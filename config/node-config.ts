@@ -1,6 +1,7 @@
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
 import { collectProblems, ConfigError, describeIssues } from './config-error.ts'
+import { devSecretsProblems, devSecretsRequested, missingSecret } from './dev-secrets.ts'
 import { readJsonSetting } from './json-setting.ts'
 import { defaultNodeOpsPort, opsListenFromEnv, shutdownGraceMsFromEnv, type OpsListen } from './process-settings.ts'
 import type { Region, RegionCatalog } from './region-catalog.ts'
@@ -72,10 +73,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
-function readKeySet(env: Readonly<Record<string, string | undefined>>, problems: string[]): JSONWebKeySet {
+function readKeySet(env: Readonly<Record<string, string | undefined>>, problems: string[], devKeySet: JSONWebKeySet | undefined): JSONWebKeySet {
   const { given, value } = readJsonSetting(env, 'IDENTITY_JWKS', problems)
-  if (!given) problems.push("IDENTITY_JWKS or IDENTITY_JWKS_FILE: is required (the gateway's public signing keys, a JWKS)")
-  else if (value !== undefined) {
+  if (!given) {
+    if (devKeySet !== undefined && devSecretsRequested(env)) return devKeySet
+    problems.push(missingSecret('IDENTITY_JWKS or IDENTITY_JWKS_FILE', "the gateway's public signing keys, a JWKS"))
+  } else if (value !== undefined) {
     if (typeof value === 'object' && value !== null && Array.isArray((value as { keys?: unknown }).keys) && (value as JSONWebKeySet).keys.length > 0) {
       return value as JSONWebKeySet
     }
@@ -84,15 +87,20 @@ function readKeySet(env: Readonly<Record<string, string | undefined>>, problems:
   return { keys: [] }
 }
 
-/** Reads a region node's settings from the environment; throws one ConfigError listing every bad setting. */
-export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog): RegionNodeConfig {
+/**
+ * Reads a region node's settings from the environment; throws one ConfigError
+ * listing every bad setting. `devKeySet` (the local development keys) stands in
+ * for IDENTITY_JWKS only when SCIMGATE_DEV_SECRETS=1.
+ */
+export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog, options: { devKeySet?: JSONWebKeySet } = {}): RegionNodeConfig {
   const parsed = envSchema.safeParse(env)
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues)
   const region = env.SCIMGATE_REGION === undefined ? undefined : catalog.byCode(env.SCIMGATE_REGION)
   if (env.SCIMGATE_REGION !== undefined && region === undefined) {
     problems.push(`SCIMGATE_REGION: unknown region ${env.SCIMGATE_REGION}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
   }
-  const identityKeySet = readKeySet(env, problems)
+  problems.push(...devSecretsProblems(env))
+  const identityKeySet = readKeySet(env, problems, options.devKeySet)
   const ops = collectProblems(problems, () => opsListenFromEnv(env, defaultNodeOpsPort(Math.max(0, catalog.regions.findIndex((r) => r.code === region?.code)))))
   const shutdownGraceMs = collectProblems(problems, () => shutdownGraceMsFromEnv(env))
   // Checked on its own so the rule is listed even when other settings are bad.

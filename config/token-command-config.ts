@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { collectProblems, ConfigError, describeIssues } from './config-error.ts'
+import { devSecretsProblems } from './dev-secrets.ts'
 import { parseRedisConfig, redisPrefixSchema, type RedisConfig } from './redis-settings.ts'
 import { resolvePeppers, type ResolvedPeppers } from './token-peppers.ts'
 
@@ -24,6 +25,7 @@ const envSchema = z.object({
 export function loadTokenCommandConfig(env: Readonly<Record<string, string | undefined>>): TokenCommandConfig {
   const parsed = envSchema.safeParse(env)
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues)
+  problems.push(...devSecretsProblems(env))
   const redis = collectProblems(problems, () => parseRedisConfig(env))
   const peppers = collectProblems(problems, () => resolvePeppers(env))
   if (!parsed.success || redis === undefined || peppers === undefined || problems.length > 0) throw new ConfigError('environment', problems)

@@ -3,6 +3,7 @@
 // version.
 import { z } from 'zod'
 import { ConfigError, describeIssues } from './config-error.ts'
+import { devSecretsRequested, missingSecret } from './dev-secrets.ts'
 
 export interface Pepper {
   readonly version: string
@@ -11,7 +12,8 @@ export interface Pepper {
 
 const VERSION_PATTERN = /^[A-Za-z0-9._-]{1,32}$/
 
-export function pepperProblems(peppers: readonly Pepper[], current: string, production: boolean): string[] {
+/** `strict`: a real deployment's rules (secrets of 32 characters or more). */
+export function pepperProblems(peppers: readonly Pepper[], current: string, strict: boolean): string[] {
   const problems: string[] = []
   if (peppers.length === 0) problems.push('at least one pepper is required')
   const seen = new Set<string>()
@@ -20,7 +22,7 @@ export function pepperProblems(peppers: readonly Pepper[], current: string, prod
     if (seen.has(pepper.version)) problems.push(`pepper ${index}: duplicate version ${pepper.version}`)
     seen.add(pepper.version)
     if (pepper.secret.length === 0) problems.push(`pepper ${pepper.version}: secret is empty`)
-    else if (production && pepper.secret.length < 32) problems.push(`pepper ${pepper.version}: secret must be at least 32 characters in production`)
+    else if (strict && pepper.secret.length < 32) problems.push(`pepper ${pepper.version}: secret must be at least 32 characters`)
   })
   if (peppers.length > 0 && !seen.has(current)) problems.push(`current pepper version ${JSON.stringify(current)} is not configured`)
   return problems
@@ -28,8 +30,8 @@ export function pepperProblems(peppers: readonly Pepper[], current: string, prod
 
 /**
  * DEVELOPMENT ONLY. Used by both the gateway and `scimgate token` when
- * TOKEN_PEPPERS is not set, so tokens made by the CLI work against a local
- * gateway. It is public, so refused when NODE_ENV=production.
+ * TOKEN_PEPPERS is not set and SCIMGATE_DEV_SECRETS=1, so tokens made by the
+ * CLI work against a local gateway. It is public, so refused otherwise.
  */
 export const DEVELOPMENT_ONLY_PEPPER: Pepper = Object.freeze({
   version: 'dev',
@@ -51,10 +53,10 @@ const peppersSchema = z.array(z.strictObject({ version: z.string(), secret: z.st
  * listing every problem; secrets never appear in messages.
  */
 export function resolvePeppers(env: Readonly<Record<string, string | undefined>>): ResolvedPeppers {
-  const production = env.NODE_ENV === 'production'
+  const development = devSecretsRequested(env)
   const raw = env.TOKEN_PEPPERS
   if (raw === undefined || raw.trim() === '') {
-    if (production) throw new ConfigError('environment', ['TOKEN_PEPPERS is required when NODE_ENV=production'])
+    if (!development) throw new ConfigError('environment', [missingSecret('TOKEN_PEPPERS', 'the keys of the token HMAC, [{"version":"v1","secret":"…"}]')])
     if (env.TOKEN_PEPPER_CURRENT !== undefined && env.TOKEN_PEPPER_CURRENT !== DEVELOPMENT_ONLY_PEPPER.version) {
       throw new ConfigError('environment', ['TOKEN_PEPPER_CURRENT is set but TOKEN_PEPPERS is not'])
     }
@@ -78,9 +80,9 @@ export function resolvePeppers(env: Readonly<Record<string, string | undefined>>
     if (peppers.length === 1) current = peppers[0]?.version
     else problems.push('TOKEN_PEPPER_CURRENT is required when TOKEN_PEPPERS holds several peppers')
   }
-  problems.push(...pepperProblems(peppers, current ?? '', production).filter((p) => current !== undefined || !p.startsWith('current')))
-  if (production && peppers.some((p) => p.secret === DEVELOPMENT_ONLY_PEPPER.secret)) {
-    problems.push('the development pepper must not be used in production')
+  problems.push(...pepperProblems(peppers, current ?? '', !development).filter((p) => current !== undefined || !p.startsWith('current')))
+  if (!development && peppers.some((p) => p.secret === DEVELOPMENT_ONLY_PEPPER.secret)) {
+    problems.push('the development pepper is public: it is refused without SCIMGATE_DEV_SECRETS=1')
   }
   if (problems.length > 0 || current === undefined) throw new ConfigError('environment', problems.map((p) => (p.startsWith('TOKEN_') ? p : `TOKEN_PEPPERS: ${p}`)))
   return Object.freeze({ peppers: Object.freeze(peppers), current, isDevelopment: false })

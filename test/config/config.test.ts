@@ -74,7 +74,7 @@ t.test('node settings: defaults, and every bad setting listed at once', async (t
 })
 
 t.test('gateway settings: defaults, and every bad setting listed at once', async (t) => {
-  const config = loadGatewayConfig({}, catalog)
+  const config = loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1' }, catalog)
   t.equal(config.port, 8080)
   t.same(config.trustedProxies, [])
   t.equal(config.redis.mode, 'single')
@@ -102,10 +102,26 @@ t.test('every setting of a process is checked in one pass: ops, shutdown and cro
   t.same(nodeConfig.ops, { host: '127.0.0.1', port: 9467 }, 'node ops port: 9465 + the region position')
   t.equal(nodeConfig.shutdownGraceMs, 2500)
 
-  const gateway = problemsOf(() => loadGatewayConfig({ OPS_PORT: 'abc', SHUTDOWN_GRACE_MS: 'soon', REDIS_URL: 'http://x', SCIMGATE_REDIS_PREFIX: 'a b' }, catalog))
+  const gateway = problemsOf(() => loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1', OPS_PORT: 'abc', SHUTDOWN_GRACE_MS: 'soon', REDIS_URL: 'http://x', SCIMGATE_REDIS_PREFIX: 'a b' }, catalog))
   for (const name of ['OPS_PORT', 'SHUTDOWN_GRACE_MS', 'REDIS_URL', 'SCIMGATE_REDIS_PREFIX']) t.ok(gateway.some((p) => p.includes(name)), `gateway: ${name} is named: ${gateway.join(' | ')}`)
-  t.equal(loadGatewayConfig({ OPS_PORT: 'off' }, catalog).ops, undefined)
+  t.equal(loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1', OPS_PORT: 'off' }, catalog).ops, undefined)
 
   const token = problemsOf(() => loadTokenCommandConfig({ REDIS_URL: 'http://x', SCIMGATE_REDIS_PREFIX: 'a b', TOKEN_PEPPERS: 'nope' }))
   for (const name of ['REDIS_URL', 'SCIMGATE_REDIS_PREFIX', 'TOKEN_PEPPERS']) t.ok(token.some((p) => p.includes(name)), `token command: ${name} is named: ${token.join(' | ')}`)
+})
+
+t.test('fail closed: without real secrets the gateway and the node refuse to start, listing each; only SCIMGATE_DEV_SECRETS=1 lets them go without', async (t) => {
+  for (const NODE_ENV of [undefined, 'development', 'staging', 'Production']) {
+    const gateway = problemsOf(() => loadGatewayConfig({ NODE_ENV }, catalog))
+    t.ok(gateway.some((p) => p.startsWith('TOKEN_PEPPERS: is required')), `gateway, NODE_ENV=${NODE_ENV}: ${gateway.join(' | ')}`)
+    t.ok(gateway.some((p) => p.startsWith('IDENTITY_SIGNING_KEY or IDENTITY_SIGNING_KEY_FILE: is required')), `gateway, NODE_ENV=${NODE_ENV}: the signing key`)
+    const node = problemsOf(() => loadNodeConfig({ NODE_ENV, SCIMGATE_REGION: 'EU1' }, catalog, { devKeySet: { keys: [{ kty: 'OKP', kid: 'dev' }] } }))
+    t.ok(node.some((p) => p.startsWith('IDENTITY_JWKS or IDENTITY_JWKS_FILE: is required')), `node, NODE_ENV=${NODE_ENV}: the dev keys are not used unasked`)
+  }
+  t.equal(loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1' }, catalog).identitySigningKey, undefined, 'asked: the development key')
+  const devKeySet = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'dev' }] }
+  t.same(loadNodeConfig({ SCIMGATE_DEV_SECRETS: '1', SCIMGATE_REGION: 'EU1' }, catalog, { devKeySet }).identityKeySet, devKeySet)
+  const refused = problemsOf(() => loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1', NODE_ENV: 'production' }, catalog))
+  t.ok(refused.some((p) => /SCIMGATE_DEV_SECRETS: development secrets are refused/.test(p)), 'never together with NODE_ENV=production')
+  t.ok(problemsOf(() => loadGatewayConfig({ SCIMGATE_DEV_SECRETS: 'yes please' }, catalog)).some((p) => p.startsWith('SCIMGATE_DEV_SECRETS')))
 })

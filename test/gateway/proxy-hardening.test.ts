@@ -27,6 +27,7 @@ import {
 } from '../helpers/stand-in-upstream.ts'
 import { ADMIN_TOKEN, type Teardown } from '../helpers/system.ts'
 import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
+import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const EU1 = 'eu1.localhost'
@@ -57,7 +58,7 @@ async function startProxyGateway(t: Teardown, upstreams: Readonly<Record<string,
   })
   const keys = await generateIdentityKeyPair()
   const config = loadGatewayConfig(
-    { HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', REDIS_URL, SCIMGATE_REDIS_PREFIX: redisPrefix, ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN), LOG_LEVEL: 'silent', ...env },
+    { HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', REDIS_URL, SCIMGATE_REDIS_PREFIX: redisPrefix, ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN), LOG_LEVEL: 'silent', ...gatewaySecretsEnv(keys), ...env },
     catalog,
   )
   const running = await startGateway(config, { signingKey: keys.signingKey, logger: false })
@@ -140,7 +141,7 @@ t.test('no automatic retries: a GET answered 503 reaches the node exactly once',
 
 t.test('explicit upstream timeouts well under 60 s', async (t) => {
   t.test('the configured defaults stay under the identity providers 60 s', async (t) => {
-    const config = loadGatewayConfig({}, loadRegionCatalog())
+    const config = loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1' }, loadRegionCatalog())
     for (const [name, ms] of Object.entries(config.upstreamTimeouts)) t.ok(ms > 0 && ms < 60_000, `${name} = ${ms} ms`)
   })
 
