@@ -1,6 +1,8 @@
 import pg from 'pg'
 import type { DatabaseConfig } from '../../config/node-config.ts'
+import { ConfigError } from '../../config/config-error.ts'
 import { databaseUnavailable, isRetryableTransactionError, mapDatabaseError } from './pg-errors.ts'
+import { rowSecurityBypasses } from './row-security-role.ts'
 
 export interface Queryable {
   query<Row extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>
@@ -12,6 +14,8 @@ export interface TenantDatabase {
   /** One transaction: committed before it resolves, rolled back whole if `work` throws. */
   write<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
   ping(): Promise<void>
+  /** Throws a ConfigError when the connections' effective role would see past row-level security. */
+  verifyRowSecurity(): Promise<void>
   close(): Promise<void>
   readonly pool: pg.Pool
 }
@@ -34,7 +38,26 @@ export function createPool(config: DatabaseConfig, onError: (error: Error) => vo
   return pool
 }
 
+/** The effective role of a connection lets it past row-level security: it must serve nothing. */
+function unsafeRoleError(reasons: readonly string[]): ConfigError {
+  return new ConfigError('the database role (DATABASE_URL, DATABASE_ROW_SECURITY_ROLE)', [
+    ...reasons.map((reason) => `${reason}: row-level security would not separate tenants`),
+    'connect as (or set DATABASE_ROW_SECURITY_ROLE to) an unprivileged role that is a member of scimgate_app',
+  ])
+}
+
 export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
+  // Connections whose role was checked. Each new connection is checked before its first use, so
+  // no request is served past row-level security, even when the database was unreachable at start.
+  const checked = new WeakSet<pg.PoolClient>()
+
+  async function checkRole(client: pg.PoolClient): Promise<void> {
+    if (checked.has(client)) return
+    const reasons = await rowSecurityBypasses(client as unknown as Queryable)
+    if (reasons.length > 0) throw unsafeRoleError(reasons)
+    checked.add(client)
+  }
+
   async function withClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>): Promise<T> {
     let client: pg.PoolClient
     try {
@@ -42,6 +65,12 @@ export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
     } catch (error) {
       // No connection to be had (refused, timed out, the pool's wait expired): the database is unavailable.
       throw databaseUnavailable(error)
+    }
+    try {
+      await checkRole(client)
+    } catch (error) {
+      client.release(true)
+      throw error instanceof ConfigError ? error : databaseUnavailable(error)
     }
     let broken: Error | undefined
     // pg emits 'error' on the client before it rejects the queries a dead connection took with it.
@@ -96,6 +125,21 @@ export function createTenantDatabase(pool: pg.Pool): TenantDatabase {
       } catch (error) {
         throw databaseUnavailable(error)
       }
+    },
+    async verifyRowSecurity() {
+      let client: pg.PoolClient
+      try {
+        client = await pool.connect()
+      } catch (error) {
+        throw databaseUnavailable(error)
+      }
+      try {
+        await checkRole(client)
+      } catch (error) {
+        client.release(true)
+        throw error instanceof ConfigError ? error : databaseUnavailable(error)
+      }
+      client.release()
     },
     async close() {
       await pool.end()
