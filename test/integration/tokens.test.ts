@@ -150,3 +150,18 @@ t.test('admin API: bad token requests are 400 invalidValue, and Redis being down
   t.match(await down.json(), { status: '503', detail: /token store is unavailable/ })
   proxy.restore()
 })
+
+t.test('a revoked token’s identity, though still cached by the gateway, never reaches the node again', async (t) => {
+  const system = await startSystem(t, { regions: ['EU1'], ops: true })
+  const { token, tokenId } = await system.createToken('acme', 'EU1')
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token })).status, 200, 'the identity is now cached')
+  const nodeRequests = async (): Promise<number> => {
+    const text = await (await fetch(`${system.nodes.get('EU1')!.opsUrl}/metrics`)).text()
+    return [...text.matchAll(/^scimgate_http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0)
+  }
+  await system.admin('DELETE', `/admin/v1/tokens/${tokenId}`)
+  await sleep(1_000)
+  const before = await nodeRequests()
+  for (let i = 0; i < 3; i++) t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token })).status, 401)
+  t.equal(await nodeRequests(), before, 'the token is refused before an identity is looked at')
+})
