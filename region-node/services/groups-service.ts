@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
-import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberReference as MemberInput } from '../scim/patch/index.ts'
+import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberInput } from '../scim/patch/index.ts'
 import { isAttributeReturned, projectResource, type AttributeRequest } from '../scim/projection/index.ts'
 import { GROUP_ACCESS_SCHEMA, GROUP_RESOURCE_TYPE } from '../scim/schema/index.ts'
 import type { ScimResource } from '../scim/schema/types.ts'
 import { serializeResource, storableAttributes } from '../scim/serialize-resource.ts'
 import type { Queryable } from '../storage/database.ts'
-import { createGroupsStore, type GroupsStore, type MemberReference, type MembershipChange } from '../storage/groups-store.ts'
+import { createGroupsStore, type GroupsStore, type MembershipChange, type StoredMember } from '../storage/groups-store.ts'
 import { GROUPS_TABLE } from '../storage/resource-tables.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
@@ -34,7 +34,7 @@ export interface GroupsService {
   setAccess(scope: RequestScope, id: string, access: GroupAccess, conditions: WriteConditions): Promise<ResourceResult>
 }
 
-const GROUPS_LIST: ListSource<MemberReference[]> = {
+const GROUPS_LIST: ListSource<StoredMember[]> = {
   resourceType: GROUP_RESOURCE_TYPE,
   table: GROUPS_TABLE,
   derivedAttribute: 'members',
@@ -44,7 +44,7 @@ const GROUPS_LIST: ListSource<MemberReference[]> = {
   toWire: (scope, row, members) => toWire(scope, row, members),
 }
 
-function toWire(scope: RequestScope, stored: StoredResource, members: readonly MemberReference[] | undefined): ScimResource {
+function toWire(scope: RequestScope, stored: StoredResource, members: readonly StoredMember[] | undefined): ScimResource {
   const derived: ScimResource = {}
   if (members !== undefined && members.length > 0) {
     derived.members = members.map((m) => ({

@@ -6,7 +6,7 @@ import { RESOURCE_COLUMNS, toStoredResource, type ListQuery, type ListedResource
 
 export type MemberType = 'User' | 'Group'
 
-export interface MemberReference {
+export interface StoredMember {
   readonly value: string
   readonly type: MemberType
   readonly display: string | null
@@ -34,7 +34,7 @@ export interface GroupsStore {
   delete(tenantId: string, id: string): Promise<boolean>
   list(tenantId: string, query: ListQuery): Promise<ListedResource[]>
   count(tenantId: string, where: string, values: readonly unknown[]): Promise<number>
-  membersOf(tenantId: string, groupIds: readonly string[]): Promise<Map<string, MemberReference[]>>
+  membersOf(tenantId: string, groupIds: readonly string[]): Promise<Map<string, StoredMember[]>>
   addMembers(tenantId: string, groupId: string, members: readonly MemberInput[]): Promise<MembershipChange>
   removeMembers(tenantId: string, groupId: string, memberIds: readonly string[]): Promise<MembershipChange>
   removeAllMembers(tenantId: string, groupId: string): Promise<MembershipChange>
@@ -117,7 +117,7 @@ export function createGroupsStore(db: Queryable): GroupsStore {
     count: (tenantId, where, values) => countRows(db, 'groups', tenantId, where, values),
 
     async membersOf(tenantId, groupIds) {
-      const result = new Map<string, MemberReference[]>()
+      const result = new Map<string, StoredMember[]>()
       if (groupIds.length === 0) return result
       const { rows } = await db.query<{ group_id: string; member_id: string; member_type: MemberType; display: string | null }>(
         `SELECT m.group_id, m.member_id, m.member_type, COALESCE(u.display_name, u.user_name, g.display_name) AS display

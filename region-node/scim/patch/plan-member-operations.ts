@@ -9,7 +9,7 @@ import type { FilterNode, PatchPath } from '../filter/index.ts'
 import type { ResourceTypeDefinition } from '../schema/index.ts'
 import { findResourceSchema } from '../schema/index.ts'
 import { withOperationIndex } from './operation-error.ts'
-import type { MemberOperation, MemberReference, PatchOperation } from './patch-operation.ts'
+import type { MemberOperation, MemberInput, PatchOperation } from './patch-operation.ts'
 import { isPlainObject, readKey } from './plain-object.ts'
 import type { PlainObject } from './plain-object.ts'
 import { removeValueIds } from './remove-value-ids.ts'
@@ -151,7 +151,7 @@ function listOperation(kind: 'add' | 'replace', value: unknown): MemberOperation
 }
 
 /** `[{value, display, $ref, type}]` or one such object; only `value` and `type` are kept. */
-function readMembers(value: unknown): MemberReference[] {
+function readMembers(value: unknown): MemberInput[] {
   const items = Array.isArray(value) ? value : [value]
   return items.map((item, position) => {
     const id = isPlainObject(item) ? readKey(item, 'value') : undefined
@@ -163,7 +163,7 @@ function readMembers(value: unknown): MemberReference[] {
   })
 }
 
-function memberType(type: unknown): MemberReference['type'] {
+function memberType(type: unknown): MemberInput['type'] {
   if (typeof type !== 'string') return undefined
   const lower = type.toLowerCase()
   return lower === 'user' ? 'User' : lower === 'group' ? 'Group' : undefined
