@@ -172,14 +172,11 @@ t.test('explicit upstream timeouts well under 60 s', async (t) => {
     const gateway = await startProxyGateway(t, { EU1: node.url }, { UPSTREAM_BODY_TIMEOUT_MS: '500' })
     const token = await gateway.token('EU1')
     const started = process.hrtime.bigint()
-    const outcome = await gateway.request(EU1, 'GET', '/scim/v2/Users', { token }).then(
-      (response) => response,
-      (error: Error) => error,
-    )
+    const response = await gateway.request(EU1, 'GET', '/scim/v2/Users', { token })
     const took = elapsedMs(started)
     t.ok(took < 3_000, `the client is released after ${Math.round(took)} ms`)
-    if (outcome instanceof Error) t.pass(`the truncated response was aborted (${outcome.message})`)
-    else scimError(t, outcome, 504)
+    // The gateway buffers the node's answer before it sends a byte: a stalled body is a clean SCIM 504, not a cut connection.
+    scimError(t, response, 504)
   })
 
   t.test('the connect timeout reaches undici: a handshake that hangs gives a 504 after UPSTREAM_CONNECT_TIMEOUT_MS', async (t) => {
