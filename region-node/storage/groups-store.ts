@@ -17,7 +17,7 @@ export interface MemberInput {
   readonly type?: MemberType
 }
 
-/** What a membership change did; ids that are not users or groups of the tenant are skipped, not fatal (idp-behaviour rule 3). */
+/** What a membership change did; ids that are not users or groups of the tenant are skipped, not fatal (docs/identity-providers.md#r3). */
 export interface MembershipChange {
   readonly added: number
   readonly removed: number

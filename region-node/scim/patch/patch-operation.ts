@@ -18,7 +18,7 @@ export interface PatchOperation {
 
 export type MemberInput = { value: string; type?: 'User' | 'Group' }
 
-/** A change of Group `members`, executed by the store as SQL set operations (idp-behaviour.md rule 3). */
+/** A change of Group `members`, executed by the store as SQL set operations (docs/identity-providers.md#r3). */
 export type MemberOperation =
   | { kind: 'add'; members: MemberInput[] }
   | { kind: 'remove'; memberIds: string[] }

@@ -1,5 +1,5 @@
 // Group `members` are never read-modified-written: large groups change by SQL
-// set operations (idp-behaviour.md rule 3). This splits the member changes of
+// set operations (docs/identity-providers.md#r3). This splits the member changes of
 // a PATCH (already read by parsePatchRequest) from the other operations,
 // keeping request order within each list. Member ids are not checked here:
 // the store skips ids unknown in the tenant.

@@ -1,4 +1,4 @@
-// Product rules on Users over HTTP (brief.md): derived read-only groups,
+// Product rules on Users over HTTP (docs/architecture.md#product-rules): derived read-only groups,
 // ETags, userName uniqueness under concurrency, SCIM error bodies, Bulk and
 // tenant isolation.
 import { randomUUID } from 'node:crypto'

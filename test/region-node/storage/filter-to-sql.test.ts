@@ -159,7 +159,7 @@ function userCases(s: Seeded): [string, string[]][] {
     ['title ne "Engineer"', except(U.alee, U.mgarcia)],
     ['NOT (userName sw "b") AND userName ew ".com"', [U.jsmith, U.alee, U.obrien, U.percent, U.under, U.nomail]],
     ['not (not (userType eq "Intern"))', [U.tkim]],
-    // externalId is caseExact (idp-behaviour.md rule 4)
+    // externalId is caseExact (docs/identity-providers.md#r4)
     ['externalId eq "BJensen-EXT"', [U.bjensen]],
     ['externalId eq "bjensen-ext"', [U.jsmith]],
     ['externalId eq "BJENSEN-EXT"', []],
