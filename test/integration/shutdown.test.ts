@@ -15,6 +15,7 @@ import { httpRequest } from '../helpers/http-request.ts'
 import { startTestNode } from '../helpers/region-node.ts'
 import { answerAfter, answerWith, startStandInUpstream } from '../helpers/stand-in-upstream.ts'
 import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
+import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
 
 const SLOW_MS = 800
 
@@ -59,8 +60,8 @@ t.test('gateway: an in-flight proxied request completes, a late one gets 503, re
     await deleteKeysUnderPrefix(redis, redisPrefix)
     redis.disconnect()
   })
-  const config = loadGatewayConfig({ HOST: '127.0.0.1', PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent' }, catalog)
   const keys = await generateIdentityKeyPair()
+  const config = loadGatewayConfig({ HOST: '127.0.0.1', PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent', ...gatewaySecretsEnv(keys) }, catalog)
   const gateway = await startGateway(config, { signingKey: keys.signingKey, logger: false, ops: { host: '127.0.0.1', port: 0 } })
   let closed = false
   t.teardown(() => (closed ? undefined : gateway.close()))
