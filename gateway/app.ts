@@ -41,8 +41,8 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
     ...scimErrorServerOptions(),
-    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving meanwhile get 503.
-    return503OnClosing: true,
+    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving
+    // meanwhile get a SCIM 503 (scimErrorHandling).
     forceCloseConnections: 'idle',
   })
 

@@ -65,8 +65,10 @@ function answerClientError(this: FastifyInstance, error: NodeJS.ErrnoException, 
 }
 
 /** Server options every app is built with, so requests refused before routing get SCIM errors too. */
-export function scimErrorServerOptions(): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> {
+export function scimErrorServerOptions(): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'return503OnClosing'> {
   return {
+    // fastify's own drain answer is plain JSON: scimErrorHandling answers requests arriving during shutdown instead.
+    return503OnClosing: false,
     // Requests fastify refuses before routing (a malformed URL, a body on GET).
     frameworkErrors: (_error, _request, reply) => {
       sendScimError(reply, 400, 'the request is not valid HTTP for this service', 'invalidSyntax')
@@ -82,9 +84,26 @@ export interface ScimErrorHandlingOptions {
   readonly notFoundDetail: (request: FastifyRequest) => string
 }
 
-/** The error and not-found handlers of an app (register first, at the root). */
+/** Seconds a client should wait before retrying elsewhere while this process shuts down. */
+const DRAINING_RETRY_AFTER_SECONDS = 1
+
+/**
+ * The error and not-found handlers of an app (register first, at the root),
+ * and the answer to requests that arrive while it shuts down: in-flight
+ * requests finish, late ones get a SCIM 503 and the connection closes.
+ */
 export const scimErrorHandling = fp(
   async (app: FastifyInstance, options: ScimErrorHandlingOptions) => {
+    let closing = false
+    app.addHook('preClose', (done) => {
+      closing = true
+      done()
+    })
+    app.addHook('onRequest', async (_request, reply) => {
+      if (!closing) return
+      reply.header('connection', 'close')
+      return sendScimError(reply, 503, 'this server is shutting down; retry', undefined, { 'retry-after': String(DRAINING_RETRY_AFTER_SECONDS) })
+    })
     app.setErrorHandler((error: FastifyError, request, reply): FastifyReply => {
       const scimError = classifyError(error, options.bodyLimitBytes)
       if (scimError === undefined) {

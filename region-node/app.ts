@@ -33,8 +33,8 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
     requestIdHeader: 'x-request-id',
     ...scimErrorServerOptions(),
-    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving meanwhile get 503.
-    return503OnClosing: true,
+    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving
+    // meanwhile get a SCIM 503 (scimErrorHandling).
     forceCloseConnections: 'idle',
   })
 
