@@ -1,10 +1,10 @@
 import closeWithGrace from 'close-with-grace'
 import { Command, Option } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
-import { defaultDatabaseUrl, loadNodeConfig } from '../config/node-config.ts'
+import { loadNodeConfig, migrationDatabaseUrl } from '../config/node-config.ts'
 import { devSecretsRequested } from '../config/dev-secrets.ts'
 import { shutdownGraceMsFromEnv } from '../config/process-settings.ts'
-import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
+import { loadRegionCatalogFromEnv, type RegionCatalog } from '../config/region-catalog.ts'
 import { signIdentity, type IdentityScope } from '../lib/internal-identity.ts'
 import { shutdownTracing } from '../lib/tracing.ts'
 import { ensureDatabase } from '../region-node/ensure-database.ts'
@@ -16,7 +16,7 @@ import { gatewayCommand } from './gateway-command.ts'
 import { tokenCommand } from './token-command.ts'
 
 function catalog(): RegionCatalog {
-  return loadRegionCatalog(process.env.SCIMGATE_REGIONS_FILE)
+  return loadRegionCatalogFromEnv(process.env)
 }
 
 const program = new Command()
@@ -47,7 +47,7 @@ program
     const regions = options.region === undefined ? catalog().regions : [catalog().byCode(options.region)]
     for (const region of regions) {
       if (region === undefined) throw new ConfigError('--region', [`unknown region ${options.region}`])
-      const url = options.databaseUrl ?? process.env.DATABASE_URL ?? defaultDatabaseUrl(region.code)
+      const url = options.databaseUrl ?? migrationDatabaseUrl(process.env, region.code)
       if (options.create) await ensureDatabase(url)
       const applied = await migrateDatabase({ databaseUrl: url })
       console.log(`${region.code}: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}`)

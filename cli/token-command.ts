@@ -5,7 +5,7 @@
 // and peppers, or the built-in token store).
 import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
-import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
+import { loadRegionCatalogFromEnv, type RegionCatalog } from '../config/region-catalog.ts'
 import type { IdentityScope } from '../lib/internal-identity.ts'
 import { hasRedisSettings } from '../config/redis-settings.ts'
 import { loadTokenCommandConfig, type TokenCommandConfig } from '../config/token-command-config.ts'
@@ -85,7 +85,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
   const env = dependencies.env ?? process.env
   const stdout = dependencies.stdout ?? ((text: string) => void process.stdout.write(text))
   const stderr = dependencies.stderr ?? ((text: string) => void process.stderr.write(text))
-  const catalog = dependencies.catalog ?? (() => loadRegionCatalog(env.SCIMGATE_REGIONS_FILE))
+  const catalog = dependencies.catalog ?? (() => loadRegionCatalogFromEnv(env))
   const now = dependencies.now ?? Date.now
 
   /** Reads every setting first (so a bad one fails before connecting), then runs `work` and always closes Redis. */

@@ -51,6 +51,14 @@ export function defaultDatabaseUrl(regionCode: string): string {
   return `postgres://postgres@127.0.0.1:5432/scimgate_${regionCode.toLowerCase()}`
 }
 
+/** The database `scimgate migrate` works on when no --database-url is given: DATABASE_URL, else the region's local default. */
+export function migrationDatabaseUrl(env: Readonly<Record<string, string | undefined>>, regionCode: string): string {
+  const url = env.DATABASE_URL?.trim()
+  if (url === undefined || url === '') return defaultDatabaseUrl(regionCode)
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('environment', ['DATABASE_URL: must be a postgres:// URL'])
+  return url
+}
+
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 
 const envSchema = z.object({
