@@ -92,6 +92,8 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
         ...env,
         // The development command is the one place that asks for development secrets.
         SCIMGATE_DEV_SECRETS: '1',
+        // One local gateway serves every region of the catalog.
+        SCIMGATE_REGION: undefined,
         ADMIN_TOKEN_SHA256: env.ADMIN_TOKEN_SHA256 ?? sha256Hex(adminToken),
         LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
         ...(tokenStoreFile === undefined ? {} : { SCIMGATE_TOKEN_STORE_FILE: tokenStoreFile }),

@@ -10,6 +10,16 @@ export function defaultNodeOpsPort(regionIndex: number): number {
   return DEFAULT_GATEWAY_OPS_PORT + 1 + regionIndex
 }
 
+/** How long a client may take to send its request; both tiers stay well under the identity providers' 60 s. */
+export interface ClientTimeouts {
+  /** Until the last request header has arrived (slow-loris headers). */
+  readonly headersMs: number
+  /** Until the whole request, body included, has arrived (slow bodies). */
+  readonly requestMs: number
+}
+
+export const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = Object.freeze({ headersMs: 10_000, requestMs: 30_000 })
+
 export interface OpsListen {
   readonly host: string
   readonly port: number

@@ -4,6 +4,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { Registry } from 'prom-client'
 import type { GatewayConfig } from '../config/gateway-config.ts'
 import type { SigningKey } from '../lib/internal-identity.ts'
+import { clientTimeoutOptions } from '../lib/client-timeouts.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
 import { ScimError } from '../lib/scim-error.ts'
@@ -39,6 +40,8 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     // X-Forwarded-* (and so the region) is believed only from configured load balancers.
     trustProxy: config.trustedProxies.length === 0 ? false : [...config.trustedProxies],
     bodyLimit: config.bodyLimitBytes,
+    // Slow clients (slow-loris headers or bodies) cannot hold a socket for long.
+    ...clientTimeoutOptions(config.clientTimeouts),
     requestIdHeader: false,
     ...scimErrorServerOptions(),
     // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving

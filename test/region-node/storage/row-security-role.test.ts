@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { ConfigError } from '../../../config/config-error.ts'
+import { DEVELOPMENT_CURSOR_KEYS } from '../../../config/cursor-keys.ts'
 import { DEFAULT_LIMITS, type RegionNodeConfig } from '../../../config/node-config.ts'
 import { loadRegionCatalog } from '../../../config/region-catalog.ts'
 import { generateIdentityKeyPair, IDENTITY_HEADER, signIdentity } from '../../../lib/internal-identity.ts'
@@ -42,6 +43,7 @@ function config(url: string, rowSecurityRole: string | null): RegionNodeConfig {
     port: 0,
     database: { url, poolSize: 2, rowSecurityRole, statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000 },
     identityKeySet: { keys: [keys.publicJwk] },
+    cursorKeys: DEVELOPMENT_CURSOR_KEYS,
     limits: DEFAULT_LIMITS,
     logLevel: 'silent',
   }
