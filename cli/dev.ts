@@ -76,6 +76,8 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
           PORT: undefined,
           HOST: undefined,
           IDENTITY_JWKS: jwks,
+          // The development cursor key unless SCIM_CURSOR_KEYS is given.
+          SCIMGATE_DEV_SECRETS: '1',
           DATABASE_URL: withDatabase(serverUrl, `scimgate_${region.code.toLowerCase()}`),
           LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
         },

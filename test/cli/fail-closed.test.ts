@@ -20,8 +20,9 @@ t.test('the gateway refuses to start without its secrets', async (t) => {
   t.match(stderr, /IDENTITY_SIGNING_KEY or IDENTITY_SIGNING_KEY_FILE: is required/)
 })
 
-t.test('the node refuses to start without the gateway keys', async (t) => {
+t.test('the node refuses to start without the gateway keys and the cursor keys', async (t) => {
   const { status, stderr } = run(['node', '--region', 'EU1'])
   t.equal(status, 2, stderr)
   t.match(stderr, /IDENTITY_JWKS or IDENTITY_JWKS_FILE: is required/)
+  t.match(stderr, /SCIM_CURSOR_KEYS or SCIM_CURSOR_KEYS_FILE: is required/)
 })

@@ -59,7 +59,7 @@ t.test('a bad catalog is refused with every problem named', async (t) => {
 
 t.test('node settings: defaults, and every bad setting listed at once', async (t) => {
   const jwks = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k' }] })
-  const config = loadNodeConfig({ SCIMGATE_REGION: 'eu1', IDENTITY_JWKS: jwks }, catalog)
+  const config = loadNodeConfig({ SCIMGATE_REGION: 'eu1', IDENTITY_JWKS: jwks, SCIMGATE_DEV_SECRETS: '1' }, catalog)
   t.equal(config.region.code, 'EU1')
   t.equal(config.port, 8102)
   t.equal(config.database.url, 'postgres://postgres@127.0.0.1:5432/scimgate_eu1')
@@ -96,9 +96,9 @@ t.test('every setting of a process is checked in one pass: ops, shutdown and cro
     loadNodeConfig({ SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: jwks, PORT: 'x', OPS_PORT: 'abc', SHUTDOWN_GRACE_MS: '-5', SCIM_DEFAULT_PAGE_SIZE: '500', SCIM_MAX_PAGE_SIZE: '100' }, catalog),
   )
   for (const name of ['PORT', 'OPS_PORT', 'SHUTDOWN_GRACE_MS', 'SCIM_DEFAULT_PAGE_SIZE']) t.ok(node.some((p) => p.startsWith(name)), `node: ${name} is named: ${node.join(' | ')}`)
-  const pageRuleAlone = problemsOf(() => loadNodeConfig({ SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: jwks, SCIM_DEFAULT_PAGE_SIZE: '500', SCIM_MAX_PAGE_SIZE: '100', LOG_LEVEL: 'loud' }, catalog))
+  const pageRuleAlone = problemsOf(() => loadNodeConfig({ SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: jwks, SCIMGATE_DEV_SECRETS: '1', SCIM_DEFAULT_PAGE_SIZE: '500', SCIM_MAX_PAGE_SIZE: '100', LOG_LEVEL: 'loud' }, catalog))
   t.equal(pageRuleAlone.length, 2, `the page-size rule is listed with the others: ${pageRuleAlone.join(' | ')}`)
-  const nodeConfig = loadNodeConfig({ SCIMGATE_REGION: 'EU2', IDENTITY_JWKS: jwks, SHUTDOWN_GRACE_MS: '2500' }, catalog)
+  const nodeConfig = loadNodeConfig({ SCIMGATE_REGION: 'EU2', IDENTITY_JWKS: jwks, SCIMGATE_DEV_SECRETS: '1', SHUTDOWN_GRACE_MS: '2500' }, catalog)
   t.same(nodeConfig.ops, { host: '127.0.0.1', port: 9467 }, 'node ops port: 9465 + the region position')
   t.equal(nodeConfig.shutdownGraceMs, 2500)
 
@@ -117,6 +117,7 @@ t.test('fail closed: without real secrets the gateway and the node refuse to sta
     t.ok(gateway.some((p) => p.startsWith('IDENTITY_SIGNING_KEY or IDENTITY_SIGNING_KEY_FILE: is required')), `gateway, NODE_ENV=${NODE_ENV}: the signing key`)
     const node = problemsOf(() => loadNodeConfig({ NODE_ENV, SCIMGATE_REGION: 'EU1' }, catalog, { devKeySet: { keys: [{ kty: 'OKP', kid: 'dev' }] } }))
     t.ok(node.some((p) => p.startsWith('IDENTITY_JWKS or IDENTITY_JWKS_FILE: is required')), `node, NODE_ENV=${NODE_ENV}: the dev keys are not used unasked`)
+    t.ok(node.some((p) => p.startsWith('SCIM_CURSOR_KEYS or SCIM_CURSOR_KEYS_FILE: is required')), `node, NODE_ENV=${NODE_ENV}: nor the development cursor key`)
   }
   t.equal(loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1' }, catalog).identitySigningKey, undefined, 'asked: the development key')
   const devKeySet = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'dev' }] }
