@@ -61,7 +61,8 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
     const regionsFile = join(dataDir, 'dev-regions.json')
     await writeFile(regionsFile, JSON.stringify({ regions: catalog.regions }))
     const adminToken = env.ADMIN_TOKEN ?? `dev-admin-${randomBytes(12).toString('hex')}`
-    const common = { ...env, SCIMGATE_REGIONS_FILE: regionsFile, SCIMGATE_DATA_DIR: dataDir, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' }
+    // The development command is the one place that asks for development secrets (cursor key, pepper).
+    const common = { ...env, SCIMGATE_REGIONS_FILE: regionsFile, SCIMGATE_DATA_DIR: dataDir, SCIMGATE_DEV_SECRETS: '1', LOG_LEVEL: env.LOG_LEVEL ?? 'warn' }
     const gatewayEnv = {
       ...common,
       OPS_PORT: opsPortOf(env, 0),

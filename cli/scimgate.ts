@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
-import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
+import { loadRegionCatalogFromEnv, type RegionCatalog } from '../config/region-catalog.ts'
 import { devCommand } from './dev-command.ts'
 import { devIdentityCommand } from './dev-identity-command.ts'
 import { embeddedPostgresCommand } from './embedded-postgres-command.ts'
@@ -10,7 +10,7 @@ import { nodeCommand } from './node-command.ts'
 import { tokenCommand } from './token-command.ts'
 
 function catalog(): RegionCatalog {
-  return loadRegionCatalog(process.env.SCIMGATE_REGIONS_FILE)
+  return loadRegionCatalogFromEnv(process.env)
 }
 
 const program = new Command()

@@ -3,7 +3,8 @@
 // it first; another entry point can preload it:
 //   node --import tsx/esm --import ./lib/tracing-preload.ts entry.ts
 // With tracing off (the default) it loads nothing of the OpenTelemetry SDK.
-import { isTracingEnabled, startTracing } from './tracing.ts'
+import { isTracingEnabled, tracingServiceName } from '../config/tracing-settings.ts'
+import { startTracing } from './tracing.ts'
 
 /** `scimgate gateway` → scimgate-gateway, `scimgate node` → scimgate-node; OTEL_SERVICE_NAME wins. */
 function serviceNameOf(argv: readonly string[]): string {
@@ -26,5 +27,5 @@ function regionOf(argv: readonly string[], env: Readonly<Record<string, string |
 const untraced = ['dev', 'embedded-postgres'].includes(process.argv.slice(2).find((arg) => !arg.startsWith('-')) ?? '')
 if (isTracingEnabled(process.env) && !untraced) {
   const region = regionOf(process.argv, process.env)
-  await startTracing({ serviceName: serviceNameOf(process.argv), ...(region === undefined ? {} : { resourceAttributes: { 'scimgate.region': region } }) })
+  await startTracing({ serviceName: tracingServiceName(process.env, serviceNameOf(process.argv)), ...(region === undefined ? {} : { resourceAttributes: { 'scimgate.region': region } }) })
 }

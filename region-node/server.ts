@@ -1,6 +1,9 @@
+import type { FastifyInstance } from 'fastify'
 import type { RegionNodeConfig } from '../config/node-config.ts'
 import { collectProcessMetrics, createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
-import { startOpsServer, type OpsListen } from '../lib/ops-server.ts'
+import type { OpsListen } from '../config/process-settings.ts'
+import { startOpsServer } from '../lib/ops-server.ts'
+import { DependencyUnavailableError } from '../lib/scim-error.ts'
 import { buildRegionNode } from './app.ts'
 import { ensureDatabase } from './ensure-database.ts'
 import { migrateDatabase } from './migrations/migrate.ts'
@@ -21,6 +24,24 @@ export interface RunningRegionNode {
 }
 
 /**
+ * A role that sees past row-level security stops the start (the CLI lists why).
+ * A database that cannot be reached yet does not: every new connection is
+ * checked before its first use (storage/database.ts), and the node recovers.
+ */
+async function refuseUnsafeDatabaseRole(app: FastifyInstance): Promise<void> {
+  try {
+    await app.database.verifyRowSecurity()
+  } catch (error) {
+    if (error instanceof DependencyUnavailableError) {
+      app.log.warn('the database is not reachable yet; its role is checked on every new connection')
+      return
+    }
+    await app.close()
+    throw error
+  }
+}
+
+/**
  * Starts one region node. Signals are the caller's: `scimgate node` closes it on SIGINT/SIGTERM
  * (in-flight requests finish), as `scimgate gateway` does for the gateway.
  */
@@ -32,6 +53,7 @@ export async function startRegionNode(config: RegionNodeConfig, options: StartOp
   const metricsRegistry = createMetricsRegistry()
   if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
   const app = await buildRegionNode(config, { metricsRegistry })
+  await refuseUnsafeDatabaseRole(app)
   const url = await app.listen({ host: config.host, port: config.port })
   const ops =
     options.ops === undefined

@@ -16,7 +16,7 @@
 // - Redis down: a token verified within outageGraceMs (default 15 min) keeps
 //   working after its entry expires, for as long as look-ups fail; an
 //   unknown token gets `unavailable` as soon as the command fails (the
-//   connection fails fast, see lib/redis-connection.ts). When Redis returns,
+//   connection fails fast, see gateway/redis/redis-connection.ts). When Redis returns,
 //   the subscriber's reconnect flushes the cache, so revocations made
 //   meanwhile apply at the next look-up. So a failover (Sentinel) never
 //   turns a cached token away: 503 is only for tokens this gateway has not

@@ -1,6 +1,8 @@
 import pg from 'pg'
 import type { DatabaseConfig } from '../../config/node-config.ts'
-import { isRetryableTransactionError, mapDatabaseError, RETRY_AFTER_SECONDS } from './pg-errors.ts'
+import { ConfigError } from '../../config/config-error.ts'
+import { databaseUnavailable, isRetryableTransactionError, mapDatabaseError, RETRY_AFTER_SECONDS } from './pg-errors.ts'
+import { rowSecurityBypasses } from './row-security-role.ts'
 import { createTenantSlots, type TenantSlots } from './tenant-slots.ts'
 
 export interface Queryable {
@@ -19,6 +21,8 @@ export interface TenantDatabase {
   /** One transaction: committed before it resolves, rolled back whole if `work` throws. */
   write<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
   ping(): Promise<void>
+  /** Throws a ConfigError when the connections' effective role would see past row-level security. */
+  verifyRowSecurity(): Promise<void>
   close(): Promise<void>
   readonly pool: pg.Pool
 }
@@ -44,6 +48,14 @@ export function createPool(config: DatabaseConfig, onError: (error: Error) => vo
   return pool
 }
 
+/** The effective role of a connection lets it past row-level security: it must serve nothing. */
+function unsafeRoleError(reasons: readonly string[]): ConfigError {
+  return new ConfigError('the database role (DATABASE_URL, DATABASE_ROW_SECURITY_ROLE)', [
+    ...reasons.map((reason) => `${reason}: row-level security would not separate tenants`),
+    'connect as (or set DATABASE_ROW_SECURITY_ROLE to) an unprivileged role that is a member of scimgate_app',
+  ])
+}
+
 /** The tenant share of the pool, how long a tenant over its share may wait, and the statement timeouts. */
 export interface TenantConcurrency {
   readonly connectionsPerTenant: number
@@ -60,6 +72,25 @@ export interface TenantConcurrency {
  * pooling mode alike. Reads are REPEATABLE READ, READ ONLY: a list's count and page see one snapshot.
  */
 export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurrency, rowSecurityRole: string | null = null): TenantDatabase {
+  // Connections whose role was checked. Each new connection is checked before its first use, so
+  // no request is served past row-level security, even when the database was unreachable at start.
+  const checked = new WeakSet<pg.PoolClient>()
+
+  async function checkRole(client: pg.PoolClient): Promise<void> {
+    if (checked.has(client)) return
+    // The role requests really run as: the one every transaction switches to.
+    await client.query('BEGIN READ ONLY')
+    let reasons: string[]
+    try {
+      if (rowSecurityRole !== null) await client.query("SELECT set_config('role', $1, true)", [rowSecurityRole])
+      reasons = await rowSecurityBypasses(client as unknown as Queryable)
+    } finally {
+      await client.query('ROLLBACK')
+    }
+    if (reasons.length > 0) throw unsafeRoleError(reasons)
+    checked.add(client)
+  }
+
   const slots: TenantSlots | undefined =
     concurrency === undefined
       ? undefined
@@ -79,15 +110,22 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
     try {
       client = await pool.connect()
     } catch (error) {
-      throw mapDatabaseError(error)
+      // No connection to be had (refused, timed out, the pool's wait expired): the database is unavailable.
+      throw databaseUnavailable(error)
+    }
+    try {
+      await checkRole(client)
+    } catch (error) {
+      client.release(true)
+      throw error instanceof ConfigError ? error : databaseUnavailable(error)
     }
     let broken: Error | undefined
-    // A connection lost between two queries (PgBouncer or PostgreSQL restarting) is reported as an
-    // 'error' event on the checked-out client; unheard, it would end the process.
-    const onLost = (error: Error): void => {
-      broken = error
+    // pg emits 'error' on the client before it rejects the queries a dead connection took with it.
+    let connectionLost = false
+    const onConnectionLost = (): void => {
+      connectionLost = true
     }
-    client.on('error', onLost)
+    client.on('error', onConnectionLost)
     try {
       await client.query(transactional ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
       await client.query(...transactionSettings(tenantId, statementTimeoutMs))
@@ -98,9 +136,9 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       await client.query('ROLLBACK').catch((rollbackError: Error) => {
         broken = rollbackError
       })
-      throw error
+      throw connectionLost ? databaseUnavailable(error) : error
     } finally {
-      client.off('error', onLost)
+      client.off('error', onConnectionLost)
       client.release(broken)
     }
   }
@@ -137,8 +175,23 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       try {
         await pool.query('SELECT 1')
       } catch (error) {
-        throw mapDatabaseError(error)
+        throw databaseUnavailable(error)
       }
+    },
+    async verifyRowSecurity() {
+      let client: pg.PoolClient
+      try {
+        client = await pool.connect()
+      } catch (error) {
+        throw databaseUnavailable(error)
+      }
+      try {
+        await checkRole(client)
+      } catch (error) {
+        client.release(true)
+        throw error instanceof ConfigError ? error : databaseUnavailable(error)
+      }
+      client.release()
     },
     async close() {
       await pool.end()

@@ -16,7 +16,7 @@ export interface ScimgateProcess {
 }
 
 export async function startScimgateProcess(t: Teardown, args: readonly string[], env: Record<string, string>): Promise<ScimgateProcess> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', OPS_PORT: 'off', ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', OPS_PORT: 'off', SCIMGATE_DEV_SECRETS: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])))

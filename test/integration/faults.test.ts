@@ -13,7 +13,8 @@ import t, { type Test } from 'tap'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadRegionCatalog, parseRegionCatalog, type RegionCatalog } from '../../config/region-catalog.ts'
 import { startGateway, type RunningGateway } from '../../gateway/server.ts'
-import { createTokenHasher, resolvePeppers } from '../../gateway/tokens/token-hasher.ts'
+import { resolvePeppers } from '../../config/token-peppers.ts'
+import { createTokenHasher } from '../../gateway/tokens/token-hasher.ts'
 import { createTokenStore } from '../../gateway/tokens/token-store.ts'
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../lib/internal-identity.ts'
 import { freePort } from '../helpers/free-port.ts'
@@ -96,7 +97,7 @@ async function stack(t: Test, upstreams: Record<string, string>): Promise<Stack>
     await deleteKeysUnderPrefix(redis, redisPrefix)
     redis.disconnect()
   })
-  const peppers = resolvePeppers({})
+  const peppers = resolvePeppers({ SCIMGATE_DEV_SECRETS: '1' })
   const store = createTokenStore(redis, { keyPrefix: redisPrefix, hasher: createTokenHasher(peppers.peppers, peppers.current) })
   return {
     catalog,
@@ -104,7 +105,7 @@ async function stack(t: Test, upstreams: Record<string, string>): Promise<Stack>
     redisPrefix,
     token: async (tenantId, region) => (await store.create({ tenantId, region })).token,
     async gateway(env = {}) {
-      const config = loadGatewayConfig({ HOST: '127.0.0.1', PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent', ...env }, catalog)
+      const config = loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1', HOST: '127.0.0.1', PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent', ...env }, catalog)
       const gateway = await startGateway(config, { signingKey: keys.signingKey, logger: false })
       t.teardown(() => gateway.close())
       return gateway
