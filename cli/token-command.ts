@@ -100,7 +100,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
     try {
       await waitForRedisReady(redis, CONNECT_TIMEOUT_MS)
       // TokenInputError messages list every problem; cli/scimgate.ts prints them.
-      return await work(createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher, now, replicasToWaitFor: config.redis.mode === 'sentinel' ? 1 : 0 }))
+      return await work(createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher, now }))
     } finally {
       await closeRedisConnection(redis)
     }

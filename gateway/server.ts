@@ -85,7 +85,7 @@ async function connectRedisTokens(config: GatewayConfig, hasher: TokenHasher): P
   const onRedisError = (): void => undefined
   const redis = createRedisConnection(config.redis, 'commands', { onError: onRedisError, connectionName: 'scimgate-gateway' })
   const subscriber = createRedisConnection(config.redis, 'subscriber', { onError: onRedisError, connectionName: 'scimgate-gateway-sub' })
-  const tokenStore = createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher, replicasToWaitFor: config.redis.mode === 'sentinel' ? 1 : 0 })
+  const tokenStore = createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher })
   const authenticator = createTokenAuthenticator({ store: tokenStore, subscriber, hasher, outageGraceMs: config.redisOutageGraceMs })
   // Commands fail fast while Redis is not connected (no offline queue): give it a moment at start,
   // but start anyway when it is down; the gateway answers 503 for uncached tokens until it returns.

@@ -31,18 +31,7 @@ export interface TokenStoreOptions {
   keyPrefix: string
   hasher: TokenHasher
   now?: () => number
-  /**
-   * Replicas a create, rotation or revocation must reach (WAIT) before it is acknowledged: with
-   * Sentinel, a token handed out just before the primary dies must survive the failover. 0: none.
-   */
-  replicasToWaitFor?: number
 }
-
-/**
- * How long a write waits for its replica before it is acknowledged anyway (the replica is then lagging
- * or gone); under the connection's command timeout (gateway/redis/redis-connection.ts).
- */
-export const REPLICATION_WAIT_MS = 400
 
 export interface IssuedToken {
   /** The plaintext token: shown once, never stored. */
@@ -87,7 +76,6 @@ async function execute(transaction: Transaction): Promise<void> {
 export function createTokenStore(client: Redis | Cluster, options: TokenStoreOptions): TokenStore {
   const { hasher, keyPrefix } = options
   const now = options.now ?? Date.now
-  const replicas = options.replicasToWaitFor ?? 0
   const base = `${keyPrefix}{tokens}:`
   const recordKey = (digest: string): string => `${base}record:${digest}`
   const idKey = (tokenId: string): string => `${base}id:${tokenId}`
@@ -118,7 +106,6 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
     writeRecord(transaction, digest, record, dropAt(record))
     transaction.sadd(tenantKey(record.region, record.tenantId), record.tokenId)
     await execute(transaction)
-    if (replicas > 0) await (client as Redis).wait(replicas, REPLICATION_WAIT_MS)
     return { token, record }
   }
 
@@ -170,7 +157,6 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
       // Same transaction: every gateway drops its cached copy as soon as the write lands.
       transaction.publish(invalidationChannel, found.digest)
       await execute(transaction)
-      if (replicas > 0) await (client as Redis).wait(replicas, REPLICATION_WAIT_MS)
       return record
     },
 

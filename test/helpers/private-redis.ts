@@ -180,6 +180,9 @@ export async function startSentinelGroup(t: Teardown, masterName = 'scimgate'): 
     },
     async killPrimary() {
       const before = await primaryPort()
+      // As an operator would: only a group whose replica is in sync survives losing its primary.
+      const replica = servers.find((s) => s.port !== before)!
+      await waitUntil('replica in sync', async () => ((await redisInfo(replica.port, 'replication')) ?? '').includes('master_link_status:up'), 20_000)
       const victim = servers.find((s) => s.port === before)!
       await victim.kill()
       await waitForPrimaryOtherThan(before)
