@@ -24,7 +24,9 @@ export const DEFAULT_REDIS_PREFIX = 'scimgate:'
  * SCIMGATE_TOKEN_STORE_FILE, or the one `scimgate dev` chose in embedded mode
  * (unless Redis settings are given explicitly).
  */
-async function builtInTokenStoreFile(env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+type Env = Readonly<Record<string, string | undefined>>
+
+async function builtInTokenStoreFile(env: Env): Promise<string | undefined> {
   if (env.SCIMGATE_TOKEN_STORE_FILE !== undefined && env.SCIMGATE_TOKEN_STORE_FILE !== '') return env.SCIMGATE_TOKEN_STORE_FILE
   if (hasRedisSettings(env)) return undefined
   return (await readDevModeMarker(env.SCIMGATE_DATA_DIR ?? DEFAULT_DATA_DIR)).tokenStoreFile
@@ -66,7 +68,26 @@ export function parseScopes(text: string): IdentityScope[] {
   return [...new Set(scopes)] as IdentityScope[]
 }
 
-function describeStatus(record: TokenRecord, nowMs: number): string {
+/** Reads every setting first (so a bad one fails before connecting), then runs `work` and always closes Redis. */
+export async function withTokenStore<T>(env: Env, stderr: (text: string) => void, now: () => number, work: (store: TokenStore) => Promise<T>): Promise<T> {
+  const peppers = resolvePeppers(env)
+  if (peppers.isDevelopment) stderr('warning: TOKEN_PEPPERS is not set; using the development-only pepper\n')
+  const hasher = createTokenHasher(peppers.peppers, peppers.current)
+  const tokenStoreFile = await builtInTokenStoreFile(env)
+  if (tokenStoreFile !== undefined) return work(createFileTokenStore(tokenStoreFile, { hasher, now }))
+  const redisConfig = parseRedisConfig(env)
+  const keyPrefix = env.SCIMGATE_REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX
+  const redis = createRedisConnection(redisConfig, 'commands', { connectionName: 'scimgate-token-cli' })
+  try {
+    await waitForRedisReady(redis, CONNECT_TIMEOUT_MS)
+    // TokenInputError messages list every problem; cli/scimgate.ts prints them.
+    return await work(createTokenStore(redis, { keyPrefix, hasher, now }))
+  } finally {
+    await closeRedisConnection(redis)
+  }
+}
+
+export function describeStatus(record: TokenRecord, nowMs: number): string {
   if (record.status === 'revoked') return 'revoked'
   return isUsable(record, nowMs) ? 'active' : 'expired'
 }
@@ -78,24 +99,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
   const catalog = dependencies.catalog ?? (() => loadRegionCatalog(env.SCIMGATE_REGIONS_FILE))
   const now = dependencies.now ?? Date.now
 
-  /** Reads every setting first (so a bad one fails before connecting), then runs `work` and always closes Redis. */
-  async function withStore<T>(work: (store: TokenStore) => Promise<T>): Promise<T> {
-    const peppers = resolvePeppers(env)
-    if (peppers.isDevelopment) stderr('warning: TOKEN_PEPPERS is not set; using the development-only pepper\n')
-    const hasher = createTokenHasher(peppers.peppers, peppers.current)
-    const tokenStoreFile = await builtInTokenStoreFile(env)
-    if (tokenStoreFile !== undefined) return work(createFileTokenStore(tokenStoreFile, { hasher, now }))
-    const redisConfig = parseRedisConfig(env)
-    const keyPrefix = env.SCIMGATE_REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX
-    const redis = createRedisConnection(redisConfig, 'commands', { connectionName: 'scimgate-token-cli' })
-    try {
-      await waitForRedisReady(redis, CONNECT_TIMEOUT_MS)
-      // TokenInputError messages list every problem; cli/scimgate.ts prints them.
-      return await work(createTokenStore(redis, { keyPrefix, hasher, now }))
-    } finally {
-      await closeRedisConnection(redis)
-    }
-  }
+  const withStore = <T>(work: (store: TokenStore) => Promise<T>): Promise<T> => withTokenStore(env, stderr, now, work)
 
   function regionCode(region: string): string {
     const found = catalog().byCode(region)
@@ -131,7 +135,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
     .requiredOption('-r, --region <code>', 'region code of the tenant')
     .action(async (options: { tenant: string; region: string }) => {
       const region = regionCode(options.region)
-      const records = await withStore((store) => store.list(options.tenant, region))
+      const records = (await withStore((store) => store.list(options.tenant, region))).filter((r) => r.kind === 'provisioning')
       const at = now()
       for (const r of records) {
         const expires = r.expiresAt === null ? 'never' : new Date(r.expiresAt).toISOString()
