@@ -1,3 +1,5 @@
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { JWK } from 'jose'
 import { z } from 'zod'
 import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
@@ -18,6 +20,13 @@ export interface RateLimits {
   readonly windowMs: number
   /** Failed authentications per client address per window before it gets 429 without a token check. */
   readonly failedAuthPerAddress: number
+}
+
+export interface ConsoleSettings {
+  /** Where the built console lives (console/build.ts writes it; built on demand when missing). */
+  readonly assetsDir: string
+  /** A console session ends after this long without a request. */
+  readonly idleTimeoutMs: number
 }
 
 export interface GatewayConfig {
@@ -42,8 +51,12 @@ export interface GatewayConfig {
   readonly bodyLimitBytes: number
   readonly upstreamTimeouts: UpstreamTimeouts
   readonly rateLimits: RateLimits
+  readonly console: ConsoleSettings
   readonly logLevel: string
 }
+
+// console/build.ts writes here by default (dist/ at the repository root).
+const DEFAULT_CONSOLE_ASSETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'console')
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 
@@ -67,6 +80,8 @@ const envSchema = z.object({
   RATE_LIMIT_PER_TENANT: integer(1, 10_000_000).default(60_000),
   RATE_LIMIT_WINDOW_MS: integer(1_000, 3_600_000).default(60_000),
   RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(30),
+  CONSOLE_ASSETS_DIR: z.string().min(1).default(DEFAULT_CONSOLE_ASSETS_DIR),
+  CONSOLE_IDLE_TIMEOUT_MINUTES: integer(1, 24 * 60).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -121,6 +136,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     upstreamTimeouts: Object.freeze({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS }),
     rateLimits: Object.freeze({ perTenant: e.RATE_LIMIT_PER_TENANT, windowMs: e.RATE_LIMIT_WINDOW_MS, failedAuthPerAddress: e.RATE_LIMIT_FAILED_AUTH_PER_ADDRESS }),
+    console: Object.freeze({ assetsDir: e.CONSOLE_ASSETS_DIR, idleTimeoutMs: e.CONSOLE_IDLE_TIMEOUT_MINUTES * 60_000 }),
     logLevel: e.LOG_LEVEL,
   })
 }

@@ -11,10 +11,12 @@ import { scimErrors } from './plugins/scim-errors.ts'
 import { scimJson } from './plugins/scim-json.ts'
 import { adminRoutes } from './routes/admin-routes.ts'
 import { bulkRoutes } from './routes/bulk-routes.ts'
+import { directoryRoutes } from './routes/directory-routes.ts'
 import { discoveryRoutes } from './routes/discovery-routes.ts'
 import { healthRoutes } from './routes/health-routes.ts'
 import { resourceRoutes } from './routes/resource-routes.ts'
 import { searchRoutes } from './routes/search-routes.ts'
+import { createDirectoryService } from './services/directory-service.ts'
 import { createGroupsService } from './services/groups-service.ts'
 import { createUsersService } from './services/users-service.ts'
 
@@ -70,6 +72,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   await app.register(async (admin) => {
     admin.addHook('onRequest', async (request) => admin.authenticate(request, 'admin'))
     await admin.register(adminRoutes, { groups: services.groups })
+    await admin.register(directoryRoutes, { directory: createDirectoryService(app.database) })
   }, { prefix: '/admin/v1' })
 
   return app
