@@ -73,6 +73,15 @@ program
   })
 
 program
+  .command('build-console')
+  .description('build the admin console’s browser assets (content-hashed) into dist/console, or CONSOLE_ASSETS_DIR')
+  .action(async () => {
+    const { buildConsole } = await import('../console/build.ts')
+    const manifest = await buildConsole(process.env.CONSOLE_ASSETS_DIR)
+    console.error(`console built: ${manifest.script}, ${manifest.style}`)
+  })
+
+program
   .command('dev-identity')
   .description('print an internal identity for calling a local region node directly (development only)')
   .requiredOption('-t, --tenant <id>', 'tenant id')
