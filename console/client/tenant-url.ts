@@ -6,7 +6,6 @@ export function tenantOf(principal: Principal, url: URL): Tenant | undefined {
   if (principal.kind === 'admin') return { region: principal.region, tenantId: principal.tenantId }
   const region = url.searchParams.get('region') ?? ''
   const tenantId = url.searchParams.get('tenant') ?? ''
-  if (principal.kind === 'access') return tenantId === '' ? undefined : { region: principal.region, tenantId }
   return region === '' || tenantId === '' ? undefined : { region, tenantId }
 }
 

@@ -6,7 +6,7 @@ import type { FailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import type { AdminAuthenticator } from '../admin/admin-authentication.ts'
 import { parseInput } from '../admin/parse-input.ts'
 import type { ConsoleAssets } from './console-assets.ts'
-import { clearSessionCookie, setSessionCookie } from './session-cookie.ts'
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from './session-cookie.ts'
 import type { SessionStore } from './session-store.ts'
 
 // Nothing inline, nothing from elsewhere: the console works offline and an injected script cannot run.
@@ -71,6 +71,10 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutes
       failedAuth.recordFailure(request.ip)
       throw new ScimError(401, undefined, 'that credential is not valid')
     }
+    if (principal.kind === 'access') throw new ScimError(403, undefined, 'access credentials are for services; sign in with an admin credential')
+    // A sign-in always starts a new session (no fixation); the one this browser had ends.
+    const previous = readSessionCookie(request)
+    if (previous !== undefined && previous !== '') await sessions.delete(previous)
     const { id, session } = await sessions.create(principal)
     setSessionCookie(request, reply, id, idleTimeoutSeconds * 48)
     const info: SessionInfo = { principal, csrfToken: session.csrfToken, idleTimeoutSeconds }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { buildConsole } from '../../console/build.ts'
 import { controlsNotReachedByKeyboard, launchBrowser, seriousAxeViolations } from '../helpers/browser.ts'
-import { startSystem } from '../helpers/system.ts'
+import { ADMIN_TOKEN, startSystem } from '../helpers/system.ts'
 
 const EU1 = 'eu1.localhost'
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/console/', import.meta.url)) : undefined
@@ -222,4 +222,25 @@ t.test('signing out ends the session; the page never broke its CSP or loaded any
   t.equal(await page.evaluate(() => fetch('/admin/v1/tokens?tenant=acme&region=EU1').then((r) => r.status)), 401)
   t.same(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations), [])
   t.same(externalRequests, [])
+})
+
+t.test('the operator picks any region and tenant', async (t) => {
+  const operator = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+  t.teardown(() => operator.close())
+  const operatorPage = await operator.newPage()
+  operatorPage.setDefaultTimeout(15_000)
+  await operatorPage.goto(consoleUrl)
+  await operatorPage.getByLabel('Admin credential').fill(ADMIN_TOKEN)
+  await operatorPage.getByRole('button', { name: 'Sign in' }).click()
+  await operatorPage.getByText('Operator', { exact: true }).waitFor()
+  await operatorPage.getByLabel('Region').selectOption('US1')
+  await operatorPage.getByLabel('Tenant', { exact: true }).fill('acme')
+  await operatorPage.getByRole('button', { name: 'Open tenant' }).click()
+  await operatorPage.getByLabel('Okta tenant URL', { exact: true }).waitFor()
+  t.equal(await operatorPage.getByLabel('Okta tenant URL', { exact: true }).inputValue(), 'https://ng-api-http.coralogix.us/scim')
+  t.same(await seriousAxeViolations(operatorPage), [], 'the tenant picker passes axe')
+  t.same(await controlsNotReachedByKeyboard(operatorPage), [], 'and the keyboard walk')
+  await operatorPage.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users', exact: true }).click()
+  await operatorPage.getByText('No users match.').waitFor()
+  t.match(operatorPage.url(), /region=US1&tenant=acme/, 'acme in US1 has its own, empty directory')
 })

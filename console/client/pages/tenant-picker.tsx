@@ -5,7 +5,7 @@ import { navigate } from '../router.ts'
 import { consoleUrl } from '../tenant-url.ts'
 import { useLoad } from '../use-load.ts'
 
-/** The operator (and an access credential) chooses which tenant to look at; the choice lives in the URL. */
+/** The operator chooses which tenant to look at; the choice lives in the URL. */
 export function TenantPicker(props: { principal: Principal; tenant: Tenant | undefined; url: URL }) {
   const [regions] = useLoad(() => api.regions(), [])
   const [region, setRegion] = useState(props.tenant?.region ?? '')
@@ -16,7 +16,7 @@ export function TenantPicker(props: { principal: Principal; tenant: Tenant | und
     navigate(consoleUrl(page, props.principal, { region: region || (regions.state === 'done' ? (regions.value.regions[0]?.code ?? '') : ''), tenantId }))
   }
   return (
-    <form class="tenant-picker" onSubmit={open} aria-label="Tenant">
+    <form class="tenant-picker" onSubmit={open} aria-label="Choose a tenant">
       <label for="picker-region">Region</label>
       <select id="picker-region" value={region} onChange={(e) => setRegion(e.currentTarget.value)}>
         {regions.state === 'done' ? regions.value.regions.map((r) => <option key={r.code} value={r.code}>{`${r.code} — ${r.name}`}</option>) : null}

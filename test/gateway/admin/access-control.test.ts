@@ -75,6 +75,7 @@ t.test('an access credential may call only access:read routes of its region', as
   t.equal((await call(access, '/admin/v1/tokens?tenant=acme&region=EU1')).statusCode, 403, 'tenant:admin routes are closed to it')
   t.equal((await call(access, '/admin/v1/regions/EU1/tenants/acme/users')).statusCode, 403)
   t.equal((await call(access, '/admin/v1/tokens', 'POST', { tenantId: 'acme', region: 'EU1' })).statusCode, 403)
+  t.equal((await app.inject({ method: 'POST', url: '/console/api/session', remoteAddress: '10.0.0.7', payload: { credential: access } })).statusCode, 403, 'and it cannot sign in to the console')
 })
 
 t.test('the operator sees everything; provisioning tokens and revoked credentials are not admin credentials', async (t) => {
