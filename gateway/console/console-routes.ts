@@ -76,7 +76,8 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutes
     const previous = readSessionCookie(request)
     if (previous !== undefined && previous !== '') await sessions.delete(previous)
     const { id, session } = await sessions.create(principal)
-    setSessionCookie(request, reply, id, idleTimeoutSeconds * 48)
+    // The cookie may outlive an idle session; the server decides (idle timeout, absolute lifetime, revocation).
+    setSessionCookie(request, reply, id, Math.round(sessions.maxLifetimeMs / 1000))
     const info: SessionInfo = { principal, csrfToken: session.csrfToken, idleTimeoutSeconds }
     return reply.header('cache-control', 'no-store').code(201).send(info)
   })

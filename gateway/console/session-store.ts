@@ -20,6 +20,7 @@ export interface SessionStore {
   touch(id: string): Promise<ConsoleSession | undefined>
   delete(id: string): Promise<void>
   readonly idleTimeoutMs: number
+  readonly maxLifetimeMs: number
 }
 
 export interface SessionStoreOptions {
@@ -50,6 +51,7 @@ export function createRedisSessionStore(redis: Redis | Cluster, keyPrefix: strin
   const key = (id: string): string => `${keyPrefix}console-session:${digest(id)}`
   return {
     idleTimeoutMs: options.idleTimeoutMs,
+    maxLifetimeMs: options.maxLifetimeMs,
     async create(principal) {
       const created = newSession(principal, now())
       await redis.set(key(created.id), JSON.stringify(created.session), 'PX', options.idleTimeoutMs)
@@ -77,6 +79,7 @@ export function createMemorySessionStore(options: SessionStoreOptions): SessionS
   const sessions = new LRUCache<string, { session: ConsoleSession; idleUntil: number }>({ max: 10_000 })
   return {
     idleTimeoutMs: options.idleTimeoutMs,
+    maxLifetimeMs: options.maxLifetimeMs,
     async create(principal) {
       const created = newSession(principal, now())
       sessions.set(digest(created.id), { session: created.session, idleUntil: now() + options.idleTimeoutMs })
