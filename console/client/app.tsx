@@ -46,7 +46,8 @@ export function App() {
 
   const principal = session.principal
   const tenant = tenantOf(principal, url)
-  const [, , page = 'connect', id] = url.pathname.split('/')
+  const [, , path, id] = url.pathname.split('/')
+  const page = path || 'connect'
   const signOut = async (): Promise<void> => {
     await api.signOut().catch(() => undefined)
     setSession(null)

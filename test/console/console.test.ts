@@ -46,7 +46,10 @@ const nav = (name: string) => page.getByRole('navigation', { name: 'Console' }).
 async function checkPage(t: Test, name: string): Promise<void> {
   t.same(await seriousAxeViolations(page), [], `${name}: no serious or critical axe violation`)
   t.same(await controlsNotReachedByKeyboard(page), [], `${name}: every control is reachable with Tab`)
-  if (SCREENSHOTS !== undefined) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
+  if (SCREENSHOTS !== undefined) {
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
+  }
 }
 
 async function scim(method: string, path: string, token: string, body?: unknown) {
@@ -70,6 +73,7 @@ t.test('a team admin signs in and connects an identity provider', async (t) => {
   t.equal(await page.getByLabel('Entra ID tenant URL', { exact: true }).inputValue(), 'https://ng-api-http.coralogix.com/scim')
   t.equal(await page.getByLabel('OneLogin tenant URL', { exact: true }).inputValue(), 'https://webapi.coralogix.com/scim')
   t.ok(await page.getByRole('button', { name: 'Copy Okta tenant URL' }).isVisible())
+  t.equal(await nav('Connect').getAttribute('aria-current'), 'page', 'the navigation marks the current page')
   const cookies = await context.cookies()
   t.match(cookies, [{ name: 'scimgate-console', httpOnly: true, sameSite: 'Strict' }], 'the session is an HttpOnly SameSite=Strict cookie')
   await checkPage(t, 'connect')
