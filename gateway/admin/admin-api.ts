@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
+import { clientTimeoutOptions } from '../../lib/client-timeouts.ts'
 import type { SigningKey } from '../../lib/internal-identity.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
 import { ScimError } from '../../lib/scim-error.ts'
@@ -36,6 +37,7 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'),
     bodyLimit: 65_536,
+    ...clientTimeoutOptions(config.clientTimeouts),
     requestIdHeader: false,
     exposeHeadRoutes: false,
     frameworkErrors: (_error, _request, reply) => {
@@ -54,15 +56,17 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
   app.setNotFoundHandler((_request, reply) => sendScimError(reply, 404, 'not found'))
 
   const authenticate = createAdminAuthenticator({ operatorSha256: config.adminTokenSha256, tokenStore: deps.tokenStore })
-  const failedAuth = createFailedAuthLimiter({ maxFailures: config.rateLimits.failedAuthPerAddress, windowMs: config.rateLimits.windowMs })
+  // Credential guesses are limited per address before the credential is checked: a blocked address learns nothing.
+  const failedAuth = createFailedAuthLimiter({ maxFailures: config.adminFailedAuthPerAddress, windowMs: config.rateLimits.windowMs })
   const sessionOptions = { idleTimeoutMs: config.console.idleTimeoutMs, maxLifetimeMs: SESSION_MAX_LIFETIME_MS }
   const sessions = deps.redis === undefined ? createMemorySessionStore(sessionOptions) : createRedisSessionStore(deps.redis, config.redisKeyPrefix, sessionOptions)
 
   await app.register(accessControl, { authenticate, sessions, tokenStore: deps.tokenStore, failedAuth })
-  await app.register(tokenRoutes, { catalog: config.catalog, tokenStore: deps.tokenStore })
-  await app.register(credentialRoutes, { catalog: config.catalog, tokenStore: deps.tokenStore })
-  const forward = createRegionForwarder({ catalog: config.catalog, signingKey: deps.signingKey, timeouts: config.upstreamTimeouts })
-  await app.register(tenantRoutes, { catalog: config.catalog, forward })
+  const regions = { catalog: config.catalog, servedRegions: config.servedRegions }
+  await app.register(tokenRoutes, { regions, tokenStore: deps.tokenStore })
+  await app.register(credentialRoutes, { regions, tokenStore: deps.tokenStore })
+  const forward = createRegionForwarder({ regions, signingKey: deps.signingKey, timeouts: config.upstreamTimeouts })
+  await app.register(tenantRoutes, { regions, forward })
   await app.register(consoleRoutes, { assets: await loadConsoleAssets(config.console.assetsDir), sessions, authenticate, failedAuth })
 
   return app

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import type { RegionCatalog } from '../../config/region-catalog.ts'
 import type { IssuedToken, TokenList, TokenView } from '../../lib/admin-api/contract.ts'
 import { createCredentialSchema, rotateTokenSchema } from '../../lib/admin-api/request-schemas.ts'
 import { ScimError } from '../../lib/scim-error.ts'
@@ -7,12 +6,13 @@ import { ALL_TENANTS, TENANT_ID_PATTERN } from '../tokens/token-input.ts'
 import type { TokenRecord } from '../tokens/token-record.ts'
 import type { TokenStore } from '../tokens/token-store.ts'
 import { parseInput } from './parse-input.ts'
-import { regionOf } from './token-routes.ts'
+import { regionOf, servedRegionOf, type AdminRegions } from './token-routes.ts'
 import { describeToken } from './token-view.ts'
 
 /** Admin and access credentials, for the operator only (what `scimgate credential …` does, over HTTP). */
-export async function credentialRoutes(app: FastifyInstance, options: { catalog: RegionCatalog; tokenStore: TokenStore }): Promise<void> {
-  const { catalog, tokenStore } = options
+export async function credentialRoutes(app: FastifyInstance, options: { regions: AdminRegions; tokenStore: TokenStore }): Promise<void> {
+  const { regions, tokenStore } = options
+  const { catalog } = regions
   const config = { permission: 'operator' as const }
 
   async function credential(id: string): Promise<TokenRecord> {
@@ -25,7 +25,7 @@ export async function credentialRoutes(app: FastifyInstance, options: { catalog:
     const input = parseInput(createCredentialSchema, request.body)
     if (input.kind === 'admin' && (input.tenantId === undefined || !TENANT_ID_PATTERN.test(input.tenantId))) throw new ScimError(400, 'invalidValue', 'tenantId: an admin credential needs a valid tenant id')
     if (input.kind === 'access' && input.tenantId !== undefined) throw new ScimError(400, 'invalidValue', 'tenantId: an access credential serves every tenant of its region; leave it out')
-    const region = regionOf(catalog, input.region)
+    const region = servedRegionOf(regions, input.region)
     const { token, record } = await tokenStore.create({
       kind: input.kind,
       tenantId: input.kind === 'access' ? ALL_TENANTS : (input.tenantId ?? ''),

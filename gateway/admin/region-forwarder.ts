@@ -1,10 +1,10 @@
 import type { FastifyReply } from 'fastify'
-import type { RegionCatalog } from '../../config/region-catalog.ts'
 import type { UpstreamTimeouts } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
 import { ScimError } from '../../lib/scim-error.ts'
 import { TENANT_ID_PATTERN } from '../tokens/token-input.ts'
-import { regionOf } from './token-routes.ts'
+import { pickUpstream } from '../routing/pick-upstream.ts'
+import { servedRegionOf, type AdminRegions } from './token-routes.ts'
 
 export interface ForwardRequest {
   readonly region: string
@@ -24,17 +24,18 @@ export type RegionForwarder = (reply: FastifyReply, request: ForwardRequest) => 
  * Sends an admin request to the tenant's region node with a short-lived admin
  * identity for that tenant (the node checks audience = its region, and row
  * security scopes every query to the tenant), and relays the answer: status,
- * body, content type and ETag. An unreachable node is a 503 with Retry-After.
+ * body, content type and ETag. Only regions this gateway serves; an unreachable node is a 503 with Retry-After.
  */
-export function createRegionForwarder(options: { catalog: RegionCatalog; signingKey: SigningKey; timeouts: UpstreamTimeouts }): RegionForwarder {
+export function createRegionForwarder(options: { regions: AdminRegions; signingKey: SigningKey; timeouts: UpstreamTimeouts }): RegionForwarder {
   return async (reply, request) => {
-    const region = regionOf(options.catalog, request.region)
+    const region = servedRegionOf(options.regions, request.region)
     if (!TENANT_ID_PATTERN.test(request.tenantId)) throw new ScimError(400, 'invalidValue', 'invalid tenant id')
     const identity = await signIdentity(options.signingKey, { tenantId: request.tenantId, tokenId: 'admin-api', region: region.code, scopes: ['admin'] }, 60)
     const headers: Record<string, string> = { [IDENTITY_HEADER]: identity }
     if (request.body !== undefined) headers['content-type'] = 'application/json'
     if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch
-    const upstream = region.upstreams[0]!
+    // Routed like the proxy routes SCIM traffic.
+    const upstream = pickUpstream(region)
     let response: Response
     try {
       response = await fetch(`${upstream}/admin/v1${request.path}${request.query ? `?${request.query}` : ''}`, {

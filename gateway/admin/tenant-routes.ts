@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { RegionCatalog, Region } from '../../config/region-catalog.ts'
+import type { Region } from '../../config/region-catalog.ts'
 import type { RegionInfo, RegionList } from '../../lib/admin-api/contract.ts'
 import type { RegionForwarder } from './region-forwarder.ts'
+import type { AdminRegions } from './token-routes.ts'
 
 type TenantParams = { region: string; tenant: string }
 type IdParams = TenantParams & { id: string }
@@ -21,16 +22,17 @@ export function regionInfo(region: Region): RegionInfo {
 /**
  * The tenant's directory as the console reads it (users, groups, members) and
  * the group access it sets, all answered by the tenant's region node; plus
- * the region catalog (each principal sees the regions it may act in).
+ * the regions this gateway serves (each principal sees those it may act in).
  */
-export async function tenantRoutes(app: FastifyInstance, options: { catalog: RegionCatalog; forward: RegionForwarder }): Promise<void> {
-  const { catalog, forward } = options
+export async function tenantRoutes(app: FastifyInstance, options: { regions: AdminRegions; forward: RegionForwarder }): Promise<void> {
+  const { regions, forward } = options
   const base = '/admin/v1/regions/:region/tenants/:tenant'
   const tenantAdmin = { permission: 'tenant:admin' as const }
 
   app.get('/admin/v1/regions', { config: { permission: 'signed-in' } }, async (request): Promise<RegionList> => {
     const principal = request.principal
-    const visible = catalog.regions.filter((r) => principal === null || principal.kind === 'operator' || principal.region === r.code)
+    const served = regions.catalog.regions.filter((r) => regions.servedRegions.includes(r.code))
+    const visible = served.filter((r) => principal === null || principal.kind === 'operator' || principal.region === r.code)
     return { regions: visible.map(regionInfo) }
   })
 

@@ -10,9 +10,24 @@ import type { Binding } from './admin-principal.ts'
 import { parseInput } from './parse-input.ts'
 import { describeToken } from './token-view.ts'
 
+/** The catalog and the regions whose traffic reaches this gateway (SCIMGATE_REGION). */
+export interface AdminRegions {
+  readonly catalog: RegionCatalog
+  readonly servedRegions: readonly string[]
+}
+
 export function regionOf(catalog: RegionCatalog, code: string) {
   const region = catalog.byCode(code)
   if (region === undefined) throw new ScimError(400, 'invalidValue', `unknown region ${code}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
+  return region
+}
+
+/** A region this gateway serves: tokens, credentials and tenant data of other regions belong to their own gateways. */
+export function servedRegionOf(regions: AdminRegions, code: string) {
+  const region = regionOf(regions.catalog, code)
+  if (!regions.servedRegions.includes(region.code)) {
+    throw new ScimError(400, 'invalidValue', `this gateway serves ${regions.servedRegions.join(', ')}, not ${region.code}; use the admin API of ${region.code}'s gateway`)
+  }
   return region
 }
 
@@ -30,8 +45,9 @@ const queryBinding = (request: FastifyRequest): Binding | undefined => {
  * the team admin of the token's tenant and region. Admin and access
  * credentials are not tokens here: /admin/v1/credentials manages them.
  */
-export async function tokenRoutes(app: FastifyInstance, options: { catalog: RegionCatalog; tokenStore: TokenStore }): Promise<void> {
-  const { catalog, tokenStore } = options
+export async function tokenRoutes(app: FastifyInstance, options: { regions: AdminRegions; tokenStore: TokenStore }): Promise<void> {
+  const { regions, tokenStore } = options
+  const { catalog } = regions
 
   /** The provisioning token behind `:id`, or 404 (also for credentials: they are not tokens). */
   async function provisioningToken(id: string): Promise<TokenRecord> {
@@ -47,7 +63,7 @@ export async function tokenRoutes(app: FastifyInstance, options: { catalog: Regi
   app.post('/admin/v1/tokens', { config: { permission: 'tenant:admin', binding: bodyBinding } }, async (request, reply) => {
     const input = parseInput(createTokenSchema, request.body)
     if (!TENANT_ID_PATTERN.test(input.tenantId)) throw new ScimError(400, 'invalidValue', 'tenantId: invalid tenant id')
-    const region = regionOf(catalog, input.region)
+    const region = servedRegionOf(regions, input.region)
     const { token, record } = await tokenStore.create({
       tenantId: input.tenantId,
       region: region.code,

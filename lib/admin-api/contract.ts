@@ -3,6 +3,7 @@
 // (console/client/) reads. Types and constants only, so the browser bundle
 // takes nothing else from here; request-schemas.ts validates requests against
 // these types on the server.
+import type { IdentityScope } from '../internal-identity.ts'
 
 /**
  * What an admin route demands, declared on every route of the admin listener
@@ -54,7 +55,8 @@ export interface CreateTokenRequest {
   readonly label?: string | undefined
   /** ISO 8601 with offset; null or absent: never expires. */
   readonly expiresAt?: string | null | undefined
-  readonly scopes?: ('scim' | 'admin')[] | undefined
+  /** Default `scim`; `groups:access:write` lets the identity provider set group roles and scope. */
+  readonly scopes?: IdentityScope[] | undefined
 }
 export interface RotateTokenRequest {
   readonly label?: string | undefined

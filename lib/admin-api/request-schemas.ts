@@ -1,6 +1,7 @@
 // Server-side validation of the admin contract's requests; each schema is
 // checked against its contract type, so the two cannot drift apart.
 import { z } from 'zod'
+import { IDENTITY_SCOPES } from '../internal-identity.ts'
 import type { CreateCredentialRequest, CreateTokenRequest, GroupQuery, PageQuery, RotateTokenRequest, SignInRequest, UserQuery } from './contract.ts'
 
 const expiresAt = z.iso.datetime({ offset: true }).nullable().optional()
@@ -12,7 +13,7 @@ export const createTokenSchema = z.strictObject({
   region: z.string().min(1),
   label: z.string().max(200).optional(),
   expiresAt,
-  scopes: z.array(z.enum(['scim', 'admin'])).min(1).optional(),
+  scopes: z.array(z.enum(IDENTITY_SCOPES)).min(1).optional(),
 }) satisfies z.ZodType<CreateTokenRequest>
 
 export const rotateTokenSchema = z.strictObject({ label: z.string().max(200).optional(), expiresAt }) satisfies z.ZodType<RotateTokenRequest>

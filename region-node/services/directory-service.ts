@@ -1,8 +1,9 @@
 // The console's reads of a tenant's directory, shaped as the admin contract
-// (lib/admin-api/contract.ts) says. Cursors are opaque to callers: base64url
-// of the last row's position, checked on the way back in.
+// (lib/admin-api/contract.ts) says. Cursors are the SCIM lists' (scim/cursor.ts):
+// encrypted, bound to the tenant and the query, expiring.
 import type { GroupAccessView, GroupDetail, GroupPage, GroupQuery, GroupSummary, MemberPage, UserDetail, UserPage, UserQuery, UserSummary } from '../../lib/admin-api/contract.ts'
 import { ScimError } from '../../lib/scim-error.ts'
+import { queryFingerprint, type CursorCodec } from '../scim/cursor.ts'
 import { formatVersion } from '../scim/etag.ts'
 import { GROUP_ACCESS_SCHEMA } from '../scim/schema/index.ts'
 import type { TenantDatabase } from '../storage/database.ts'
@@ -19,17 +20,24 @@ export interface DirectoryService {
 
 const USER_GROUPS_SHOWN = 50
 
-function encodeCursor(kind: 's' | 'm', position: string): string {
-  return Buffer.from(`${kind}:${position}`).toString('base64url')
+/** Positions in a list: the insertion sequence for users and groups (`s`), the member id for members (`m`). */
+interface Cursors {
+  encode(tenantId: string, list: readonly (string | undefined)[], position: string): string
+  decode(tenantId: string, list: readonly (string | undefined)[], cursor: string | undefined, kind: 's' | 'm'): string | undefined
 }
 
-function decodeCursor(kind: 's' | 'm', cursor: string | undefined): string | undefined {
-  if (cursor === undefined || cursor === '') return undefined
-  const text = Buffer.from(cursor, 'base64url').toString()
-  const position = text.startsWith(`${kind}:`) ? text.slice(2) : ''
-  const valid = kind === 's' ? /^\d{1,19}$/.test(position) : isUuid(position)
-  if (!valid) throw new ScimError(400, 'invalidCursor', 'the cursor is not valid for this list')
-  return position
+function directoryCursors(codec: CursorCodec, now: () => number): Cursors {
+  const binding = (tenantId: string, list: readonly (string | undefined)[]) => ({ tenantId, fingerprint: queryFingerprint(['console', ...list]) })
+  return {
+    encode: (tenantId, list, position) => codec.encode({ key: position, seq: '0' }, binding(tenantId, list), now()),
+    decode(tenantId, list, cursor, kind) {
+      if (cursor === undefined || cursor === '') return undefined
+      const position = codec.decode(cursor, binding(tenantId, list), now()).key
+      const valid = typeof position === 'string' && (kind === 's' ? /^\d{1,19}$/.test(position) : isUuid(position))
+      if (!valid) throw new ScimError(400, 'invalidCursor', 'the cursor is not valid for this list')
+      return position
+    },
+  }
 }
 
 function nameOf(attributes: Record<string, unknown>): string | null {
@@ -64,21 +72,23 @@ function accessOf(attributes: Record<string, unknown>): GroupAccessView {
   return { roles, scope }
 }
 
-function pageOf<Row, Out>(rows: readonly Row[], count: number, map: (row: Row) => Out, position: (row: Row) => string, kind: 's' | 'm'): { items: Out[]; nextCursor: string | null } {
+function pageOf<Row, Out>(rows: readonly Row[], count: number, map: (row: Row) => Out, next: (last: Row) => string): { items: Out[]; nextCursor: string | null } {
   const page = rows.slice(0, count)
   const last = page[page.length - 1]
-  return { items: page.map(map), nextCursor: rows.length > count && last !== undefined ? encodeCursor(kind, position(last)) : null }
+  return { items: page.map(map), nextCursor: rows.length > count && last !== undefined ? next(last) : null }
 }
 
 const notFound = (type: string, id: string): ScimError => new ScimError(404, undefined, `${type} ${id} not found`)
 
-export function createDirectoryService(database: TenantDatabase): DirectoryService {
+export function createDirectoryService(database: TenantDatabase, codec: CursorCodec, now: () => number = Date.now): DirectoryService {
+  const cursors = directoryCursors(codec, now)
   return {
     async users(tenantId, query) {
-      const afterSeq = decodeCursor('s', query.cursor)
+      const list = ['users', query.search, query.status]
+      const afterSeq = cursors.decode(tenantId, list, query.cursor, 's')
       const active = query.status === 'all' ? undefined : query.status === 'active'
       const rows = await database.read(tenantId, (db) => createDirectoryStore(db).users(tenantId, { search: query.search, active, afterSeq, limit: query.count + 1 }))
-      const { items, nextCursor } = pageOf(rows, query.count, userSummary, (r) => r.seq, 's')
+      const { items, nextCursor } = pageOf(rows, query.count, userSummary, (last) => cursors.encode(tenantId, list, last.seq))
       return { users: items, nextCursor }
     },
 
@@ -97,9 +107,10 @@ export function createDirectoryService(database: TenantDatabase): DirectoryServi
     },
 
     async groups(tenantId, query) {
-      const afterSeq = decodeCursor('s', query.cursor)
+      const list = ['groups', query.search]
+      const afterSeq = cursors.decode(tenantId, list, query.cursor, 's')
       const rows = await database.read(tenantId, (db) => createDirectoryStore(db).groups(tenantId, { search: query.search, afterSeq, limit: query.count + 1 }))
-      const { items, nextCursor } = pageOf(rows, query.count, groupSummary, (r) => r.seq, 's')
+      const { items, nextCursor } = pageOf(rows, query.count, groupSummary, (last) => cursors.encode(tenantId, list, last.seq))
       return { groups: items, nextCursor }
     },
 
@@ -112,7 +123,8 @@ export function createDirectoryService(database: TenantDatabase): DirectoryServi
 
     async members(tenantId, groupId, query) {
       if (!isUuid(groupId)) throw notFound('Group', groupId)
-      const afterId = decodeCursor('m', query.cursor)
+      const list = ['members', groupId]
+      const afterId = cursors.decode(tenantId, list, query.cursor, 'm')
       const rows = await database.read(tenantId, async (db) => {
         const store = createDirectoryStore(db)
         const members = await store.members(tenantId, groupId, afterId, query.count + 1)
@@ -121,7 +133,7 @@ export function createDirectoryService(database: TenantDatabase): DirectoryServi
         return members
       })
       if (rows === undefined) throw notFound('Group', groupId)
-      const { items, nextCursor } = pageOf(rows, query.count, (r) => ({ id: r.id, type: r.type, display: r.display }), (r) => r.id, 'm')
+      const { items, nextCursor } = pageOf(rows, query.count, (r) => ({ id: r.id, type: r.type, display: r.display }), (last) => cursors.encode(tenantId, list, last.id))
       return { members: items, nextCursor }
     },
   }

@@ -45,6 +45,9 @@ t.test('users: search by userName or name, filter by status, page by cursor', as
   const bad = await asTeamAdmin(`${base}?cursor=bm9wZQ`)
   t.equal(bad.status, 400)
   t.match(await bad.json(), { scimType: 'invalidCursor' })
+  const replayed = await system.admin('GET', `/admin/v1/regions/EU1/tenants/other/users?count=3&cursor=${encodeURIComponent(first.nextCursor)}`)
+  t.equal(replayed.status, 400, 'a cursor is bound to its tenant')
+  t.equal((await asTeamAdmin(`${base}?count=3&status=active&cursor=${encodeURIComponent(first.nextCursor)}`)).status, 400, 'and to its query')
   t.equal((await asTeamAdmin(`${base}?count=5000`)).status, 400)
 
   const detail = await (await asTeamAdmin(`${base}/${users[3]}`)).json()

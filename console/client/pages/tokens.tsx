@@ -30,13 +30,15 @@ function NewToken(props: { issued: IssuedToken; onDone: () => void }) {
 function GenerateForm(props: { tenant: Tenant; onIssued: (issued: IssuedToken) => void }) {
   const [label, setLabel] = useState('')
   const [days, setDays] = useState('')
+  const [accessWrite, setAccessWrite] = useState(false)
   const [error, setError] = useState<unknown>(undefined)
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault()
     setError(undefined)
     try {
       const expiresAt = days === '' ? null : new Date(Date.now() + Number(days) * 86_400_000).toISOString()
-      props.onIssued(await api.createToken({ tenantId: props.tenant.tenantId, region: props.tenant.region, label, expiresAt }))
+      const scopes = accessWrite ? (['scim', 'groups:access:write'] as const) : undefined
+      props.onIssued(await api.createToken({ tenantId: props.tenant.tenantId, region: props.tenant.region, label, expiresAt, ...(scopes === undefined ? {} : { scopes: [...scopes] }) }))
       setLabel('')
     } catch (failure) {
       setError(failure)
@@ -55,6 +57,10 @@ function GenerateForm(props: { tenant: Tenant; onIssued: (issued: IssuedToken) =
           </option>
         ))}
       </select>
+      <label class="check">
+        <input type="checkbox" checked={accessWrite} onChange={(e) => setAccessWrite(e.currentTarget.checked)} />
+        Let the identity provider set group roles and scope
+      </label>
       <button type="submit">Generate token</button>
       {error === undefined ? null : <ErrorNotice error={error} />}
     </form>
@@ -117,6 +123,7 @@ export function TokensPage(props: { tenant: Tenant }) {
               <th scope="col">Created</th>
               <th scope="col">Expires</th>
               <th scope="col">Status</th>
+              <th scope="col">Scopes</th>
               <th scope="col">Last used</th>
               <th scope="col">Identity provider</th>
               <th scope="col">Actions</th>
@@ -136,6 +143,7 @@ export function TokensPage(props: { tenant: Tenant }) {
                   <Time value={token.expiresAt} empty="never" />
                 </td>
                 <td>{token.status}</td>
+                <td>{token.scopes.join(', ')}</td>
                 <td>{token.lastUsedAt === undefined ? 'not tracked' : <Time value={token.lastUsedAt} empty="never" />}</td>
                 <td>{token.lastUsedBy ?? '—'}</td>
                 <td class="actions">

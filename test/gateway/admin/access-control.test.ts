@@ -20,7 +20,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const hasher = createTokenHasher([DEVELOPMENT_ONLY_PEPPER], DEVELOPMENT_ONLY_PEPPER.version)
 const tokenStore = createFileTokenStore(join(dir, 'tokens.json'), { hasher })
 const config = loadGatewayConfig(
-  { ADMIN_TOKEN_SHA256: sha256Hex(OPERATOR), RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: '3', LOG_LEVEL: 'silent', CONSOLE_ASSETS_DIR: join(dir, 'console') },
+  { ADMIN_TOKEN_SHA256: sha256Hex(OPERATOR), ADMIN_FAILED_AUTH_PER_ADDRESS: '3', LOG_LEVEL: 'silent', CONSOLE_ASSETS_DIR: join(dir, 'console') },
   loadRegionCatalog(),
 )
 const { signingKey } = await generateIdentityKeyPair()
