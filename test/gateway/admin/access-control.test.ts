@@ -157,3 +157,27 @@ t.test('the console page: strict CSP, hashed assets cached for good, nothing inl
   }
   t.equal((await app.inject({ method: 'GET', url: '/console/assets/..%2Fmanifest.json' })).statusCode, 404)
 })
+
+t.test('the operator manages credentials over HTTP; tokens and credentials stay apart', async (t) => {
+  const address = '10.0.0.8'
+  const created = await call(OPERATOR, '/admin/v1/credentials', 'POST', { kind: 'admin', tenantId: 'globex', region: 'eu1', label: 'Ana' }, address)
+  t.equal(created.statusCode, 201)
+  const credential = created.json() as { token: string; tokenId: string; kind: string; tenantId: string; region: string; scopes: string[] }
+  t.match(credential, { kind: 'admin', tenantId: 'globex', region: 'EU1', scopes: [] })
+  t.equal((await call(credential.token, '/admin/v1/tokens?tenant=globex&region=EU1', 'GET', undefined, address)).statusCode, 200, 'it works at once')
+  t.equal((await call(OPERATOR, '/admin/v1/credentials', 'POST', { kind: 'access', tenantId: 'globex', region: 'EU1' }, address)).statusCode, 400, 'an access credential has no tenant')
+  t.equal((await call(OPERATOR, '/admin/v1/credentials', 'POST', { kind: 'admin', region: 'EU1' }, address)).statusCode, 400, 'an admin credential needs one')
+  const listed = (await call(OPERATOR, '/admin/v1/credentials?region=EU1&tenant=globex', 'GET', undefined, address)).json() as { tokens: { tokenId: string }[] }
+  t.same(listed.tokens.map((c) => c.tokenId), [credential.tokenId])
+  t.notOk(JSON.stringify(listed).includes(credential.token), 'never the secret')
+  t.same(((await call(OPERATOR, '/admin/v1/tokens?tenant=globex&region=EU1', 'GET', undefined, address)).json() as { tokens: unknown[] }).tokens, [], 'credentials are not listed as tokens')
+  t.equal((await call(OPERATOR, `/admin/v1/tokens/${credential.tokenId}`, 'DELETE', undefined, address)).statusCode, 404, 'nor revoked as tokens')
+  const token = await tokenStore.create({ tenantId: 'globex', region: 'EU1' })
+  t.equal((await call(OPERATOR, `/admin/v1/credentials/${token.record.tokenId}`, 'DELETE', undefined, address)).statusCode, 404, 'and tokens are not credentials')
+  const rotated = await call(OPERATOR, `/admin/v1/credentials/${credential.tokenId}/rotate`, 'POST', {}, address)
+  t.equal(rotated.statusCode, 201)
+  t.match(rotated.json(), { kind: 'admin', tenantId: 'globex', region: 'EU1', label: 'Ana' })
+  t.equal((await call(OPERATOR, `/admin/v1/credentials/${credential.tokenId}`, 'DELETE', undefined, address)).statusCode, 200)
+  t.equal((await call(credential.token, '/admin/v1/tokens?tenant=globex&region=EU1', 'GET', undefined, '10.0.0.10')).statusCode, 401, 'revoked')
+  t.equal((await call((rotated.json() as { token: string }).token, '/admin/v1/tokens?tenant=globex&region=EU1', 'GET', undefined, address)).statusCode, 200, 'the rotated one works')
+})
