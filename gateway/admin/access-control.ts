@@ -11,7 +11,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CSRF_HEADER, PERMISSIONS, type Permission, type Principal } from '../../lib/admin-api/contract.ts'
-import { ScimError } from '../../lib/scim-error.ts'
+import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
 import type { FailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import { bearerToken } from '../auth/bearer-token.ts'
 import { readSessionCookie } from '../console/session-cookie.ts'
@@ -110,8 +110,8 @@ export const accessControl = fp(
       let principal: Principal | undefined
       try {
         principal = header === undefined ? await fromSession(request) : await options.authenticate(bearerToken(header))
-      } catch {
-        throw new ScimError(503, undefined, 'authentication is temporarily unavailable; retry later', { 'retry-after': '2' })
+      } catch (error) {
+        throw new DependencyUnavailableError('authentication is temporarily unavailable; retry later', 2, { cause: error })
       }
       if (principal === undefined) {
         if (header !== undefined) options.failedAuth.recordFailure(request.ip)

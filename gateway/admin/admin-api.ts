@@ -1,16 +1,14 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
 import { clientTimeoutOptions } from '../../lib/client-timeouts.ts'
 import type { SigningKey } from '../../lib/internal-identity.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
-import { ScimError } from '../../lib/scim-error.ts'
-import { sendScimError } from '../../lib/scim-reply.ts'
+import { scimErrorHandling, scimErrorServerOptions } from '../../lib/scim-error-handling.ts'
 import { createFailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import { loadConsoleAssets } from '../console/console-assets.ts'
 import { consoleRoutes } from '../console/console-routes.ts'
 import { createMemorySessionStore, createRedisSessionStore } from '../console/session-store.ts'
-import { TokenInputError } from '../tokens/token-input.ts'
 import type { TokenStore } from '../tokens/token-store.ts'
 import { accessControl } from './access-control.ts'
 import { createAdminAuthenticator } from './admin-authentication.ts'
@@ -27,6 +25,7 @@ export interface AdminApiDependencies {
 }
 
 const SESSION_MAX_LIFETIME_MS = 12 * 60 * 60 * 1000
+const ADMIN_BODY_LIMIT_BYTES = 65_536
 
 /**
  * The admin listener: the admin API (provisioning tokens, credentials, the
@@ -36,24 +35,13 @@ const SESSION_MAX_LIFETIME_MS = 12 * 60 * 60 * 1000
 export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDependencies, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'),
-    bodyLimit: 65_536,
+    bodyLimit: ADMIN_BODY_LIMIT_BYTES,
     ...clientTimeoutOptions(config.clientTimeouts),
+    ...scimErrorServerOptions(),
     requestIdHeader: false,
     exposeHeadRoutes: false,
-    frameworkErrors: (_error, _request, reply) => {
-      sendScimError(reply, 400, 'the request is not valid HTTP for this service', 'invalidSyntax')
-    },
   })
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ScimError) return sendScimError(reply, error.status, error.message, error.scimType, { ...error.headers })
-    if (error instanceof TokenInputError) return sendScimError(reply, 400, error.problems.join('; '), 'invalidValue')
-    if (error.statusCode !== undefined && error.statusCode < 500) return sendScimError(reply, error.statusCode, 'the request is not valid', 'invalidSyntax')
-    request.log.error({ err: error }, 'admin API error')
-    const unavailable = /ECONNREFUSED|ETIMEDOUT|Connection is closed|timed out|Stream isn't writeable/i.test(`${error.message} ${(error as { code?: string }).code ?? ''}`)
-    return unavailable ? sendScimError(reply, 503, 'a dependency is unavailable; retry later', undefined, { 'retry-after': '2' }) : sendScimError(reply, 500, `internal error; quote request id ${request.id}`)
-  })
-  app.setNotFoundHandler((_request, reply) => sendScimError(reply, 404, 'not found'))
+  await app.register(scimErrorHandling, { bodyLimitBytes: ADMIN_BODY_LIMIT_BYTES, notFoundDetail: () => 'not found' })
 
   const authenticate = createAdminAuthenticator({ operatorSha256: config.adminTokenSha256, tokenStore: deps.tokenStore })
   // Credential guesses are limited per address before the credential is checked: a blocked address learns nothing.

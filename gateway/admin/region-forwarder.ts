@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { UpstreamTimeouts } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
-import { ScimError } from '../../lib/scim-error.ts'
+import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
 import { TENANT_ID_PATTERN } from '../tokens/token-input.ts'
 import { pickUpstream } from '../routing/pick-upstream.ts'
 import { servedRegionOf, type AdminRegions } from './token-routes.ts'
@@ -44,8 +44,8 @@ export function createRegionForwarder(options: { regions: AdminRegions; signingK
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
         signal: AbortSignal.timeout(options.timeouts.headersMs),
       })
-    } catch {
-      throw new ScimError(503, undefined, `region ${region.code} is unavailable; retry later`, { 'retry-after': '5' })
+    } catch (error) {
+      throw new DependencyUnavailableError(`region ${region.code} is unavailable; retry later`, 5, { cause: error })
     }
     const etag = response.headers.get('etag')
     if (etag !== null) reply.header('etag', etag)

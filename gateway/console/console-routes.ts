@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { SessionInfo } from '../../lib/admin-api/contract.ts'
 import { signInSchema } from '../../lib/admin-api/request-schemas.ts'
-import { ScimError } from '../../lib/scim-error.ts'
+import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
 import type { FailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import type { AdminAuthenticator } from '../admin/admin-authentication.ts'
 import { parseInput } from '../admin/parse-input.ts'
@@ -64,8 +64,8 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutes
     let principal
     try {
       principal = await authenticate(credential.trim())
-    } catch {
-      throw new ScimError(503, undefined, 'sign-in is temporarily unavailable; retry later', { 'retry-after': '2' })
+    } catch (error) {
+      throw new DependencyUnavailableError('sign-in is temporarily unavailable; retry later', 2, { cause: error })
     }
     if (principal === undefined) {
       failedAuth.recordFailure(request.ip)

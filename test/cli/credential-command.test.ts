@@ -4,13 +4,14 @@ import type { Command } from 'commander'
 import type { Redis } from 'ioredis'
 import { credentialCommand } from '../../cli/credential-command.ts'
 import { tokenCommand, type TokenCommandDependencies } from '../../cli/token-command.ts'
-import { createTokenHasher, resolvePeppers } from '../../gateway/tokens/token-hasher.ts'
+import { resolvePeppers } from '../../config/token-peppers.ts'
+import { createTokenHasher } from '../../gateway/tokens/token-hasher.ts'
 import { createTokenStore } from '../../gateway/tokens/token-store.ts'
-import { createRedisConnection, waitForRedisReady } from '../../lib/redis-connection.ts'
+import { createRedisConnection, waitForRedisReady } from '../../gateway/redis/redis-connection.ts'
 import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
 
 const prefix = `test:credential-cli:${randomBytes(6).toString('hex')}:`
-const env = { REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: prefix, TOKEN_PEPPERS: JSON.stringify([{ version: 'v1', secret: 'credential-cli-pepper' }]) }
+const env = { REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: prefix, TOKEN_PEPPERS: JSON.stringify([{ version: 'v1', secret: 'credential-cli-pepper-of-32-characters-or-more' }]) }
 const redis = createRedisConnection({ mode: 'single', url: env.REDIS_URL }, 'commands') as Redis
 await waitForRedisReady(redis, 5_000)
 const peppers = resolvePeppers(env)

@@ -29,6 +29,7 @@ import {
 import { ADMIN_TOKEN, type Teardown } from '../helpers/system.ts'
 import { measureMemoryGrowth } from '../helpers/memory-sampler.ts'
 import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
+import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const EU1 = 'eu1.localhost'
@@ -59,7 +60,7 @@ async function startProxyGateway(t: Teardown, upstreams: Readonly<Record<string,
   })
   const keys = await generateIdentityKeyPair()
   const config = loadGatewayConfig(
-    { HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', REDIS_URL, SCIMGATE_REDIS_PREFIX: redisPrefix, ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN), LOG_LEVEL: 'silent', ...env },
+    { HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', REDIS_URL, SCIMGATE_REDIS_PREFIX: redisPrefix, ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN), LOG_LEVEL: 'silent', ...gatewaySecretsEnv(keys), ...env },
     catalog,
   )
   const running = await startGateway(config, { signingKey: keys.signingKey, logger: false })
@@ -142,7 +143,7 @@ t.test('no automatic retries: a GET answered 503 reaches the node exactly once',
 
 t.test('explicit upstream timeouts well under 60 s', async (t) => {
   t.test('the configured defaults stay under the identity providers 60 s', async (t) => {
-    const config = loadGatewayConfig({}, loadRegionCatalog())
+    const config = loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1' }, loadRegionCatalog())
     for (const [name, ms] of Object.entries(config.upstreamTimeouts)) t.ok(ms > 0 && ms < 60_000, `${name} = ${ms} ms`)
   })
 
@@ -173,14 +174,11 @@ t.test('explicit upstream timeouts well under 60 s', async (t) => {
     const gateway = await startProxyGateway(t, { EU1: node.url }, { UPSTREAM_BODY_TIMEOUT_MS: '500' })
     const token = await gateway.token('EU1')
     const started = process.hrtime.bigint()
-    const outcome = await gateway.request(EU1, 'GET', '/scim/v2/Users', { token }).then(
-      (response) => response,
-      (error: Error) => error,
-    )
+    const response = await gateway.request(EU1, 'GET', '/scim/v2/Users', { token })
     const took = elapsedMs(started)
     t.ok(took < 3_000, `the client is released after ${Math.round(took)} ms`)
-    if (outcome instanceof Error) t.pass(`the truncated response was aborted (${outcome.message})`)
-    else scimError(t, outcome, 504)
+    // The gateway buffers the node's answer before it sends a byte: a stalled body is a clean SCIM 504, not a cut connection.
+    scimError(t, response, 504)
   })
 
   t.test('the connect timeout reaches undici: a handshake that hangs gives a 504 after UPSTREAM_CONNECT_TIMEOUT_MS', async (t) => {

@@ -10,20 +10,24 @@ import { loadRegionCatalog } from '../../../config/region-catalog.ts'
 import { buildAdminApi } from '../../../gateway/admin/admin-api.ts'
 import { sha256Hex } from '../../../gateway/admin/admin-credential.ts'
 import { createFileTokenStore } from '../../../gateway/tokens/file-token-store.ts'
-import { createTokenHasher, DEVELOPMENT_ONLY_PEPPER } from '../../../gateway/tokens/token-hasher.ts'
+import { resolvePeppers } from '../../../config/token-peppers.ts'
+import { createTokenHasher } from '../../../gateway/tokens/token-hasher.ts'
 import { generateIdentityKeyPair } from '../../../lib/internal-identity.ts'
 import { SCIM_ERROR_SCHEMA } from '../../../lib/scim-error.ts'
+import { gatewaySecretsEnv, TEST_TOKEN_PEPPERS } from '../../helpers/test-secrets.ts'
 
 const OPERATOR = 'operator-secret'
 const dir = mkdtempSync(join(tmpdir(), 'scimgate-access-control-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-const hasher = createTokenHasher([DEVELOPMENT_ONLY_PEPPER], DEVELOPMENT_ONLY_PEPPER.version)
+const peppers = resolvePeppers({ TOKEN_PEPPERS: TEST_TOKEN_PEPPERS })
+const hasher = createTokenHasher(peppers.peppers, peppers.current)
 const tokenStore = createFileTokenStore(join(dir, 'tokens.json'), { hasher })
+const keys = await generateIdentityKeyPair()
 const config = loadGatewayConfig(
-  { ADMIN_TOKEN_SHA256: sha256Hex(OPERATOR), ADMIN_FAILED_AUTH_PER_ADDRESS: '3', LOG_LEVEL: 'silent', CONSOLE_ASSETS_DIR: join(dir, 'console') },
+  { ...gatewaySecretsEnv(keys), ADMIN_TOKEN_SHA256: sha256Hex(OPERATOR), ADMIN_FAILED_AUTH_PER_ADDRESS: '3', LOG_LEVEL: 'silent', CONSOLE_ASSETS_DIR: join(dir, 'console') },
   loadRegionCatalog(),
 )
-const { signingKey } = await generateIdentityKeyPair()
+const { signingKey } = keys
 
 async function build() {
   const app = await buildAdminApi(config, { tokenStore, signingKey }, { logger: false })
