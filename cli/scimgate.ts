@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
 import { loadRegionCatalogFromEnv, type RegionCatalog } from '../config/region-catalog.ts'
+import { credentialCommand } from './credential-command.ts'
 import { devCommand } from './dev-command.ts'
 import { devIdentityCommand } from './dev-identity-command.ts'
 import { embeddedPostgresCommand } from './embedded-postgres-command.ts'
@@ -21,6 +22,7 @@ const program = new Command()
   .addCommand(migrateCommand(catalog))
   .addCommand(gatewayCommand(catalog))
   .addCommand(tokenCommand())
+  .addCommand(credentialCommand())
   .addCommand(devCommand(catalog))
   .addCommand(devIdentityCommand(catalog))
   .addCommand(embeddedPostgresCommand(), { hidden: true })

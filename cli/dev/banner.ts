@@ -19,8 +19,11 @@ export function printBanner(facts: BannerFacts, print: (line: string) => void): 
   print('')
   for (const region of facts.catalog.regions) print(`${region.code.padEnd(4)} node ${facts.nodeUrls.get(region.code) ?? '?'}${ops(region.code)}`)
   if (facts.embedded.length > 0) print(`\nembedded mode: ${facts.embedded.join(' and ')} (data in ${facts.dataDir})`)
-  const credential = facts.generatedAdminToken === undefined ? '' : `   (admin credential for this run: ${facts.generatedAdminToken})`
-  print(`\ngateway ${facts.gatewayUrl}   admin API ${facts.adminUrl ?? 'off'}${ops('gateway')}${credential}`)
+  print(`\ngateway ${facts.gatewayUrl}   admin API ${facts.adminUrl ?? 'off'}${ops('gateway')}`)
+  if (facts.adminUrl !== undefined) {
+    print(`console ${facts.adminUrl}/console/${facts.generatedAdminToken === undefined ? '' : `   sign in with the operator credential of this run: ${facts.generatedAdminToken}`}`)
+    print('        team admins: npx scimgate credential create --kind admin --tenant acme --region EU1')
+  }
   const port = new URL(facts.gatewayUrl).port
   print('\ntenant URLs (locally, send the Host header):')
   for (const region of facts.catalog.regions) {
