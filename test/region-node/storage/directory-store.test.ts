@@ -32,7 +32,8 @@ await admin.query(`
   ANALYZE users; ANALYZE groups; ANALYZE group_members;
 `)
 const pool = createPool({ url: db.url, poolSize: 2, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 5_000 }, () => undefined)
-const database = createTenantDatabase(pool)
+// The role is set per transaction (storage/database.ts), not by the pool.
+const database = createTenantDatabase(pool, undefined, 'scimgate_app')
 t.teardown(() => database.close())
 
 interface PlanNode {
