@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { JWK } from 'jose'
 import { z } from 'zod'
 import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
@@ -41,6 +42,8 @@ export interface GatewayConfig {
   readonly adminTokenSha256: string | undefined
   readonly bodyLimitBytes: number
   readonly upstreamTimeouts: UpstreamTimeouts
+  /** PEM CA certificates that https:// node upstreams must chain to (instead of the public CAs); undefined = the public CAs. */
+  readonly upstreamTlsCa: string | undefined
   readonly rateLimits: RateLimits
   readonly logLevel: string
 }
@@ -63,6 +66,8 @@ const envSchema = z.object({
   UPSTREAM_CONNECT_TIMEOUT_MS: integer(100, 30_000).default(3_000),
   UPSTREAM_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(30_000),
   UPSTREAM_BODY_TIMEOUT_MS: integer(100, 59_000).default(30_000),
+  // Empty = unset, so an overlay can clear it.
+  UPSTREAM_TLS_CA_FILE: z.string().optional(),
   // 1,000 requests a second per tenant: an initial sync of 100,000 users (two requests each) fits in minutes.
   RATE_LIMIT_PER_TENANT: integer(1, 10_000_000).default(60_000),
   RATE_LIMIT_WINDOW_MS: integer(1_000, 3_600_000).default(60_000),
@@ -82,6 +87,20 @@ function readSigningKey(env: Readonly<Record<string, string | undefined>>, probl
   return jwk
 }
 
+/** UPSTREAM_TLS_CA_FILE: the CA bundle (PEM) of the nodes' certificates; several certificates while a CA rotates. */
+function readUpstreamCa(setting: string | undefined, problems: string[]): string | undefined {
+  const file = setting?.trim()
+  if (file === undefined || file === '') return undefined
+  try {
+    const text = readFileSync(file, 'utf8')
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) problems.push(`UPSTREAM_TLS_CA_FILE: ${file} holds no PEM certificate`)
+    return text
+  } catch (error) {
+    problems.push(`UPSTREAM_TLS_CA_FILE: cannot read ${file}: ${(error as Error).message}`)
+    return undefined
+  }
+}
+
 /** Reads the gateway's settings from the environment; throws one ConfigError listing every bad setting. */
 export function loadGatewayConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog): GatewayConfig {
   const parsed = envSchema.safeParse(env)
@@ -99,6 +118,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]))
   }
   const signingKey = readSigningKey(env, problems)
+  const upstreamTlsCa = readUpstreamCa(parsed.success ? parsed.data.UPSTREAM_TLS_CA_FILE : undefined, problems)
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
     if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
   }
@@ -120,6 +140,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     adminTokenSha256: e.ADMIN_TOKEN_SHA256,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     upstreamTimeouts: Object.freeze({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS }),
+    upstreamTlsCa,
     rateLimits: Object.freeze({ perTenant: e.RATE_LIMIT_PER_TENANT, windowMs: e.RATE_LIMIT_WINDOW_MS, failedAuthPerAddress: e.RATE_LIMIT_FAILED_AUTH_PER_ADDRESS }),
     logLevel: e.LOG_LEVEL,
   })

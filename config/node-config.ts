@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
 import { ConfigError, describeIssues } from './config-error.ts'
@@ -22,10 +23,20 @@ export interface ScimLimits {
   readonly cursorTtlSeconds: number
 }
 
+/** The node's certificate and private key (PEM): with them it serves HTTPS only. */
+export interface NodeTlsConfig {
+  readonly certFile: string
+  readonly keyFile: string
+  readonly cert: string
+  readonly key: string
+}
+
 export interface RegionNodeConfig {
   readonly region: Region
   readonly host: string
   readonly port: number
+  /** undefined = plain HTTP (local runs); in a cluster the gateway→node hop carries bearer identities and is encrypted. */
+  readonly tls?: NodeTlsConfig | undefined
   readonly database: DatabaseConfig
   readonly identityKeySet: JSONWebKeySet
   readonly limits: ScimLimits
@@ -64,8 +75,35 @@ const envSchema = z.object({
   SCIM_BULK_MAX_OPERATIONS: integer(1, 10_000).default(DEFAULT_LIMITS.bulkMaxOperations),
   SCIM_BODY_LIMIT_BYTES: integer(1024, 64 * 1_048_576).default(DEFAULT_LIMITS.bodyLimitBytes),
   SCIM_CURSOR_TTL_SECONDS: integer(1, 86_400).default(DEFAULT_LIMITS.cursorTtlSeconds),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
+
+function readPem(name: string, file: string, marker: RegExp, what: string, problems: string[]): string {
+  try {
+    const text = readFileSync(file, 'utf8')
+    if (!marker.test(text)) problems.push(`${name}: ${file} holds no PEM ${what}`)
+    return text
+  } catch (error) {
+    problems.push(`${name}: cannot read ${file}: ${(error as Error).message}`)
+    return ''
+  }
+}
+
+/** TLS_CERT_FILE and TLS_KEY_FILE, both or neither (a cert-manager Secret mounts them as tls.crt and tls.key). */
+function readTls(env: Readonly<Record<string, string | undefined>>, problems: string[]): NodeTlsConfig | undefined {
+  const certFile = env.TLS_CERT_FILE?.trim() || undefined
+  const keyFile = env.TLS_KEY_FILE?.trim() || undefined
+  if (certFile === undefined && keyFile === undefined) return undefined
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE: set both (HTTPS) or neither (plain HTTP)')
+    return undefined
+  }
+  const cert = readPem('TLS_CERT_FILE', certFile, /-----BEGIN CERTIFICATE-----/, 'certificate', problems)
+  const key = readPem('TLS_KEY_FILE', keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key', problems)
+  return Object.freeze({ certFile, keyFile, cert, key })
+}
 
 function readKeySet(env: Readonly<Record<string, string | undefined>>, problems: string[]): JSONWebKeySet {
   const { given, value } = readJsonSetting(env, 'IDENTITY_JWKS', problems)
@@ -88,6 +126,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     problems.push(`SCIMGATE_REGION: unknown region ${env.SCIMGATE_REGION}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
   }
   const identityKeySet = readKeySet(env, problems)
+  const tls = readTls(env, problems)
   if (!parsed.success || region === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {
@@ -97,6 +136,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     region,
     host: e.HOST,
     port: e.PORT ?? region.nodePort,
+    tls,
     database: Object.freeze({
       url: e.DATABASE_URL ?? defaultDatabaseUrl(region.code),
       poolSize: e.DATABASE_POOL_SIZE,

@@ -28,6 +28,8 @@ export interface BuildOptions {
 /** Builds a region node; never listens and never reads the environment (server.ts and the CLI do). */
 export async function buildRegionNode(config: RegionNodeConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    // With a certificate the node speaks only TLS on its port: a plain-HTTP request fails the handshake.
+    ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' as const } }),
     logger: options.logger ?? loggerOptions(config.logLevel, `region-node-${config.region.code}`, { region: config.region.code }),
     bodyLimit: config.limits.bodyLimitBytes,
     // Our ids are UUIDs; anything else is a 404 from the service, never a router error
@@ -40,7 +42,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving meanwhile get 503.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-  })
+  }) as unknown as FastifyInstance // an HTTPS instance has the same API; only its raw server type differs
 
   await app.register(scimErrors)
   await app.register(database, config.database)

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { Agent, fetch } from 'undici'
 import { z } from 'zod'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
@@ -25,6 +26,11 @@ const createSchema = z.strictObject({
   scopes: scopesSchema,
 })
 const rotateSchema = z.strictObject({ label: z.string().max(200).optional(), expiresAt: z.iso.datetime({ offset: true }).nullable().optional() })
+
+function isCertificateError(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code
+  return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)
+}
 
 /** What the admin API shows of a token: everything but the secret. */
 function describe(record: TokenRecord): Record<string, unknown> {
@@ -55,6 +61,9 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
   if (config.adminTokenSha256 === undefined) throw new Error('the admin API needs ADMIN_TOKEN_SHA256')
   const isAdmin = createAdminCredentialCheck(config.adminTokenSha256)
   const app = Fastify({ logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'), bodyLimit: 65_536 })
+  // Nodes are verified as the proxy verifies them: against UPSTREAM_TLS_CA_FILE when set.
+  const nodeAgent = new Agent({ connect: { rejectUnauthorized: true, ...(config.upstreamTlsCa === undefined ? {} : { ca: config.upstreamTlsCa }) } })
+  app.addHook('onClose', () => nodeAgent.close())
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ScimError) return sendScimError(reply, error.status, error.message, error.scimType, { ...error.headers })
@@ -114,15 +123,18 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
     if (!TENANT_ID_PATTERN.test(request.params.tenant)) throw new ScimError(400, 'invalidValue', 'invalid tenant id')
     const identity = await signIdentity(deps.signingKey, { tenantId: request.params.tenant, tokenId: 'admin-api', region: region.code, scopes: ['admin'] }, 60)
     const upstream = region.upstreams[0]!
-    let response: Response
+    let response: Awaited<ReturnType<typeof fetch>>
     try {
       response = await fetch(`${upstream}/admin/v1/groups/${encodeURIComponent(request.params.id)}/access`, {
+        dispatcher: nodeAgent,
         method: 'PUT',
         headers: { [IDENTITY_HEADER]: identity, 'content-type': 'application/json' },
         body: JSON.stringify(request.body ?? {}),
         signal: AbortSignal.timeout(config.upstreamTimeouts.headersMs),
       })
-    } catch {
+    } catch (error) {
+      // A node whose certificate does not verify answered, but not as itself (RFC 9110 §15.6.3).
+      if (isCertificateError(error)) throw new ScimError(502, undefined, `region ${region.code} answered with an invalid response`)
       throw new ScimError(503, undefined, `region ${region.code} is unavailable; retry later`, { 'retry-after': '5' })
     }
     return reply.code(response.status).type(response.headers.get('content-type') ?? 'application/scim+json').send(await response.text())

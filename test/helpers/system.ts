@@ -64,6 +64,8 @@ export async function startSystem(
     nodeLogStream?: NodeJS.WritableStream
     /** Ops listeners (metrics, health) on free ports for the gateway (RunningGateway.opsUrl) and every node (RunningNode.opsUrl). */
     ops?: boolean
+    /** Nodes serve HTTPS with this certificate and key (PEM); the catalog then names https:// upstreams. */
+    nodeTls?: { readonly cert: string; readonly key: string }
   } = {},
 ): Promise<TestSystem> {
   const defaults = loadRegionCatalog()
@@ -81,6 +83,7 @@ export async function startSystem(
         region,
         host: '127.0.0.1',
         port: 0,
+        ...(options.nodeTls === undefined ? {} : { tls: { certFile: '', keyFile: '', ...options.nodeTls } }),
         database: { url: db.url, poolSize: 10, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000 },
         identityKeySet: { keys: [keys.publicJwk] },
         limits: DEFAULT_LIMITS,
@@ -90,7 +93,7 @@ export async function startSystem(
       const logger = options.nodeLogStream === undefined ? false : { ...(loggerOptions('info', `region-node-${code}`, { region: code }) as object), stream: options.nodeLogStream }
       const app = await buildRegionNode(config, { logger, metricsRegistry })
       await app.listen({ host: '127.0.0.1', port: 0 })
-      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+      const url = `${options.nodeTls === undefined ? 'http' : 'https'}://127.0.0.1:${(app.server.address() as AddressInfo).port}`
       t.teardown(() => app.close())
       const ops = options.ops === true ? await startOpsServer({ host: '127.0.0.1', port: 0, registry: metricsRegistry, readiness: () => app.database.ping().then(() => undefined, () => 'database') }) : undefined
       if (ops !== undefined) t.teardown(() => ops.close())
