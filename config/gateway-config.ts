@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import type { JWK } from 'jose'
 import { z } from 'zod'
 import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
@@ -87,6 +88,18 @@ function readSigningKey(env: Readonly<Record<string, string | undefined>>, probl
   return jwk
 }
 
+// proxy-addr (fastify's trustProxy) also knows these names.
+const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** An address, a CIDR or one of proxy-addr's names: anything else would crash the gateway at start. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_ADDRESS_NAMES.has(entry)) return true
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+}
+
 /** UPSTREAM_TLS_CA_FILE: the CA bundle (PEM) of the nodes' certificates; several certificates while a CA rotates. */
 function readUpstreamCa(setting: string | undefined, problems: string[]): string | undefined {
   const file = setting?.trim()
@@ -118,6 +131,8 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]))
   }
   const signingKey = readSigningKey(env, problems)
+  const trustedProxies = (parsed.success ? parsed.data.TRUSTED_PROXIES : '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
+  for (const entry of trustedProxies) if (!isProxyAddress(entry)) problems.push(`TRUSTED_PROXIES: ${entry} is not an IP address or CIDR`)
   const upstreamTlsCa = readUpstreamCa(parsed.success ? parsed.data.UPSTREAM_TLS_CA_FILE : undefined, problems)
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
     if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
@@ -130,7 +145,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     port: e.PORT,
     adminHost: e.ADMIN_HOST,
     adminPort: e.ADMIN_PORT,
-    trustedProxies: Object.freeze(e.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter((s) => s !== '')),
+    trustedProxies: Object.freeze(trustedProxies),
     redis,
     redisKeyPrefix: e.SCIMGATE_REDIS_PREFIX,
     tokenStoreFile: e.SCIMGATE_TOKEN_STORE_FILE,
