@@ -119,6 +119,8 @@ t.test('gateway and node metrics after real traffic', async (t) => {
   t.type(valueOf(node, 'scimgate_pg_pool_connections', { region: 'EU1', state: 'idle' }), 'number', 'pool: idle connections')
   t.equal(valueOf(node, 'scimgate_pg_pool_connections', { region: 'EU1', state: 'waiting' }), 0, 'pool: waiting')
   t.equal(valueOf(node, 'scimgate_pg_pool_max_connections', { region: 'EU1' }), 10)
+  t.equal(valueOf(node, 'scimgate_ready'), 1, 'node: ready')
+  t.equal(valueOf(gateway, 'scimgate_ready'), 1, 'gateway: ready')
 
   for (const opsUrl of [system.gateway.opsUrl, system.nodes.get('EU1')!.opsUrl]) {
     t.equal((await fetch(`${opsUrl}/livez`)).status, 200, `${opsUrl}/livez`)
@@ -143,6 +145,7 @@ t.test('gateway readiness and the Redis gauge follow Redis', async (t) => {
     if (gauge !== 0) await sleep(50)
   }
   t.equal(gauge, 0, 'the Redis gauge drops')
+  t.equal(valueOf(await scrape(system.gateway.opsUrl), 'scimgate_ready'), 0, 'the readiness gauge says what /readyz says')
   proxy.restore()
   let status = 0
   for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
@@ -150,4 +153,5 @@ t.test('gateway readiness and the Redis gauge follow Redis', async (t) => {
     if (status !== 200) await sleep(100)
   }
   t.equal(status, 200, 'ready again once Redis is back')
+  t.equal(valueOf(await scrape(system.gateway.opsUrl), 'scimgate_ready'), 1)
 })
