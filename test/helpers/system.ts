@@ -9,7 +9,7 @@ import { sha256Hex } from '../../gateway/admin/admin-credential.ts'
 import { startGateway, type RunningGateway } from '../../gateway/server.ts'
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../lib/internal-identity.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
-import { createMetricsRegistry } from '../../lib/metrics/request-metrics.ts'
+import { collectProcessMetrics, createMetricsRegistry } from '../../lib/metrics/request-metrics.ts'
 import { startOpsServer } from '../../lib/ops-server.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
 import { httpRequest, type HttpResponse } from './http-request.ts'
@@ -64,6 +64,8 @@ export async function startSystem(
     nodeLogStream?: NodeJS.WritableStream
     /** Ops listeners (metrics, health) on free ports for the gateway (RunningGateway.opsUrl) and every node (RunningNode.opsUrl). */
     ops?: boolean
+    /** With `ops`: process metrics (CPU, memory, event loop) on every ops listener, as `scimgate gateway|node` serve them. */
+    processMetrics?: boolean
     /** Nodes serve HTTPS with this certificate and key (PEM); the catalog then names https:// upstreams. */
     nodeTls?: { readonly cert: string; readonly key: string }
   } = {},
@@ -90,6 +92,7 @@ export async function startSystem(
         logLevel: 'silent',
       }
       const metricsRegistry = createMetricsRegistry()
+      if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
       const logger = options.nodeLogStream === undefined ? false : { ...(loggerOptions('info', `region-node-${code}`, { region: code }) as object), stream: options.nodeLogStream }
       const app = await buildRegionNode(config, { logger, metricsRegistry })
       await app.listen({ host: '127.0.0.1', port: 0 })
@@ -129,7 +132,7 @@ export async function startSystem(
   const launch = async (env: Record<string, string> = {}): Promise<RunningGateway> => {
     const config = loadGatewayConfig({ ...baseEnv, ...env }, catalog)
     const logger = options.logStream === undefined ? false : { ...(loggerOptions('trace', 'gateway') as object), stream: options.logStream }
-    const running = await startGateway(config, { signingKey: keys.signingKey, logger, ...(options.ops === true ? { ops: { host: '127.0.0.1', port: 0 } } : {}) })
+    const running = await startGateway(config, { signingKey: keys.signingKey, logger, ...(options.ops === true ? { ops: { host: '127.0.0.1', port: 0 } } : {}), processMetrics: options.processMetrics === true })
     t.teardown(() => running.close())
     return running
   }
