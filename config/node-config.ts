@@ -29,6 +29,8 @@ export interface NodeTlsConfig {
   readonly keyFile: string
   readonly cert: string
   readonly key: string
+  /** How often the files are read again, so a renewed certificate (cert-manager) is served without a restart; 0 = never. */
+  readonly reloadIntervalMs: number
 }
 
 export interface RegionNodeConfig {
@@ -77,6 +79,7 @@ const envSchema = z.object({
   SCIM_CURSOR_TTL_SECONDS: integer(1, 86_400).default(DEFAULT_LIMITS.cursorTtlSeconds),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
+  TLS_RELOAD_INTERVAL_SECONDS: integer(0, 86_400).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -92,7 +95,7 @@ function readPem(name: string, file: string, marker: RegExp, what: string, probl
 }
 
 /** TLS_CERT_FILE and TLS_KEY_FILE, both or neither (a cert-manager Secret mounts them as tls.crt and tls.key). */
-function readTls(env: Readonly<Record<string, string | undefined>>, problems: string[]): NodeTlsConfig | undefined {
+function readTls(env: Readonly<Record<string, string | undefined>>, reloadIntervalSeconds: number, problems: string[]): NodeTlsConfig | undefined {
   const certFile = env.TLS_CERT_FILE?.trim() || undefined
   const keyFile = env.TLS_KEY_FILE?.trim() || undefined
   if (certFile === undefined && keyFile === undefined) return undefined
@@ -102,7 +105,7 @@ function readTls(env: Readonly<Record<string, string | undefined>>, problems: st
   }
   const cert = readPem('TLS_CERT_FILE', certFile, /-----BEGIN CERTIFICATE-----/, 'certificate', problems)
   const key = readPem('TLS_KEY_FILE', keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key', problems)
-  return Object.freeze({ certFile, keyFile, cert, key })
+  return Object.freeze({ certFile, keyFile, cert, key, reloadIntervalMs: reloadIntervalSeconds * 1000 })
 }
 
 function readKeySet(env: Readonly<Record<string, string | undefined>>, problems: string[]): JSONWebKeySet {
@@ -126,7 +129,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     problems.push(`SCIMGATE_REGION: unknown region ${env.SCIMGATE_REGION}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
   }
   const identityKeySet = readKeySet(env, problems)
-  const tls = readTls(env, problems)
+  const tls = readTls(env, parsed.success ? parsed.data.TLS_RELOAD_INTERVAL_SECONDS : 0, problems)
   if (!parsed.success || region === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {

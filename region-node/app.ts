@@ -9,6 +9,7 @@ import { internalAuth } from './plugins/internal-auth.ts'
 import { nodeObservability } from './plugins/metrics.ts'
 import { scimErrors } from './plugins/scim-errors.ts'
 import { scimJson } from './plugins/scim-json.ts'
+import { tlsReload } from './plugins/tls-reload.ts'
 import { adminRoutes } from './routes/admin-routes.ts'
 import { bulkRoutes } from './routes/bulk-routes.ts'
 import { discoveryRoutes } from './routes/discovery-routes.ts'
@@ -45,6 +46,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   }) as unknown as FastifyInstance // an HTTPS instance has the same API; only its raw server type differs
 
   await app.register(scimErrors)
+  if (config.tls !== undefined) await app.register(tlsReload, config.tls)
   await app.register(database, config.database)
   await app.register(nodeObservability, { registry: options.metricsRegistry ?? createMetricsRegistry(), region: config.region.code, pool: app.database.pool })
   await app.register(healthRoutes, { database: app.database })

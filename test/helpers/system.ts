@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { loadGatewayConfig, type GatewayConfig } from '../../config/gateway-config.ts'
-import { DEFAULT_LIMITS, type RegionNodeConfig } from '../../config/node-config.ts'
+import { DEFAULT_LIMITS, type NodeTlsConfig, type RegionNodeConfig } from '../../config/node-config.ts'
 import { loadRegionCatalog, parseRegionCatalog, type RegionCatalog } from '../../config/region-catalog.ts'
 import { sha256Hex } from '../../gateway/admin/admin-credential.ts'
 import { startGateway, type RunningGateway } from '../../gateway/server.ts'
@@ -66,8 +66,8 @@ export async function startSystem(
     ops?: boolean
     /** With `ops`: process metrics (CPU, memory, event loop) on every ops listener, as `scimgate gateway|node` serve them. */
     processMetrics?: boolean
-    /** Nodes serve HTTPS with this certificate and key (PEM); the catalog then names https:// upstreams. */
-    nodeTls?: { readonly cert: string; readonly key: string }
+    /** Nodes serve HTTPS with this certificate and key; the catalog then names https:// upstreams. */
+    nodeTls?: NodeTlsConfig
   } = {},
 ): Promise<TestSystem> {
   const defaults = loadRegionCatalog()
@@ -85,7 +85,7 @@ export async function startSystem(
         region,
         host: '127.0.0.1',
         port: 0,
-        ...(options.nodeTls === undefined ? {} : { tls: { certFile: '', keyFile: '', ...options.nodeTls } }),
+        ...(options.nodeTls === undefined ? {} : { tls: options.nodeTls }),
         database: { url: db.url, poolSize: 10, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000 },
         identityKeySet: { keys: [keys.publicJwk] },
         limits: DEFAULT_LIMITS,

@@ -2,6 +2,8 @@
 // HTTPS only once it has a certificate, the gateway verifies it against the
 // configured CA, and a node it cannot verify is a SCIM 502, never a bypass.
 import http from 'node:http'
+import tls from 'node:tls'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -42,7 +44,8 @@ t.test('TLS settings of the node and the gateway', async (t) => {
   const node = ca.issue('node', ['localhost', '127.0.0.1'])
   const catalog = loadRegionCatalog()
   const nodeEnv = { SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"x","kid":"k"}]}' }
-  t.same(loadNodeConfig({ ...nodeEnv, TLS_CERT_FILE: node.certFile, TLS_KEY_FILE: node.keyFile }, catalog).tls, { certFile: node.certFile, keyFile: node.keyFile, cert: node.cert, key: node.key })
+  t.same(loadNodeConfig({ ...nodeEnv, TLS_CERT_FILE: node.certFile, TLS_KEY_FILE: node.keyFile }, catalog).tls, { certFile: node.certFile, keyFile: node.keyFile, cert: node.cert, key: node.key, reloadIntervalMs: 60_000 })
+  t.equal(loadNodeConfig({ ...nodeEnv, TLS_CERT_FILE: node.certFile, TLS_KEY_FILE: node.keyFile, TLS_RELOAD_INTERVAL_SECONDS: '0' }, catalog).tls?.reloadIntervalMs, 0, 'reloading can be off')
   t.equal(loadNodeConfig(nodeEnv, catalog).tls, undefined, 'plain HTTP without them')
   t.match(problemsOf(() => loadNodeConfig({ ...nodeEnv, TLS_CERT_FILE: node.certFile }, catalog)), [/TLS_CERT_FILE and TLS_KEY_FILE: set both/])
   t.match(problemsOf(() => loadNodeConfig({ ...nodeEnv, TLS_CERT_FILE: node.keyFile, TLS_KEY_FILE: join(ca.dir, 'missing.key') }, catalog)), [/TLS_CERT_FILE: .* holds no PEM certificate/, /TLS_KEY_FILE: cannot read/])
@@ -58,7 +61,7 @@ t.test('TLS settings of the node and the gateway', async (t) => {
 t.test('gateway → node over TLS verified against the configured CA', async (t) => {
   const ca = createTestCa(t)
   const otherCa = createTestCa(t, 'some other CA')
-  const system = await startSystem(t, { regions: ['EU1'], nodeTls: ca.issue('node', ['localhost', '127.0.0.1']), env: { UPSTREAM_TLS_CA_FILE: ca.caFile } })
+  const system = await startSystem(t, { regions: ['EU1'], nodeTls: { ...ca.issue('node', ['localhost', '127.0.0.1']), reloadIntervalMs: 0 }, env: { UPSTREAM_TLS_CA_FILE: ca.caFile } })
   const nodeUrl = system.nodes.get('EU1')!.url
   t.match(nodeUrl, /^https:\/\/127\.0\.0\.1:\d+$/, 'the catalog names the node by https://')
   const { token } = await system.createToken('acme', 'EU1')
@@ -89,4 +92,42 @@ t.test('gateway → node over TLS verified against the configured CA', async (t)
   }
   const after = await system.request(EU1, 'GET', '/scim/v2/Users', { token })
   t.equal(after.json().totalResults, 1, 'no write passed an unverified hop')
+})
+
+/** The serial number of the certificate a new TLS connection to `url` is served. */
+function servedSerial(url: string, ca: string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: hostname, port: Number(port), ca, servername: 'localhost' }, () => {
+      resolve(socket.getPeerCertificate().serialNumber)
+      socket.end()
+    })
+    socket.on('error', reject)
+  })
+}
+
+t.test('a renewed node certificate is served without a restart', async (t) => {
+  const ca = createTestCa(t)
+  const first = ca.issue('node', ['localhost', '127.0.0.1'])
+  const system = await startSystem(t, { regions: ['EU1'], nodeTls: { ...first, reloadIntervalMs: 100 }, env: { UPSTREAM_TLS_CA_FILE: ca.caFile } })
+  const nodeUrl = system.nodes.get('EU1')!.url
+  const before = await servedSerial(nodeUrl, ca.caPem)
+  const { token } = await system.createToken('acme', 'EU1')
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token })).status, 200)
+
+  // A certificate whose key is not (yet) the key file's, as while a Secret is half updated: the current pair stays.
+  writeFileSync(first.certFile, ca.issue('other', ['localhost', '127.0.0.1']).cert)
+  await sleep(400)
+  t.equal(await servedSerial(nodeUrl, ca.caPem), before, 'a mismatched pair is not served')
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token })).status, 200, 'and the node keeps serving')
+
+  ca.issue('node', ['localhost', '127.0.0.1'])
+  let after = before
+  for (let attempt = 0; attempt < 50 && after === before; attempt++) {
+    await sleep(100)
+    after = await servedSerial(nodeUrl, ca.caPem)
+  }
+  t.not(after, before, 'new connections get the renewed certificate')
+  const again = await system.startGateway()
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token, gateway: again })).status, 200, 'and the gateway verifies it')
 })
