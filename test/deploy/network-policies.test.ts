@@ -129,16 +129,18 @@ if (!kubectlAvailable) {
             const mount = (container.volumeMounts ?? []).find((m) => path.startsWith(`${m.mountPath}/`))
             const secret = volumes.find((v) => v.name === mount?.name)?.secret
             const item = secret?.items?.find((i) => `${mount?.mountPath}/${i.path}` === path)
-            return { secret: secret?.secretName, key: item?.key, items: secret?.items?.map((i) => i.key) }
+            return { secret: secret?.secretName, key: item?.key, items: secret?.items?.map((i) => i.key), mode: secret?.defaultMode }
           }
           return { container, data, sourceOf }
         }
         const node = settings('node')
-        t.same(node.sourceOf(node.data.TLS_CERT_FILE ?? ''), { secret: 'scimgate-node-tls', key: 'tls.crt', items: ['tls.crt', 'tls.key'] })
-        t.same(node.sourceOf(node.data.TLS_KEY_FILE ?? ''), { secret: 'scimgate-node-tls', key: 'tls.key', items: ['tls.crt', 'tls.key'] })
+        // 0440 with the pod's fsGroup: the key is readable by the node's user and nobody else's.
+        t.same(node.sourceOf(node.data.TLS_CERT_FILE ?? ''), { secret: 'scimgate-node-tls', key: 'tls.crt', items: ['tls.crt', 'tls.key'], mode: 0o440 })
+        t.same(node.sourceOf(node.data.TLS_KEY_FILE ?? ''), { secret: 'scimgate-node-tls', key: 'tls.key', items: ['tls.crt', 'tls.key'], mode: 0o440 })
+        t.equal(podTemplateOf(objects, 'node').spec?.securityContext?.fsGroup, podTemplateOf(objects, 'node').spec?.securityContext?.runAsGroup, 'the fsGroup is the node\'s group')
         t.equal(node.container.ports?.find((p) => p.name === 'https')?.containerPort, Number(node.data.PORT), 'the node listens (HTTPS) on its https port')
         const gateway = settings('gateway')
-        t.same(gateway.sourceOf(gateway.data.UPSTREAM_TLS_CA_FILE ?? ''), { secret: 'scimgate-node-tls', key: 'ca.crt', items: ['ca.crt'] }, 'the gateway never mounts the node key')
+        t.same(gateway.sourceOf(gateway.data.UPSTREAM_TLS_CA_FILE ?? ''), { secret: 'scimgate-node-tls', key: 'ca.crt', items: ['ca.crt'], mode: 0o444 }, 'the gateway never mounts the node key')
       })
     })
   }
