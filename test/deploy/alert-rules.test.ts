@@ -1,15 +1,15 @@
 // The alert rules: valid for Prometheus (`promtool check rules`), every alert
 // unit-tested (`promtool test rules`), each with a severity, a summary naming
 // its region and a runbook link to an existing section of docs/runbook.md,
-// and the PrometheusRule of the monitoring component generated from the same
-// file. The scrape configuration for plain Prometheus adds the same target
+// and the PrometheusRule (and dashboard ConfigMap) of the monitoring component
+// generated from the same files. The scrape configuration for plain Prometheus adds the same target
 // labels as the PodMonitor.
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parse as parseYaml } from 'yaml'
-import { PROMETHEUS_RULE_FILE, RULES_FILE, renderPrometheusRule } from '../../deploy/monitoring/render-prometheus-rule.ts'
+import { DASHBOARD_CONFIG_MAP_FILE, DASHBOARD_FILE, PROMETHEUS_RULE_FILE, RULES_FILE, renderDashboardConfigMap, renderPrometheusRule } from '../../deploy/monitoring/render-monitoring.ts'
 
 const MONITORING_DIR = fileURLToPath(new URL('../../deploy/monitoring/', import.meta.url))
 const RUNBOOK_FILE = fileURLToPath(new URL('../../docs/runbook.md', import.meta.url))
@@ -88,6 +88,14 @@ t.test('every alert has a severity, a summary naming the region and a runbook se
     t.ok(/^\d+[smh]$/.test(rule.for ?? ''), `${rule.alert}: holds for a while before firing (${rule.for})`)
     t.match(rule.expr, /component=/, `${rule.alert}: reads the series of one component`)
   }
+})
+
+t.test('the dashboard ConfigMap is generated from the dashboard', async (t) => {
+  const text = readFileSync(DASHBOARD_FILE, 'utf8')
+  t.equal(readFileSync(DASHBOARD_CONFIG_MAP_FILE, 'utf8'), renderDashboardConfigMap(text), 'run `npm run monitoring:render` after editing deploy/monitoring/grafana-dashboard.json')
+  const configMap = parseYaml(readFileSync(DASHBOARD_CONFIG_MAP_FILE, 'utf8')) as { metadata: { labels: Record<string, string> }; data: Record<string, string> }
+  t.same(JSON.parse(configMap.data['scimgate-region.json'] ?? ''), JSON.parse(text))
+  t.equal(configMap.metadata.labels.grafana_dashboard, '1', 'the label Grafana\'s sidecar looks for')
 })
 
 t.test('the PrometheusRule is generated from the rules file', async (t) => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { parse as parseYaml } from 'yaml'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
-import { RULES_FILE } from '../../deploy/monitoring/render-prometheus-rule.ts'
+import { DASHBOARD_FILE, RULES_FILE } from '../../deploy/monitoring/render-monitoring.ts'
 import { configMapData, kubectlAvailable, podTemplateOf, renderOverlay, selects, type LabelSelector } from '../helpers/kustomize.ts'
 
 const catalog = loadRegionCatalog()
@@ -43,6 +43,8 @@ if (!kubectlAvailable) {
       const rules = objects.filter((o) => o.kind === 'PrometheusRule')
       t.equal(rules.length, 1, 'one PrometheusRule')
       t.same((rules[0]?.spec as { groups: unknown }).groups, ruleGroups, 'the rules of deploy/monitoring/scimgate-rules.yaml')
+      const dashboard = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')
+      t.same(JSON.parse((dashboard?.data as Record<string, string>)?.['scimgate-region.json'] ?? '{}'), JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')), 'the dashboard for Grafana\'s sidecar')
     })
   }
 }
