@@ -4,7 +4,7 @@
 // the gateway→node hop over TLS with the certificate from a Secret.
 import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
-import { parse as parseYaml } from 'yaml'
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { ConfigError } from '../../config/config-error.ts'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
@@ -149,6 +149,15 @@ if (!kubectlAvailable) {
     const objects = renderVariant({ resources: ['base', 'overlays/eu1/network.yaml'], components: ['components/region-network'] })
     for (const o of objects.filter((o) => o.kind === 'ConfigMap')) t.notOk('OTEL_EXPORTER_OTLP_ENDPOINT' in ((o.data ?? {}) as object), `${o.metadata.name}: no OTLP endpoint`)
     checkEgress(t, objects, readNetwork('eu1'), false)
+  })
+
+  t.test('a network.yaml without one of its settings does not render (no silent "anywhere")', async (t) => {
+    const settings = parseYaml(readFileSync(`${OVERLAYS_DIR}eu1/network.yaml`, 'utf8')) as { spec: Record<string, unknown> }
+    for (const missing of ['trustedProxies', 'monitoring', 'postgres', 'pgbouncer', 'redis', 'sentinels']) {
+      const { [missing]: _dropped, ...rest } = settings.spec
+      t.throws(() => renderVariant({ resources: ['base'], components: ['components/region-network'], files: { 'network.yaml': stringifyYaml({ ...settings, spec: rest }) } }), new RegExp(`spec.${missing}\` is missing`), `without ${missing}`)
+    }
+    t.ok(renderVariant({ resources: ['base'], components: ['components/region-network'], files: { 'network.yaml': stringifyYaml(settings) } }).length > 0, 'with all of them it renders')
   })
 
   t.test('the base without network settings reaches nothing outside and its gateway refuses to start', async (t) => {

@@ -37,15 +37,19 @@ export function renderOverlay(region: string): K8sObject[] {
   return kustomize(`${OVERLAYS_DIR}${region}`)
 }
 
-/** Renders a kustomization written for the test (paths relative to deploy/k8s/; kustomize wants them relative to it). */
-export function renderVariant(kustomization: { resources: readonly string[]; components?: readonly string[] }): K8sObject[] {
+/**
+ * Renders a kustomization written for the test: `resources` and `components` are paths under deploy/k8s/,
+ * `files` are written next to the kustomization and added to its resources.
+ */
+export function renderVariant(kustomization: { resources: readonly string[]; components?: readonly string[]; files?: Readonly<Record<string, string>> }): K8sObject[] {
   const dir = mkdtempSync(join(tmpdir(), 'scimgate-kustomize-'))
   try {
     const fromDir = (path: string) => relative(dir, `${DEPLOY_K8S_DIR}${path}`)
+    for (const [name, content] of Object.entries(kustomization.files ?? {})) writeFileSync(join(dir, name), content)
     const text = JSON.stringify({
       apiVersion: 'kustomize.config.k8s.io/v1beta1',
       kind: 'Kustomization',
-      resources: kustomization.resources.map(fromDir),
+      resources: [...kustomization.resources.map(fromDir), ...Object.keys(kustomization.files ?? {})],
       components: (kustomization.components ?? []).map(fromDir),
     })
     writeFileSync(join(dir, 'kustomization.yaml'), text)
