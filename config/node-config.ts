@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs'
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
 import { ConfigError, describeIssues } from './config-error.ts'
+import { resolveCursorKeys, type CursorKeys } from './cursor-keys.ts'
+import { DEFAULT_CLIENT_TIMEOUTS, type ClientTimeouts } from '../lib/client-timeouts.ts'
 import { readJsonSetting } from './json-setting.ts'
 import type { Region, RegionCatalog } from './region-catalog.ts'
 
@@ -12,6 +14,22 @@ export interface DatabaseConfig {
   readonly rowSecurityRole: string | null
   readonly statementTimeoutMs: number
   readonly connectionTimeoutMs: number
+  /** Connections one tenant may hold at once (default: half the pool), so one tenant's slow filters cannot starve the others. */
+  readonly connectionsPerTenant?: number
+  /** How long a request of a tenant over its share waits for a connection before a 503 with Retry-After. */
+  readonly tenantQueueTimeoutMs?: number
+  /** Statement timeout of list queries (client-chosen filters and sorts); shorter than statementTimeoutMs. */
+  readonly listStatementTimeoutMs?: number
+}
+
+/** Per-tenant concurrency and the list statement timeout, with the defaults for hand-built configs (tests). */
+export function tenantConcurrencyOf(database: DatabaseConfig): { connectionsPerTenant: number; queueTimeoutMs: number; statementTimeoutMs: number; listStatementTimeoutMs: number } {
+  return {
+    connectionsPerTenant: database.connectionsPerTenant ?? Math.max(1, Math.ceil(database.poolSize / 2)),
+    queueTimeoutMs: database.tenantQueueTimeoutMs ?? 5_000,
+    statementTimeoutMs: database.statementTimeoutMs,
+    listStatementTimeoutMs: Math.min(database.listStatementTimeoutMs ?? 10_000, database.statementTimeoutMs),
+  }
 }
 
 export interface ScimLimits {
@@ -21,6 +39,10 @@ export interface ScimLimits {
   readonly bulkMaxPayloadBytes: number
   readonly bodyLimitBytes: number
   readonly cursorTtlSeconds: number
+  /** The most group members one response carries; see region-node/services/member-budget.ts. */
+  readonly maxMembersInResponse: number
+  /** How long a client may take to send its headers / its whole request. */
+  readonly clientTimeouts: ClientTimeouts
 }
 
 /** The node's certificate and private key (PEM): with them it serves HTTPS only. */
@@ -41,6 +63,8 @@ export interface RegionNodeConfig {
   readonly tls?: NodeTlsConfig | undefined
   readonly database: DatabaseConfig
   readonly identityKeySet: JSONWebKeySet
+  /** Keys of the RFC 9865 cursors (config/cursor-keys.ts). */
+  readonly cursorKeys: CursorKeys
   readonly limits: ScimLimits
   readonly logLevel: string
 }
@@ -52,6 +76,8 @@ export const DEFAULT_LIMITS: ScimLimits = Object.freeze({
   bulkMaxPayloadBytes: 1_048_576,
   bodyLimitBytes: 1_048_576,
   cursorTtlSeconds: 3600,
+  maxMembersInResponse: 10_000,
+  clientTimeouts: DEFAULT_CLIENT_TIMEOUTS,
 })
 
 export function defaultDatabaseUrl(regionCode: string): string {
@@ -70,6 +96,9 @@ const envSchema = z.object({
   DATABASE_ROW_SECURITY_ROLE: z.string().regex(/^([a-z_][a-z0-9_]{0,62})?$/, 'must be a plain lower-case role name or empty').default('scimgate_app'),
   DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   DATABASE_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(5_000),
+  DATABASE_CONNECTIONS_PER_TENANT: integer(1, 200).optional(),
+  DATABASE_TENANT_QUEUE_TIMEOUT_MS: integer(0, 59_000).default(5_000),
+  DATABASE_LIST_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
   IDENTITY_JWKS: z.string().optional(),
   IDENTITY_JWKS_FILE: z.string().optional(),
   SCIM_MAX_PAGE_SIZE: integer(1, 10_000).default(DEFAULT_LIMITS.maxPageSize),
@@ -80,6 +109,9 @@ const envSchema = z.object({
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   TLS_RELOAD_INTERVAL_SECONDS: integer(0, 86_400).default(60),
+  SCIM_MAX_MEMBERS_IN_RESPONSE: integer(1, 1_000_000).default(DEFAULT_LIMITS.maxMembersInResponse),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.requestMs),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -130,10 +162,14 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
   }
   const identityKeySet = readKeySet(env, problems)
   const tls = readTls(env, parsed.success ? parsed.data.TLS_RELOAD_INTERVAL_SECONDS : 0, problems)
+  const cursorKeys = resolveCursorKeys(env, problems)
   if (!parsed.success || region === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {
     throw new ConfigError('environment', ['SCIM_DEFAULT_PAGE_SIZE: must not exceed SCIM_MAX_PAGE_SIZE'])
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('environment', ['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS'])
   }
   return Object.freeze({
     region,
@@ -146,8 +182,12 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       rowSecurityRole: e.DATABASE_ROW_SECURITY_ROLE === '' ? null : e.DATABASE_ROW_SECURITY_ROLE,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       connectionTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      connectionsPerTenant: Math.min(e.DATABASE_CONNECTIONS_PER_TENANT ?? Math.max(1, Math.ceil(e.DATABASE_POOL_SIZE / 2)), e.DATABASE_POOL_SIZE),
+      tenantQueueTimeoutMs: e.DATABASE_TENANT_QUEUE_TIMEOUT_MS,
+      listStatementTimeoutMs: Math.min(e.DATABASE_LIST_STATEMENT_TIMEOUT_MS, e.DATABASE_STATEMENT_TIMEOUT_MS),
     }),
     identityKeySet,
+    cursorKeys,
     limits: Object.freeze({
       ...DEFAULT_LIMITS,
       defaultPageSize: e.SCIM_DEFAULT_PAGE_SIZE,
@@ -156,6 +196,8 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       bodyLimitBytes: e.SCIM_BODY_LIMIT_BYTES,
       bulkMaxPayloadBytes: e.SCIM_BODY_LIMIT_BYTES,
       cursorTtlSeconds: e.SCIM_CURSOR_TTL_SECONDS,
+      maxMembersInResponse: e.SCIM_MAX_MEMBERS_IN_RESPONSE,
+      clientTimeouts: Object.freeze({ headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS }),
     }),
     logLevel: e.LOG_LEVEL,
   })

@@ -23,7 +23,8 @@ export function publicBaseUrl(request: FastifyRequest): string {
 }
 
 export function scopeOf(request: FastifyRequest): RequestScope {
-  return { tenantId: tenantOf(request), baseUrl: publicBaseUrl(request) }
+  const scopes = request.identity?.scopes ?? []
+  return { tenantId: tenantOf(request), baseUrl: publicBaseUrl(request), mayWriteGroupAccess: scopes.includes('groups:access:write') || scopes.includes('admin') }
 }
 
 export function ifMatchOf(request: FastifyRequest): VersionCondition | undefined {

@@ -22,7 +22,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import type { IContainer } from 'kubernetes-models/v1/Container'
 import { OVERLAYS_DIR, configMapData, kubectlAvailable, renderOverlay, selects, workloadsOf as workloads, type K8sObject, type LabelSelector, type Labels, type Workload } from '../helpers/kustomize.ts'
 
-const SECRET_KEYS = new Set(['DATABASE_URL', 'REDIS_URL', 'TOKEN_PEPPERS', 'TOKEN_PEPPER_CURRENT', 'IDENTITY_SIGNING_KEY', 'IDENTITY_JWKS', 'ADMIN_TOKEN_SHA256'])
+const SECRET_KEYS = new Set(['DATABASE_URL', 'REDIS_URL', 'TOKEN_PEPPERS', 'TOKEN_PEPPER_CURRENT', 'IDENTITY_SIGNING_KEY', 'IDENTITY_JWKS', 'SCIM_CURSOR_KEYS', 'ADMIN_TOKEN_SHA256'])
 const COMPONENTS = new Set(['node', 'gateway', 'migrate'])
 // The node serves HTTPS only (TLS_CERT_FILE); the catalog's upstreams say https://.
 const NODE_PORT = 8443
@@ -237,7 +237,7 @@ async function checkOverlay(t: Test, region: Region, objects: readonly K8sObject
       const workload = find(objects, component === 'migrate' ? 'Job' : 'Deployment', component) as Workload
       return containersOf(workload).flatMap((c) => c.env ?? []).filter((v) => v.valueFrom?.secretKeyRef !== undefined && v.valueFrom.secretKeyRef.optional !== true).map((v) => v.name).sort()
     }
-    t.same(referenced('node'), ['DATABASE_URL', 'IDENTITY_JWKS'])
+    t.same(referenced('node'), ['DATABASE_URL', 'IDENTITY_JWKS', 'SCIM_CURSOR_KEYS'])
     t.same(referenced('gateway'), ['IDENTITY_SIGNING_KEY', 'REDIS_URL', 'TOKEN_PEPPERS'])
     t.same(referenced('migrate'), ['DATABASE_URL'])
     t.ok(references > 0)

@@ -1,9 +1,10 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { DEFAULT_LIMITS, type RegionNodeConfig, type ScimLimits } from '../../config/node-config.ts'
+import { DEFAULT_LIMITS, type DatabaseConfig, type RegionNodeConfig, type ScimLimits } from '../../config/node-config.ts'
+import type { CursorKeys } from '../../config/cursor-keys.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
 import { IDENTITY_HEADER, generateIdentityKeyPair, signIdentity, type IdentityKeyPair, type IdentityScope } from '../../lib/internal-identity.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
-import { createTestDatabase } from './test-database.ts'
+import { createTestDatabase, testCursorKeys } from './test-database.ts'
 
 export interface TestNode {
   readonly app: FastifyInstance
@@ -19,7 +20,7 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-export async function startTestNode(t: Teardown, options: { region?: string; limits?: Partial<ScimLimits>; databaseUrl?: string; logger?: boolean } = {}): Promise<TestNode> {
+export async function startTestNode(t: Teardown, options: { region?: string; limits?: Partial<ScimLimits>; database?: Partial<DatabaseConfig>; cursorKeys?: CursorKeys; databaseUrl?: string; logger?: boolean } = {}): Promise<TestNode> {
   const catalog = loadRegionCatalog()
   const region = catalog.byCode(options.region ?? 'EU1')
   if (region === undefined) throw new Error(`no region ${options.region}`)
@@ -34,8 +35,9 @@ export async function startTestNode(t: Teardown, options: { region?: string; lim
     region,
     host: '127.0.0.1',
     port: 0,
-    database: { url: databaseUrl, poolSize: 20, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000 },
+    database: { url: databaseUrl, poolSize: 20, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000, ...options.database },
     identityKeySet: { keys: [keys.publicJwk] },
+    cursorKeys: options.cursorKeys ?? testCursorKeys(),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     logLevel: 'silent',
   }
