@@ -1,12 +1,12 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Agent, fetch } from 'undici'
 import { z } from 'zod'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER, IDENTITY_SCOPES, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
 import { clientTimeoutOptions } from '../../lib/client-timeouts.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
-import { ScimError } from '../../lib/scim-error.ts'
-import { sendScimError } from '../../lib/scim-reply.ts'
+import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
+import { scimErrorHandling, scimErrorServerOptions } from '../../lib/scim-error-handling.ts'
 import { createFailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import { bearerToken } from '../auth/bearer-token.ts'
 import { pickUpstream } from '../routing/pick-upstream.ts'
@@ -34,6 +34,8 @@ function isCertificateError(error: unknown): boolean {
   const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code
   return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)
 }
+
+const ADMIN_BODY_LIMIT_BYTES = 65_536
 
 /** What the admin API shows of a token: everything but the secret. */
 function describe(record: TokenRecord): Record<string, unknown> {
@@ -63,19 +65,17 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDependencies, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
   if (config.adminTokenSha256 === undefined) throw new Error('the admin API needs ADMIN_TOKEN_SHA256')
   const isAdmin = createAdminCredentialCheck(config.adminTokenSha256)
-  const app = Fastify({ logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'), bodyLimit: 65_536, ...clientTimeoutOptions(config.clientTimeouts) })
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'),
+    bodyLimit: ADMIN_BODY_LIMIT_BYTES,
+    ...clientTimeoutOptions(config.clientTimeouts),
+    ...scimErrorServerOptions(),
+  })
   // Nodes are verified as the proxy verifies them: against UPSTREAM_TLS_CA_FILE when set.
   const nodeAgent = new Agent({ connect: { rejectUnauthorized: true, ...(config.upstreamTlsCa === undefined ? {} : { ca: config.upstreamTlsCa }) } })
   app.addHook('onClose', () => nodeAgent.close())
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ScimError) return sendScimError(reply, error.status, error.message, error.scimType, { ...error.headers })
-    if (error.statusCode !== undefined && error.statusCode < 500) return sendScimError(reply, error.statusCode, 'the request is not valid', 'invalidSyntax')
-    request.log.error({ err: error }, 'admin API error')
-    const unavailable = /ECONNREFUSED|ETIMEDOUT|Connection is closed|timed out|Stream isn't writeable/i.test(`${error.message} ${(error as { code?: string }).code ?? ''}`)
-    return unavailable ? sendScimError(reply, 503, 'a dependency is unavailable; retry later', undefined, { 'retry-after': '2' }) : sendScimError(reply, 500, `internal error; quote request id ${request.id}`)
-  })
-  app.setNotFoundHandler((_request, reply) => sendScimError(reply, 404, 'not found'))
+  await app.register(scimErrorHandling, { bodyLimitBytes: ADMIN_BODY_LIMIT_BYTES, notFoundDetail: () => 'not found' })
   // Credential guesses are limited per address before the credential is checked: a blocked address learns nothing.
   const failedAuth = createFailedAuthLimiter({ maxFailures: config.adminFailedAuthPerAddress, windowMs: config.rateLimits.windowMs })
   app.addHook('onRequest', async (request) => {
@@ -155,7 +155,7 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
     } catch (error) {
       // A node whose certificate does not verify answered, but not as itself (RFC 9110 §15.6.3).
       if (isCertificateError(error)) throw new ScimError(502, undefined, `region ${region.code} answered with an invalid response`)
-      throw new ScimError(503, undefined, `region ${region.code} is unavailable; retry later`, { 'retry-after': '5' })
+      throw new DependencyUnavailableError(`region ${region.code} is unavailable; retry later`, 5, { cause: error })
     }
     const etag = response.headers.get('etag')
     if (etag !== null) reply.header('etag', etag)

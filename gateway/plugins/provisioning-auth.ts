@@ -10,6 +10,7 @@ import type { RegionResolver } from '../routing/resolve-region.ts'
 import { isSafeScimPath } from '../routing/safe-scim-path.ts'
 import { parseToken } from '../tokens/token-format.ts'
 import type { TokenAuthenticator } from '../tokens/token-authenticator.ts'
+import { REDIS_RETRY_AFTER_SECONDS } from '../tokens/token-store.ts'
 
 /** What an authenticated SCIM request carries to the proxy. */
 export interface GatewayContext {
@@ -31,7 +32,6 @@ export interface ProvisioningAuthOptions {
   readonly authenticator: TokenAuthenticator
   readonly issuer: IdentityIssuer
   readonly failedAuth: FailedAuthLimiter
-  readonly redisRetryAfterSeconds?: number
 }
 
 const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer realm="scimgate"' }
@@ -71,7 +71,7 @@ export const provisioningAuth = fp(
       }
       const outcome = await authenticator.authenticate(token)
       if (outcome.kind === 'unavailable') {
-        return sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(options.redisRetryAfterSeconds ?? 2) })
+        return sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) })
       }
       if (outcome.kind === 'invalid') return refuse(reply, failureKey, 'the provisioning token is not valid')
       const { record } = outcome

@@ -16,8 +16,9 @@
 // expiry, or a revoked one, is kept RETENTION_MS (30 days) past its expiry /
 // revocation so `list` still shows it, then Redis drops it. Tenant sets keep
 // ids until `list` notices their record is gone.
-import type { Cluster, Redis } from 'ioredis'
+import { ReplyError, type Cluster, type Redis } from 'ioredis'
 import type { IdentityScope } from '../../lib/internal-identity.ts'
+import { DependencyUnavailableError } from '../../lib/scim-error.ts'
 import { parseToken } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
 import { TOKEN_ID_PATTERN, type CreateTokenInput } from './token-input.ts'
@@ -51,14 +52,28 @@ export interface TokenStore {
 
 type Transaction = ReturnType<Redis['multi']>
 
+export const REDIS_RETRY_AFTER_SECONDS = 2
+
+/**
+ * A Redis command that failed without an error reply (connection closed, not
+ * connected, timed out — see gateway/redis/redis-connection.ts) means Redis is
+ * unavailable: a 503 for the admin API. An error reply is a bug and stays one.
+ */
+function redisCall<T>(pending: Promise<T>): Promise<T> {
+  return pending.catch((error: unknown) => {
+    if (error instanceof ReplyError) throw error
+    throw new DependencyUnavailableError('the token store is unavailable; retry later', REDIS_RETRY_AFTER_SECONDS, { cause: error })
+  })
+}
+
 /** Runs a MULTI block and surfaces the first per-command error (ioredis reports them in the result). */
 async function execute(transaction: Transaction): Promise<void> {
-  const results = await transaction.exec()
+  const results = await redisCall(transaction.exec())
   if (results === null) throw new Error('token store transaction was aborted')
   for (const [error] of results) if (error) throw error
 }
 
-export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOptions): TokenStore {
+export function createTokenStore(client: Redis | Cluster, options: TokenStoreOptions): TokenStore {
   const { hasher, keyPrefix } = options
   const now = options.now ?? Date.now
   const base = `${keyPrefix}{tokens}:`
@@ -87,7 +102,7 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
 
   async function issue(input: CreateTokenInput): Promise<IssuedToken> {
     const { token, digest, record } = newToken(input, hasher, now())
-    const transaction = redis.multi()
+    const transaction = client.multi()
     writeRecord(transaction, digest, record, dropAt(record))
     transaction.sadd(tenantKey(record.region, record.tenantId), record.tokenId)
     await execute(transaction)
@@ -96,9 +111,9 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
 
   async function find(tokenId: string): Promise<{ digest: string; record: TokenRecord } | undefined> {
     if (typeof tokenId !== 'string' || !TOKEN_ID_PATTERN.test(tokenId)) return undefined
-    const digest = await redis.get(idKey(tokenId))
+    const digest = await redisCall(client.get(idKey(tokenId)))
     if (digest === null) return undefined
-    const record = decodeTokenRecord(await redis.get(recordKey(digest)))
+    const record = decodeTokenRecord(await redisCall(client.get(recordKey(digest))))
     return record?.tokenId === tokenId ? { digest, record } : undefined
   }
 
@@ -109,14 +124,14 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
     async list(tenantId, region) {
       const code = validListQuery(tenantId, region)
       const key = tenantKey(code, tenantId)
-      const ids = await redis.smembers(key)
+      const ids = await redisCall(client.smembers(key))
       if (ids.length === 0) return []
-      const digests = await redis.mget(ids.map(idKey))
+      const digests = await redisCall(client.mget(ids.map(idKey)))
       const present = digests.flatMap((digest, i) => (digest === null ? [] : [{ digest, tokenId: ids[i] }]))
       const gone = ids.filter((_, i) => digests[i] === null)
-      if (gone.length > 0) await redis.srem(key, ...gone)
+      if (gone.length > 0) await redisCall(client.srem(key, ...gone))
       if (present.length === 0) return []
-      const texts = await redis.mget(present.map((p) => recordKey(p.digest)))
+      const texts = await redisCall(client.mget(present.map((p) => recordKey(p.digest))))
       return texts
         .map((text) => decodeTokenRecord(text))
         .filter((r): r is TokenRecord => r !== undefined && r.tenantId === tenantId && r.region === code)
@@ -137,7 +152,7 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
       const found = await find(tokenId)
       if (found === undefined) return undefined
       const record: TokenRecord = { ...found.record, status: 'revoked' }
-      const transaction = redis.multi()
+      const transaction = client.multi()
       writeRecord(transaction, found.digest, record, dropAt(record, now()))
       // Same transaction: every gateway drops its cached copy as soon as the write lands.
       transaction.publish(invalidationChannel, found.digest)
@@ -148,7 +163,7 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
     async lookup(token) {
       if (parseToken(token) === undefined) return undefined
       const versions = hasher.versions
-      const texts = await redis.mget(versions.map((version) => recordKey(hasher.digest(token, version))))
+      const texts = await redisCall(client.mget(versions.map((version) => recordKey(hasher.digest(token, version)))))
       for (const [i, text] of texts.entries()) {
         const record = decodeTokenRecord(text)
         if (record !== undefined && record.pepperVersion === versions[i]) return record

@@ -4,6 +4,8 @@ import t from 'tap'
 import { ConfigError } from '../../config/config-error.ts'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
+import { generateIdentityKeyPair } from '../../lib/internal-identity.ts'
+import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
 
 function problemsOf(run: () => unknown): readonly string[] {
   try {
@@ -17,7 +19,7 @@ function problemsOf(run: () => unknown): readonly string[] {
 
 t.test('TRUSTED_PROXIES takes addresses and CIDRs only ', async (t) => {
   const catalog = loadRegionCatalog()
-  const env = { REDIS_URL: 'redis://127.0.0.1:6379' }
+  const env = { REDIS_URL: 'redis://127.0.0.1:6379', ...gatewaySecretsEnv(await generateIdentityKeyPair()) }
   t.same(loadGatewayConfig({ ...env, TRUSTED_PROXIES: '10.20.0.0/20, 10.20.16.7,fd00::/8,loopback' }, catalog).trustedProxies, ['10.20.0.0/20', '10.20.16.7', 'fd00::/8', 'loopback'])
   t.same(
     problemsOf(() => loadGatewayConfig({ ...env, TRUSTED_PROXIES: 'SET-BY-OVERLAY,10.0.0.0/33,10.0.0.1/8/1' }, catalog)),

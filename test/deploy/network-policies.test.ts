@@ -8,6 +8,8 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { ConfigError } from '../../config/config-error.ts'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
+import { generateIdentityKeyPair } from '../../lib/internal-identity.ts'
+import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec'
 import { OVERLAYS_DIR, configMapData, kubectlAvailable, podTemplateOf, renderOverlay, renderVariant, selects, type K8sObject, type LabelSelector } from '../helpers/kustomize.ts'
 
@@ -85,6 +87,7 @@ function checkEgress(t: Test, objects: readonly K8sObject[], network: RegionNetw
 }
 
 const catalog = loadRegionCatalog()
+const gatewayEnv = { REDIS_URL: 'redis://127.0.0.1:6379', ...gatewaySecretsEnv(await generateIdentityKeyPair()) }
 
 if (!kubectlAvailable) {
   t.skip('kubectl not installed: the rendered network is not checked', async () => {})
@@ -107,7 +110,7 @@ if (!kubectlAvailable) {
       t.test('TRUSTED_PROXIES is the ingress controller of network.yaml, nothing wider', async (t) => {
         const value = configMapData(objects, objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('scimgate-gateway-config'))!.metadata.name)?.TRUSTED_PROXIES
         t.equal(value, network.trustedProxies)
-        const config = loadGatewayConfig({ REDIS_URL: 'redis://127.0.0.1:6379', TRUSTED_PROXIES: value ?? '' }, catalog)
+        const config = loadGatewayConfig({ ...gatewayEnv, TRUSTED_PROXIES: value ?? '' }, catalog)
         t.ok(config.trustedProxies.length > 0, 'the gateway accepts it')
         for (const entry of config.trustedProxies) t.ok(Number(entry.split('/')[1] ?? 32) >= 16, `${entry}: a range no wider than /16`)
       })
@@ -167,6 +170,6 @@ if (!kubectlAvailable) {
       t.same([...new Set(ports)].filter((port) => port !== 53 && port !== 8443), [], `${component}: DNS (and the node) only`)
     }
     const trusted = configMapData(objects, objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('scimgate-gateway-config'))!.metadata.name)?.TRUSTED_PROXIES
-    t.throws(() => loadGatewayConfig({ REDIS_URL: 'redis://127.0.0.1:6379', TRUSTED_PROXIES: trusted ?? '' }, catalog), ConfigError, 'TRUSTED_PROXIES is not set')
+    t.throws(() => loadGatewayConfig({ ...gatewayEnv, TRUSTED_PROXIES: trusted ?? '' }, catalog), new ConfigError('environment', ['TRUSTED_PROXIES: SET-BY-OVERLAY is not an IP address or CIDR']), 'TRUSTED_PROXIES is not set')
   })
 }

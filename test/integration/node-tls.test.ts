@@ -12,7 +12,9 @@ import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadNodeConfig } from '../../config/node-config.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
 import { startSystem } from '../helpers/system.ts'
+import { generateIdentityKeyPair } from '../../lib/internal-identity.ts'
 import { createTestCa } from '../helpers/test-ca.ts'
+import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
 
 const EU1 = 'eu1.localhost'
 const USER = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'tls@example.com' }
@@ -43,14 +45,14 @@ t.test('TLS settings of the node and the gateway', async (t) => {
   const ca = createTestCa(t)
   const node = ca.issue('node', ['localhost', '127.0.0.1'])
   const catalog = loadRegionCatalog()
-  const nodeEnv = { SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"x","kid":"k"}]}' }
+  const nodeEnv = { SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"x","kid":"k"}]}', SCIM_CURSOR_KEYS: '[{"kid":"c1","secret":"scimgate-test-cursor-key-0123456789"}]' }
   t.same(loadNodeConfig({ ...nodeEnv, TLS_CERT_FILE: node.certFile, TLS_KEY_FILE: node.keyFile }, catalog).tls, { certFile: node.certFile, keyFile: node.keyFile, cert: node.cert, key: node.key, reloadIntervalMs: 60_000 })
   t.equal(loadNodeConfig({ ...nodeEnv, TLS_CERT_FILE: node.certFile, TLS_KEY_FILE: node.keyFile, TLS_RELOAD_INTERVAL_SECONDS: '0' }, catalog).tls?.reloadIntervalMs, 0, 'reloading can be off')
   t.equal(loadNodeConfig(nodeEnv, catalog).tls, undefined, 'plain HTTP without them')
   t.match(problemsOf(() => loadNodeConfig({ ...nodeEnv, TLS_CERT_FILE: node.certFile }, catalog)), [/TLS_CERT_FILE and TLS_KEY_FILE: set both/])
   t.match(problemsOf(() => loadNodeConfig({ ...nodeEnv, TLS_CERT_FILE: node.keyFile, TLS_KEY_FILE: join(ca.dir, 'missing.key') }, catalog)), [/TLS_CERT_FILE: .* holds no PEM certificate/, /TLS_KEY_FILE: cannot read/])
 
-  const gatewayEnv = { REDIS_URL: 'redis://127.0.0.1:6379' }
+  const gatewayEnv = { REDIS_URL: 'redis://127.0.0.1:6379', ...gatewaySecretsEnv(await generateIdentityKeyPair()) }
   t.equal(loadGatewayConfig({ ...gatewayEnv, UPSTREAM_TLS_CA_FILE: ca.caFile }, catalog).upstreamTlsCa, ca.caPem)
   t.equal(loadGatewayConfig(gatewayEnv, catalog).upstreamTlsCa, undefined)
   const notPem = join(ca.dir, 'not-pem.txt')
