@@ -40,7 +40,7 @@ export async function startGateway(
   const metricsRegistry = createMetricsRegistry()
   if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
   const app = await buildGateway(config, { redis, authenticator, signingKey: options.signingKey, subscriber: tokens.subscriber }, { logger: options.logger, metricsRegistry })
-  const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey }, { logger: options.logger })
+  const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey, redis }, { logger: options.logger })
   if (!tokens.ready) app.log.warn('Redis is not reachable yet; uncached tokens get 503 until it is')
   const url = await app.listen({ host: config.host, port: config.port })
   const adminUrl = admin === undefined ? undefined : await admin.listen({ host: config.adminHost, port: config.adminPort })

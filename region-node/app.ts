@@ -12,11 +12,13 @@ import { scimJson } from './plugins/scim-json.ts'
 import { tlsReload } from './plugins/tls-reload.ts'
 import { adminRoutes } from './routes/admin-routes.ts'
 import { bulkRoutes } from './routes/bulk-routes.ts'
+import { directoryRoutes } from './routes/directory-routes.ts'
 import { discoveryRoutes } from './routes/discovery-routes.ts'
 import { healthRoutes } from './routes/health-routes.ts'
 import { resourceRoutes } from './routes/resource-routes.ts'
 import { searchRoutes } from './routes/search-routes.ts'
 import { createCursorCodec } from './scim/cursor.ts'
+import { createDirectoryService } from './services/directory-service.ts'
 import { createGroupsService } from './services/groups-service.ts'
 import { createUsersService } from './services/users-service.ts'
 
@@ -81,6 +83,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     await admin.register(scimJson)
     admin.addHook('onRequest', async (request) => admin.authenticate(request, 'admin'))
     await admin.register(adminRoutes, { groups: services.groups })
+    await admin.register(directoryRoutes, { directory: createDirectoryService(app.database, cursors) })
   }, { prefix: '/admin/v1' })
 
   return app

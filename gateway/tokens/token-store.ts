@@ -17,7 +17,6 @@
 // revocation so `list` still shows it, then Redis drops it. Tenant sets keep
 // ids until `list` notices their record is gone.
 import { ReplyError, type Cluster, type Redis } from 'ioredis'
-import type { IdentityScope } from '../../lib/internal-identity.ts'
 import { DependencyUnavailableError } from '../../lib/scim-error.ts'
 import { parseToken } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
@@ -40,7 +39,8 @@ export interface IssuedToken {
 }
 
 export interface TokenStore {
-  create(input: { tenantId: string; region: string; label?: string; scopes?: IdentityScope[]; expiresAt?: number | null }): Promise<IssuedToken>
+  create(input: CreateTokenInput): Promise<IssuedToken>
+  /** Every kind of credential of the tenant (`*`: a region's access credentials); callers filter by kind. */
   list(tenantId: string, region: string): Promise<TokenRecord[]>
   get(tokenId: string): Promise<TokenRecord | undefined>
   rotate(tokenId: string, options?: { expiresAt?: number | null; label?: string }): Promise<IssuedToken | undefined>
