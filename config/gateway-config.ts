@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { JWK } from 'jose'
@@ -52,6 +54,8 @@ export interface GatewayConfig {
   readonly adminTokenSha256: string | undefined
   readonly bodyLimitBytes: number
   readonly upstreamTimeouts: UpstreamTimeouts
+  /** PEM CA certificates that https:// node upstreams must chain to (instead of the public CAs); undefined = the public CAs. */
+  readonly upstreamTlsCa: string | undefined
   /** How long a client may take to send its headers / its whole request (public and admin listeners). */
   readonly clientTimeouts: ClientTimeouts
   readonly rateLimits: RateLimits
@@ -90,6 +94,8 @@ const envSchema = z.object({
   UPSTREAM_CONNECT_TIMEOUT_MS: integer(100, 30_000).default(3_000),
   UPSTREAM_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(30_000),
   UPSTREAM_BODY_TIMEOUT_MS: integer(100, 59_000).default(30_000),
+  // Empty = unset, so an overlay can clear it.
+  UPSTREAM_TLS_CA_FILE: z.string().optional(),
   HTTP_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.headersMs),
   HTTP_REQUEST_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.requestMs),
   // 1,000 requests a second per tenant: an initial sync of 100,000 users (two requests each) fits in minutes.
@@ -115,6 +121,32 @@ function readSigningKey(env: Readonly<Record<string, string | undefined>>, probl
   return jwk
 }
 
+// proxy-addr (fastify's trustProxy) also knows these names.
+const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** An address, a CIDR or one of proxy-addr's names: anything else would crash the gateway at start. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_ADDRESS_NAMES.has(entry)) return true
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+}
+
+/** UPSTREAM_TLS_CA_FILE: the CA bundle (PEM) of the nodes' certificates; several certificates while a CA rotates. */
+function readUpstreamCa(setting: string | undefined, problems: string[]): string | undefined {
+  const file = setting?.trim()
+  if (file === undefined || file === '') return undefined
+  try {
+    const text = readFileSync(file, 'utf8')
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) problems.push(`UPSTREAM_TLS_CA_FILE: ${file} holds no PEM certificate`)
+    return text
+  } catch (error) {
+    problems.push(`UPSTREAM_TLS_CA_FILE: cannot read ${file}: ${(error as Error).message}`)
+    return undefined
+  }
+}
+
 /** Reads the gateway's settings from the environment; throws one ConfigError listing every bad setting. */
 export function loadGatewayConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog): GatewayConfig {
   const parsed = envSchema.safeParse(env)
@@ -125,6 +157,9 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
   const shutdownGraceMs = collectProblems(problems, () => shutdownGraceMsFromEnv(env))
   problems.push(...devSecretsProblems(env))
   const signingKey = readSigningKey(env, problems)
+  const trustedProxies = (parsed.success ? parsed.data.TRUSTED_PROXIES : '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
+  for (const entry of trustedProxies) if (!isProxyAddress(entry)) problems.push(`TRUSTED_PROXIES: ${entry} is not an IP address or CIDR`)
+  const upstreamTlsCa = readUpstreamCa(parsed.success ? parsed.data.UPSTREAM_TLS_CA_FILE : undefined, problems)
   if (signingKey === undefined && env.IDENTITY_SIGNING_KEY === undefined && env.IDENTITY_SIGNING_KEY_FILE === undefined && !devSecretsRequested(env)) {
     problems.push(missingSecret('IDENTITY_SIGNING_KEY or IDENTITY_SIGNING_KEY_FILE', 'the private Ed25519 JWK internal identities are signed with'))
   }
@@ -141,7 +176,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     port: e.PORT,
     adminHost: e.ADMIN_HOST,
     adminPort: e.ADMIN_PORT,
-    trustedProxies: Object.freeze(e.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter((s) => s !== '')),
+    trustedProxies: Object.freeze(trustedProxies),
     redis,
     redisKeyPrefix: e.SCIMGATE_REDIS_PREFIX,
     tokenStoreFile: e.SCIMGATE_TOKEN_STORE_FILE,
@@ -151,6 +186,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     adminTokenSha256: e.ADMIN_TOKEN_SHA256,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     upstreamTimeouts: Object.freeze({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS }),
+    upstreamTlsCa,
     clientTimeouts: Object.freeze({ headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS }),
     rateLimits: Object.freeze({ perTenant: e.RATE_LIMIT_PER_TENANT, windowMs: e.RATE_LIMIT_WINDOW_MS, failedAuthPerAddress: e.RATE_LIMIT_FAILED_AUTH_PER_ADDRESS }),
     redisOutageGraceMs: e.REDIS_OUTAGE_GRACE_SECONDS * 1000,

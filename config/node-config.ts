@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
 import { collectProblems, ConfigError, describeIssues } from './config-error.ts'
@@ -45,10 +46,22 @@ export interface ScimLimits {
   readonly clientTimeouts: ClientTimeouts
 }
 
+/** The node's certificate and private key (PEM): with them it serves HTTPS only. */
+export interface NodeTlsConfig {
+  readonly certFile: string
+  readonly keyFile: string
+  readonly cert: string
+  readonly key: string
+  /** How often the files are read again, so a renewed certificate (cert-manager) is served without a restart; 0 = never. */
+  readonly reloadIntervalMs: number
+}
+
 export interface RegionNodeConfig {
   readonly region: Region
   readonly host: string
   readonly port: number
+  /** undefined = plain HTTP (local runs); in a cluster the gateway→node hop carries bearer identities and is encrypted. */
+  readonly tls?: NodeTlsConfig | undefined
   readonly database: DatabaseConfig
   readonly identityKeySet: JSONWebKeySet
   /** Keys of the RFC 9865 cursors (config/cursor-keys.ts). */
@@ -106,11 +119,39 @@ const envSchema = z.object({
   SCIM_BULK_MAX_OPERATIONS: integer(1, 10_000).default(DEFAULT_LIMITS.bulkMaxOperations),
   SCIM_BODY_LIMIT_BYTES: integer(1024, 64 * 1_048_576).default(DEFAULT_LIMITS.bodyLimitBytes),
   SCIM_CURSOR_TTL_SECONDS: integer(1, 86_400).default(DEFAULT_LIMITS.cursorTtlSeconds),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  TLS_RELOAD_INTERVAL_SECONDS: integer(0, 86_400).default(60),
   SCIM_MAX_MEMBERS_IN_RESPONSE: integer(1, 1_000_000).default(DEFAULT_LIMITS.maxMembersInResponse),
   HTTP_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.headersMs),
   HTTP_REQUEST_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.requestMs),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
+
+function readPem(name: string, file: string, marker: RegExp, what: string, problems: string[]): string {
+  try {
+    const text = readFileSync(file, 'utf8')
+    if (!marker.test(text)) problems.push(`${name}: ${file} holds no PEM ${what}`)
+    return text
+  } catch (error) {
+    problems.push(`${name}: cannot read ${file}: ${(error as Error).message}`)
+    return ''
+  }
+}
+
+/** TLS_CERT_FILE and TLS_KEY_FILE, both or neither (a cert-manager Secret mounts them as tls.crt and tls.key). */
+function readTls(env: Readonly<Record<string, string | undefined>>, reloadIntervalSeconds: number, problems: string[]): NodeTlsConfig | undefined {
+  const certFile = env.TLS_CERT_FILE?.trim() || undefined
+  const keyFile = env.TLS_KEY_FILE?.trim() || undefined
+  if (certFile === undefined && keyFile === undefined) return undefined
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE: set both (HTTPS) or neither (plain HTTP)')
+    return undefined
+  }
+  const cert = readPem('TLS_CERT_FILE', certFile, /-----BEGIN CERTIFICATE-----/, 'certificate', problems)
+  const key = readPem('TLS_KEY_FILE', keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key', problems)
+  return Object.freeze({ certFile, keyFile, cert, key, reloadIntervalMs: reloadIntervalSeconds * 1000 })
+}
 
 function readKeySet(env: Readonly<Record<string, string | undefined>>, problems: string[], devKeySet: JSONWebKeySet | undefined): JSONWebKeySet {
   const { given, value } = readJsonSetting(env, 'IDENTITY_JWKS', problems)
@@ -140,6 +181,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
   }
   problems.push(...devSecretsProblems(env))
   const identityKeySet = readKeySet(env, problems, options.devKeySet)
+  const tls = readTls(env, parsed.success ? parsed.data.TLS_RELOAD_INTERVAL_SECONDS : 0, problems)
   const cursorKeys = resolveCursorKeys(env, problems)
   const ops = collectProblems(problems, () => opsListenFromEnv(env, defaultNodeOpsPort(Math.max(0, catalog.regions.findIndex((r) => r.code === region?.code)))))
   const shutdownGraceMs = collectProblems(problems, () => shutdownGraceMsFromEnv(env))
@@ -154,6 +196,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     region,
     host: e.HOST,
     port: e.PORT ?? region.nodePort,
+    tls,
     database: Object.freeze({
       url: e.DATABASE_URL ?? defaultDatabaseUrl(region.code),
       poolSize: e.DATABASE_POOL_SIZE,

@@ -93,6 +93,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     })
     await scim.register(scimProxy, {
       timeouts: config.upstreamTimeouts,
+      tlsCa: config.upstreamTlsCa,
       onUpstreamError: (region, kind) => {
         metrics.upstreamError(region, kind)
         app.log.warn({ region, kind }, 'upstream error')

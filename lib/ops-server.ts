@@ -5,7 +5,7 @@
 // request handling or show up in traces.
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Registry } from 'prom-client'
+import { Gauge, type Registry } from 'prom-client'
 import type { OpsListen } from '../config/process-settings.ts'
 
 export interface OpsServerOptions extends OpsListen {
@@ -26,6 +26,16 @@ const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const { registry, readiness } = options
   let draining = false
+  // What /readyz answers, for alerts: a pod that keeps answering /metrics but is out of its Service.
+  new Gauge({
+    name: 'scimgate_ready',
+    help: '1 when the process is ready (its dependencies answer and it is not shutting down), else 0',
+    registers: [registry],
+    async collect() {
+      const missing = draining ? 'shutting down' : await readiness().catch(() => 'unknown')
+      this.set(missing === undefined ? 1 : 0)
+    },
+  })
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?', 1)[0]
     if (request.method !== 'GET' && request.method !== 'HEAD') {

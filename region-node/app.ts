@@ -9,6 +9,7 @@ import { database } from './plugins/database.ts'
 import { internalAuth } from './plugins/internal-auth.ts'
 import { nodeObservability } from './plugins/metrics.ts'
 import { scimJson } from './plugins/scim-json.ts'
+import { tlsReload } from './plugins/tls-reload.ts'
 import { adminRoutes } from './routes/admin-routes.ts'
 import { bulkRoutes } from './routes/bulk-routes.ts'
 import { directoryRoutes } from './routes/directory-routes.ts'
@@ -31,6 +32,8 @@ export interface BuildOptions {
 /** Builds a region node; never listens and never reads the environment (server.ts and the CLI do). */
 export async function buildRegionNode(config: RegionNodeConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    // With a certificate the node speaks only TLS on its port: a plain-HTTP request fails the handshake.
+    ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' as const } }),
     logger: options.logger ?? loggerOptions(config.logLevel, `region-node-${config.region.code}`, { region: config.region.code }),
     bodyLimit: config.limits.bodyLimitBytes,
     // Slow clients (slow-loris headers or bodies) cannot hold a socket for long.
@@ -43,12 +46,13 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving
     // meanwhile get a SCIM 503 (scimErrorHandling).
     forceCloseConnections: 'idle',
-  })
+  }) as unknown as FastifyInstance // an HTTPS instance has the same API; only its raw server type differs
 
   await app.register(scimErrorHandling, {
     bodyLimitBytes: config.limits.bodyLimitBytes,
     notFoundDetail: (request) => `no such endpoint: ${request.method} ${request.url.split('?')[0]}`,
   })
+  if (config.tls !== undefined) await app.register(tlsReload, config.tls)
   await app.register(database, config.database)
   await app.register(nodeObservability, { registry: options.metricsRegistry ?? createMetricsRegistry(), region: config.region.code, pool: app.database.pool })
   await app.register(healthRoutes, { database: app.database })

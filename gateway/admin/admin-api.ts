@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
+import { Agent } from 'undici'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
 import { clientTimeoutOptions } from '../../lib/client-timeouts.ts'
 import type { SigningKey } from '../../lib/internal-identity.ts'
@@ -53,7 +54,10 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
   const regions = { catalog: config.catalog, servedRegions: config.servedRegions }
   await app.register(tokenRoutes, { regions, tokenStore: deps.tokenStore })
   await app.register(credentialRoutes, { regions, tokenStore: deps.tokenStore })
-  const forward = createRegionForwarder({ regions, signingKey: deps.signingKey, timeouts: config.upstreamTimeouts })
+  // Nodes are verified as the proxy verifies them: against UPSTREAM_TLS_CA_FILE when set.
+  const nodeAgent = new Agent({ connect: { rejectUnauthorized: true, ...(config.upstreamTlsCa === undefined ? {} : { ca: config.upstreamTlsCa }) } })
+  app.addHook('onClose', () => nodeAgent.close())
+  const forward = createRegionForwarder({ regions, signingKey: deps.signingKey, timeouts: config.upstreamTimeouts, dispatcher: nodeAgent })
   await app.register(tenantRoutes, { regions, forward })
   await app.register(consoleRoutes, { assets: await loadConsoleAssets(config.console.assetsDir), sessions, authenticate, failedAuth })
 

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify'
+import { fetch, type Dispatcher } from 'undici'
 import type { UpstreamTimeouts } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
 import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
@@ -18,15 +19,26 @@ export interface ForwardRequest {
   readonly ifMatch?: string
 }
 
+function isCertificateError(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code
+  return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)
+}
+
 export type RegionForwarder = (reply: FastifyReply, request: ForwardRequest) => Promise<FastifyReply>
 
 /**
  * Sends an admin request to the tenant's region node with a short-lived admin
  * identity for that tenant (the node checks audience = its region, and row
  * security scopes every query to the tenant), and relays the answer: status,
- * body, content type and ETag. Only regions this gateway serves; an unreachable node is a 503 with Retry-After.
+ * body, content type and ETag. Only regions this gateway serves; an unreachable node is a 503 with Retry-After, one whose certificate does not verify a 502.
  */
-export function createRegionForwarder(options: { regions: AdminRegions; signingKey: SigningKey; timeouts: UpstreamTimeouts }): RegionForwarder {
+export function createRegionForwarder(options: {
+  regions: AdminRegions
+  signingKey: SigningKey
+  timeouts: UpstreamTimeouts
+  /** Connections to the nodes, verifying them as the proxy does (UPSTREAM_TLS_CA_FILE). */
+  dispatcher: Dispatcher
+}): RegionForwarder {
   return async (reply, request) => {
     const region = servedRegionOf(options.regions, request.region)
     if (!TENANT_ID_PATTERN.test(request.tenantId)) throw new ScimError(400, 'invalidValue', 'invalid tenant id')
@@ -36,15 +48,18 @@ export function createRegionForwarder(options: { regions: AdminRegions; signingK
     if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch
     // Routed like the proxy routes SCIM traffic.
     const upstream = pickUpstream(region)
-    let response: Response
+    let response: Awaited<ReturnType<typeof fetch>>
     try {
       response = await fetch(`${upstream}/admin/v1${request.path}${request.query ? `?${request.query}` : ''}`, {
+        dispatcher: options.dispatcher,
         method: request.method,
         headers,
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
         signal: AbortSignal.timeout(options.timeouts.headersMs),
       })
     } catch (error) {
+      // A node whose certificate does not verify answered, but not as itself (RFC 9110 §15.6.3).
+      if (isCertificateError(error)) throw new ScimError(502, undefined, `region ${region.code} answered with an invalid response`)
       throw new DependencyUnavailableError(`region ${region.code} is unavailable; retry later`, 5, { cause: error })
     }
     const etag = response.headers.get('etag')

@@ -16,6 +16,8 @@ export interface GatewayMetrics {
   readonly requests: RequestMetrics
   upstreamError(region: string, kind: UpstreamErrorKind): void
   rateLimited(region: string, reason: 'tenant' | 'failed-auth'): void
+  /** One answered request of an authenticated tenant; `limited` when it was refused with 429. */
+  tenantRequest(region: string, tenantId: string, limited: boolean): void
 }
 
 export interface GatewayMetricSources {
@@ -72,10 +74,28 @@ export function createGatewayMetrics(registry: Registry, sources: GatewayMetricS
     labelNames: ['region', 'reason'] as const,
     registers: [registry],
   })
+  // Per-tenant series exist only for tenants that authenticated with a valid token (bounded by the tenants of
+  // the region, never by what a client sends), and only in these two counters.
+  const tenantRequests = new Counter({
+    name: 'scimgate_tenant_requests_total',
+    help: 'Requests of authenticated tenants, by region and tenant',
+    labelNames: ['region', 'tenant'] as const,
+    registers: [registry],
+  })
+  const tenantRateLimited = new Counter({
+    name: 'scimgate_tenant_rate_limited_total',
+    help: 'Requests of authenticated tenants refused with 429 by the per-tenant rate limit, by region and tenant',
+    labelNames: ['region', 'tenant'] as const,
+    registers: [registry],
+  })
   return {
     requests: createRequestMetrics(registry),
     upstreamError: (region, kind) => upstreamErrors.inc({ region, kind }),
     rateLimited: (region, reason) => rateLimited.inc({ region, reason }),
+    tenantRequest: (region, tenantId, limited) => {
+      tenantRequests.inc({ region, tenant: tenantId })
+      if (limited) tenantRateLimited.inc({ region, tenant: tenantId })
+    },
   }
 }
 
@@ -112,6 +132,7 @@ export const gatewayObservability = fp(
       const status = reply.statusCode
       metrics.requests.observe({ region, status, ...scimShapeOf(request), seconds: reply.elapsedTime / 1000 })
       if (status === 429) metrics.rateLimited(region, request.gateway == null ? 'failed-auth' : 'tenant')
+      if (request.gateway != null) metrics.tenantRequest(region, request.gateway.tenantId, status === 429)
     })
   },
   { name: 'gateway-observability' },

@@ -11,6 +11,8 @@ export type UpstreamErrorKind = 'unavailable' | 'timeout' | 'bad-gateway'
 
 export interface ScimProxyOptions {
   readonly timeouts: UpstreamTimeouts
+  /** CA bundle (PEM) https:// nodes must chain to; undefined = the public CAs. Verification is never switched off. */
+  readonly tlsCa?: string | undefined
   readonly onUpstreamError?: (region: string, kind: UpstreamErrorKind) => void
 }
 
@@ -162,7 +164,7 @@ export async function scimProxy(app: FastifyInstance, options: ScimProxyOptions)
       headersTimeout: timeouts.headersMs,
       bodyTimeout: timeouts.bodyMs,
       keepAliveTimeout: 30_000,
-      connect: { rejectUnauthorized: true },
+      connect: { rejectUnauthorized: true, ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }) },
     },
     disableRequestLogging: true,
     replyOptions: {

@@ -1,12 +1,13 @@
 // Renders every region overlay with `kubectl kustomize` and checks what a
 // cluster would receive: schema-valid objects, selectors that select, hardened
 // pods, secrets only by reference, and the region's namespace, labels, code
-// and hostnames exactly as config/regions.yaml has them.
-import { spawnSync } from 'node:child_process'
+// and public hostnames exactly as config/regions.yaml has them. The network
+// policies are checked in network-policies.test.ts, scraping in scraping.test.ts.
 import { readdirSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { parse as parseYaml, parseAllDocuments } from 'yaml'
+import { parse as parseYaml } from 'yaml'
+import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor'
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule'
 import { loadRegionCatalog, parseRegionCatalog, type Region } from '../../config/region-catalog.ts'
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment'
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler'
@@ -19,12 +20,12 @@ import { Namespace } from 'kubernetes-models/v1/Namespace'
 import { Service } from 'kubernetes-models/v1/Service'
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import type { IContainer } from 'kubernetes-models/v1/Container'
-import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec'
+import { OVERLAYS_DIR, configMapData, kubectlAvailable, renderOverlay, selects, workloadsOf as workloads, type K8sObject, type LabelSelector, type Labels, type Workload } from '../helpers/kustomize.ts'
 
-const OVERLAYS_DIR = fileURLToPath(new URL('../../deploy/k8s/overlays/', import.meta.url))
 const SECRET_KEYS = new Set(['DATABASE_URL', 'REDIS_URL', 'TOKEN_PEPPERS', 'TOKEN_PEPPER_CURRENT', 'IDENTITY_SIGNING_KEY', 'IDENTITY_JWKS', 'SCIM_CURSOR_KEYS', 'ADMIN_TOKEN_SHA256'])
 const COMPONENTS = new Set(['node', 'gateway', 'migrate'])
-const NODE_PORT = 8080
+// The node serves HTTPS only (TLS_CERT_FILE); the catalog's upstreams say https://.
+const NODE_PORT = 8443
 
 type ModelClass = new (data: never) => { validate(): void }
 // Every kind the overlays may render; anything else fails the schema test.
@@ -39,31 +40,8 @@ const MODELS: Readonly<Record<string, ModelClass>> = {
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'networking.k8s.io/v1/Ingress': Ingress,
-}
-
-interface K8sObject {
-  apiVersion: string
-  kind: string
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> }
-  [field: string]: unknown
-}
-type Labels = Readonly<Record<string, string>>
-type Workload = K8sObject & { spec: { selector?: { matchLabels?: Labels }; template: IPodTemplateSpec } }
-
-const kubectlAvailable = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0
-
-function render(region: string): K8sObject[] {
-  const result = spawnSync('kubectl', ['kustomize', `${OVERLAYS_DIR}${region}`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
-  if (result.status !== 0) throw new Error(`kubectl kustomize ${region} failed: ${result.stderr}`)
-  return parseAllDocuments(result.stdout).map((document) => document.toJS() as K8sObject)
-}
-
-function matches(selector: Labels | undefined, labels: Labels | undefined): boolean {
-  return Object.entries(selector ?? {}).every(([key, value]) => labels?.[key] === value)
-}
-
-function workloads(objects: readonly K8sObject[]): Workload[] {
-  return objects.filter((o): o is Workload => o.kind === 'Deployment' || o.kind === 'Job')
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 }
 
 function containersOf(workload: Workload): IContainer[] {
@@ -72,11 +50,6 @@ function containersOf(workload: Workload): IContainer[] {
 
 function find(objects: readonly K8sObject[], kind: string, component: string): K8sObject | undefined {
   return objects.find((o) => o.kind === kind && o.metadata.labels?.['app.kubernetes.io/component'] === component)
-}
-
-function configMapData(objects: readonly K8sObject[], name: string): Readonly<Record<string, string>> | undefined {
-  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)
-  return configMap === undefined ? undefined : ((configMap.data ?? {}) as Record<string, string>)
 }
 
 /** A container's arguments with Kubernetes' `$(VAR)` references expanded from its env (literal values and ConfigMap keys). */
@@ -104,7 +77,7 @@ t.test('there is exactly one overlay per catalog region', async (t) => {
 if (!kubectlAvailable) {
   t.skip('kubectl not installed: the rendered manifests are not checked', async () => {})
 } else {
-  for (const region of catalog.regions) t.test(`overlay ${region.code}`, async (t) => checkOverlay(t, region, render(region.code.toLowerCase())))
+  for (const region of catalog.regions) t.test(`overlay ${region.code}`, async (t) => checkOverlay(t, region, renderOverlay(region.code.toLowerCase())))
 }
 
 async function checkOverlay(t: Test, region: Region, objects: readonly K8sObject[]): Promise<void> {
@@ -160,35 +133,50 @@ async function checkOverlay(t: Test, region: Region, objects: readonly K8sObject
     for (const workload of workloads(objects)) {
       const selector = workload.spec.selector?.matchLabels
       if (workload.kind === 'Deployment') t.ok(selector !== undefined && Object.keys(selector).length > 0, `${workload.metadata.name}: has a selector`)
-      t.ok(matches(selector, workload.spec.template.metadata?.labels), `${workload.kind} ${workload.metadata.name}: selector matches its pod template`)
+      t.ok(selects({ matchLabels: selector ?? {} }, workload.spec.template.metadata?.labels), `${workload.kind} ${workload.metadata.name}: selector matches its pod template`)
     }
-    const selected: [string, Labels | undefined][] = []
+    const selected: [string, LabelSelector | undefined][] = []
     for (const object of objects) {
       const spec = object.spec as Record<string, unknown> | undefined
       const where = `${object.kind} ${object.metadata.name}`
-      if (object.kind === 'Service') selected.push([where, spec?.selector as Labels])
-      if (object.kind === 'PodDisruptionBudget') selected.push([where, (spec?.selector as { matchLabels?: Labels }).matchLabels])
+      if (object.kind === 'Service') selected.push([where, { matchLabels: spec?.selector as Labels }])
+      if (object.kind === 'PodDisruptionBudget' || object.kind === 'PodMonitor') selected.push([where, spec?.selector as LabelSelector])
       if (object.kind === 'NetworkPolicy') {
-        const policy = spec as { podSelector: { matchLabels?: Labels }; ingress?: { from?: { podSelector?: { matchLabels?: Labels }; namespaceSelector?: unknown }[] }[]; egress?: { to?: { podSelector?: { matchLabels?: Labels }; namespaceSelector?: unknown }[] }[] }
-        selected.push([where, policy.podSelector.matchLabels])
+        const policy = spec as { podSelector: LabelSelector; ingress?: { from?: { podSelector?: LabelSelector; namespaceSelector?: unknown }[] }[]; egress?: { to?: { podSelector?: LabelSelector; namespaceSelector?: unknown }[] }[] }
+        selected.push([where, policy.podSelector])
         // Peers named by pod labels alone are pods of this namespace: they must exist.
         for (const peer of [...(policy.ingress ?? []).flatMap((r) => r.from ?? []), ...(policy.egress ?? []).flatMap((r) => r.to ?? [])]) {
-          if (peer.podSelector !== undefined && peer.namespaceSelector === undefined) selected.push([`${where} peer`, peer.podSelector.matchLabels])
+          if (peer.podSelector !== undefined && peer.namespaceSelector === undefined) selected.push([`${where} peer`, peer.podSelector])
         }
       }
     }
-    for (const [where, selector] of selected) t.ok(templates.some((labels) => matches(selector, labels)), `${where}: selects some pod template`)
+    for (const [where, selector] of selected) t.ok(templates.some((labels) => selects(selector, labels)), `${where}: selects some pod template`)
   })
 
-  t.test('only the gateway reaches the node', async (t) => {
-    const policy = find(objects, 'NetworkPolicy', 'node')?.spec as { policyTypes: string[]; ingress: { from: { podSelector?: { matchLabels?: Labels }; namespaceSelector?: unknown; ipBlock?: unknown }[] }[] }
-    t.ok(policy.policyTypes.includes('Ingress'))
-    const peers = policy.ingress.flatMap((rule) => rule.from ?? [])
-    t.ok(peers.length > 0, 'an ingress rule without peers would admit everybody')
-    for (const peer of peers) {
-      t.equal(peer.podSelector?.matchLabels?.['app.kubernetes.io/component'], 'gateway', 'peer is the gateway')
-      t.equal(peer.namespaceSelector, undefined, 'of this namespace only')
-      t.equal(peer.ipBlock, undefined)
+  t.test('only the gateway reaches the node\'s SCIM port, only monitoring its ops port', async (t) => {
+    const nodePod = workloads(objects).find((w) => w.spec.template.metadata?.labels?.['app.kubernetes.io/component'] === 'node')!.spec.template
+    type Peer = { podSelector?: LabelSelector; namespaceSelector?: LabelSelector; ipBlock?: unknown }
+    const policies = objects
+      .filter((o) => o.kind === 'NetworkPolicy')
+      .map((o) => o.spec as { podSelector: LabelSelector; policyTypes: string[]; ingress?: { from?: Peer[]; ports?: { port: string | number }[] }[] })
+      .filter((policy) => policy.policyTypes.includes('Ingress') && selects(policy.podSelector, nodePod.metadata?.labels))
+    const rules = policies.flatMap((policy) => policy.ingress ?? [])
+    t.ok(rules.length > 0)
+    for (const rule of rules) {
+      const peers = rule.from ?? []
+      t.ok(peers.length > 0, 'an ingress rule without peers would admit everybody')
+      const ports = (rule.ports ?? []).map((p) => p.port)
+      t.ok(ports.length === 1, `one port per rule (${ports})`)
+      if (ports[0] === 'https') {
+        for (const peer of peers) {
+          t.equal(peer.podSelector?.matchLabels?.['app.kubernetes.io/component'], 'gateway', 'peer is the gateway')
+          t.equal(peer.namespaceSelector, undefined, 'of this namespace only')
+          t.equal(peer.ipBlock, undefined)
+        }
+      } else {
+        t.equal(ports[0], 'ops', 'the only other port is the ops port')
+        for (const peer of peers) t.ok(peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'], 'scraped from a named namespace')
+      }
     }
   })
 
@@ -276,13 +264,15 @@ async function checkOverlay(t: Test, region: Region, objects: readonly K8sObject
     t.equal(job.spec.template.spec?.restartPolicy, 'Never')
   })
 
-  t.test('the catalog the pods read is config/regions.yaml with this cluster\'s upstreams', async (t) => {
+  t.test('the catalog the pods read is config/regions.yaml with public hostnames and this cluster\'s upstreams', async (t) => {
     const file = objects.filter((o) => o.kind === 'ConfigMap').map((o) => (o.data as Record<string, string> | undefined)?.['regions.yaml']).find((text) => text !== undefined)
     t.ok(file, 'a ConfigMap holds regions.yaml')
     const deployed = parseRegionCatalog(parseYaml(file ?? ''), 'the catalog ConfigMap')
-    const describe = (r: Region) => ({ code: r.code, name: r.name, tenantUrl: r.tenantUrl, hostnames: r.hostnames })
+    // The *.localhost names are for local runs only: a deployed gateway must not route them.
+    const describe = (r: Region) => ({ code: r.code, name: r.name, tenantUrl: r.tenantUrl, hostnames: r.hostnames.filter((h) => !h.endsWith('.localhost')) })
     t.same(deployed.regions.map(describe), catalog.regions.map(describe))
-    for (const r of deployed.regions) t.same(r.upstreams, [`http://scimgate-node.scimgate-${r.code.toLowerCase()}.svc.cluster.local:${NODE_PORT}`], `${r.code} upstream`)
+    t.notOk(deployed.regions.some((r) => r.hostnames.some((h) => h.endsWith('.localhost'))), 'public hostnames only')
+    for (const r of deployed.regions) t.same(r.upstreams, [`https://scimgate-node.scimgate-${r.code.toLowerCase()}.svc.cluster.local:${NODE_PORT}`], `${r.code} upstream over TLS`)
     const service = find(objects, 'Service', 'node')
     t.equal(service?.metadata.name, 'scimgate-node')
     t.ok((service?.spec as { ports: { port: number }[] }).ports.some((p) => p.port === NODE_PORT), `the node Service listens on ${NODE_PORT}`)

@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { loadGatewayConfig, type GatewayConfig } from '../../config/gateway-config.ts'
-import { DEFAULT_LIMITS, type RegionNodeConfig } from '../../config/node-config.ts'
+import { DEFAULT_LIMITS, type NodeTlsConfig, type RegionNodeConfig } from '../../config/node-config.ts'
 import { loadRegionCatalog, parseRegionCatalog, type RegionCatalog } from '../../config/region-catalog.ts'
 import { sha256Hex } from '../../gateway/admin/admin-credential.ts'
 import { startGateway, type RunningGateway } from '../../gateway/server.ts'
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../lib/internal-identity.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
-import { createMetricsRegistry } from '../../lib/metrics/request-metrics.ts'
+import { collectProcessMetrics, createMetricsRegistry } from '../../lib/metrics/request-metrics.ts'
 import { startOpsServer } from '../../lib/ops-server.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
 import { httpRequest, type HttpResponse } from './http-request.ts'
@@ -67,6 +67,10 @@ export async function startSystem(
     nodeLogStream?: NodeJS.WritableStream
     /** Ops listeners (metrics, health) on free ports for the gateway (RunningGateway.opsUrl) and every node (RunningNode.opsUrl). */
     ops?: boolean
+    /** With `ops`: process metrics (CPU, memory, event loop) on every ops listener, as `scimgate gateway|node` serve them. */
+    processMetrics?: boolean
+    /** Nodes serve HTTPS with this certificate and key; the catalog then names https:// upstreams. */
+    nodeTls?: NodeTlsConfig
   } = {},
 ): Promise<TestSystem> {
   const defaults = loadRegionCatalog()
@@ -84,6 +88,7 @@ export async function startSystem(
         region,
         host: '127.0.0.1',
         port: 0,
+        ...(options.nodeTls === undefined ? {} : { tls: options.nodeTls }),
         database: { url: db.url, poolSize: 10, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000 },
         identityKeySet: { keys: [keys.publicJwk] },
         cursorKeys: testCursorKeys(),
@@ -91,10 +96,11 @@ export async function startSystem(
         logLevel: 'silent',
       }
       const metricsRegistry = createMetricsRegistry()
+      if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
       const logger = options.nodeLogStream === undefined ? false : { ...(loggerOptions('info', `region-node-${code}`, { region: code }) as object), stream: options.nodeLogStream }
       const app = await buildRegionNode(config, { logger, metricsRegistry })
       await app.listen({ host: '127.0.0.1', port: 0 })
-      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+      const url = `${options.nodeTls === undefined ? 'http' : 'https'}://127.0.0.1:${(app.server.address() as AddressInfo).port}`
       t.teardown(() => app.close())
       const ops = options.ops === true ? await startOpsServer({ host: '127.0.0.1', port: 0, registry: metricsRegistry, readiness: () => app.database.ping().then(() => undefined, () => 'database') }) : undefined
       if (ops !== undefined) t.teardown(() => ops.close())
@@ -132,7 +138,7 @@ export async function startSystem(
   const launch = async (env: Record<string, string> = {}): Promise<RunningGateway> => {
     const config = loadGatewayConfig({ ...baseEnv, ...env }, catalog)
     const logger = options.logStream === undefined ? false : { ...(loggerOptions('trace', 'gateway') as object), stream: options.logStream }
-    const running = await startGateway(config, { signingKey: keys.signingKey, logger, ...(options.ops === true ? { ops: { host: '127.0.0.1', port: 0 } } : {}) })
+    const running = await startGateway(config, { signingKey: keys.signingKey, logger, ...(options.ops === true ? { ops: { host: '127.0.0.1', port: 0 } } : {}), processMetrics: options.processMetrics === true })
     t.teardown(() => running.close())
     return running
   }

@@ -103,7 +103,14 @@ t.test('gateway and node metrics after real traffic', async (t) => {
   t.equal(valueOf(gateway, 'scimgate_redis_connection_up', { connection: 'subscriber' }), 1)
   t.equal(valueOf(gateway, 'scimgate_rate_limited_total', { region: 'EU1', reason: 'tenant' }), 2, 'rate-limit rejections')
   t.equal(valueOf(gateway, 'scimgate_upstream_errors_total', { region: 'US1', kind: 'unavailable' }), 1, 'upstream errors by kind')
-  t.notOk(gateway.some((s) => Object.values(s.labels).some((v) => v.includes('kim') || v.includes('acme'))), 'no filter value nor tenant in any label')
+  t.equal(valueOf(gateway, 'scimgate_tenant_requests_total', { region: 'EU1', tenant: 'acme' }), 3, 'requests per authenticated tenant')
+  t.equal(valueOf(gateway, 'scimgate_tenant_requests_total', { region: 'US1', tenant: 'acme' }), 1, 'per region')
+  t.equal(valueOf(gateway, 'scimgate_tenant_requests_total', { region: 'EU1', tenant: 'flood' }), 6)
+  t.equal(valueOf(gateway, 'scimgate_tenant_rate_limited_total', { region: 'EU1', tenant: 'flood' }), 2, 'rate-limit rejections per tenant')
+  t.equal(valueOf(gateway, 'scimgate_tenant_rate_limited_total', { region: 'EU1', tenant: 'acme' }), undefined, 'no series for a tenant never limited')
+  t.notOk(gateway.some((s) => Object.values(s.labels).some((v) => v.includes('kim'))), 'no filter value in any label')
+  const tenantLabelled = new Set(gateway.filter((s) => 'tenant' in s.labels).map((s) => s.name))
+  t.same([...tenantLabelled].sort(), ['scimgate_tenant_rate_limited_total', 'scimgate_tenant_requests_total'], 'the tenant only in the per-tenant counters')
 
   const node = await scrape(system.nodes.get('EU1')!.opsUrl)
   t.equal(valueOf(node, requests, { region: 'EU1', status: '200', operation: 'list', resource_type: 'Users' }), 2, 'node: requests')
@@ -112,6 +119,8 @@ t.test('gateway and node metrics after real traffic', async (t) => {
   t.type(valueOf(node, 'scimgate_pg_pool_connections', { region: 'EU1', state: 'idle' }), 'number', 'pool: idle connections')
   t.equal(valueOf(node, 'scimgate_pg_pool_connections', { region: 'EU1', state: 'waiting' }), 0, 'pool: waiting')
   t.equal(valueOf(node, 'scimgate_pg_pool_max_connections', { region: 'EU1' }), 10)
+  t.equal(valueOf(node, 'scimgate_ready'), 1, 'node: ready')
+  t.equal(valueOf(gateway, 'scimgate_ready'), 1, 'gateway: ready')
 
   for (const opsUrl of [system.gateway.opsUrl, system.nodes.get('EU1')!.opsUrl]) {
     t.equal((await fetch(`${opsUrl}/livez`)).status, 200, `${opsUrl}/livez`)
@@ -134,6 +143,7 @@ t.test('gateway readiness does not follow Redis; the Redis gauge does', async (t
     if (gauge !== 0) await sleep(50)
   }
   t.equal(gauge, 0, 'the Redis gauge drops (alerts watch it)')
+  t.equal(valueOf(await scrape(system.gateway.opsUrl), 'scimgate_ready'), 1, 'the readiness gauge says what /readyz says: still ready')
   proxy.restore()
   for (let attempt = 0; attempt < 100 && gauge !== 1; attempt++) {
     gauge = valueOf(await scrape(system.gateway.opsUrl), 'scimgate_redis_connection_up', { connection: 'commands' })
