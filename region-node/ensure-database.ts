@@ -37,7 +37,20 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   })
 }
 
-export async function dropDatabase(url: string): Promise<void> {
+/**
+ * Drops the database named in `url`. A pool's `end()` resolves before the server has closed its sessions:
+ * `settleMs` waits that long at most for them to go, where FORCE would otherwise terminate a session its
+ * client is still closing (and that client reports the termination as an error of its own).
+ */
+export async function dropDatabase(url: string, settleMs = 0): Promise<void> {
   const name = databaseName(url)
-  await onServer(url, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+  await onServer(url, async (client) => {
+    const deadline = Date.now() + settleMs
+    for (;;) {
+      const { rows } = await client.query<{ sessions: number }>('SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE datname = $1', [name])
+      if (rows[0]!.sessions === 0 || Date.now() >= deadline) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+  })
 }
