@@ -22,6 +22,18 @@ export interface ScimLimits {
   readonly cursorTtlSeconds: number
 }
 
+export interface EventLogConfig {
+  /** Off only in the benchmark that measures what the log costs (SCIMGATE_EVENT_LOG=off). */
+  readonly enabled: boolean
+  readonly retentionDays: number
+  readonly purgeIntervalMs: number
+  readonly purgeBatchSize: number
+  /** The feed's LISTEN connection: a session of its own, so never through PgBouncer in transaction mode. */
+  readonly listenUrl: string | undefined
+}
+
+export const DEFAULT_EVENT_LOG: EventLogConfig = Object.freeze({ enabled: true, retentionDays: 90, purgeIntervalMs: 600_000, purgeBatchSize: 500, listenUrl: undefined })
+
 export interface RegionNodeConfig {
   readonly region: Region
   readonly host: string
@@ -30,6 +42,8 @@ export interface RegionNodeConfig {
   readonly identityKeySet: JSONWebKeySet
   readonly limits: ScimLimits
   readonly logLevel: string
+  /** Default: DEFAULT_EVENT_LOG with the feed listening on the database URL. */
+  readonly events?: EventLogConfig
 }
 
 export const DEFAULT_LIMITS: ScimLimits = Object.freeze({
@@ -64,6 +78,9 @@ const envSchema = z.object({
   SCIM_BULK_MAX_OPERATIONS: integer(1, 10_000).default(DEFAULT_LIMITS.bulkMaxOperations),
   SCIM_BODY_LIMIT_BYTES: integer(1024, 64 * 1_048_576).default(DEFAULT_LIMITS.bodyLimitBytes),
   SCIM_CURSOR_TTL_SECONDS: integer(1, 86_400).default(DEFAULT_LIMITS.cursorTtlSeconds),
+  EVENT_RETENTION_DAYS: integer(1, 36_500).default(DEFAULT_EVENT_LOG.retentionDays),
+  DATABASE_LISTEN_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  SCIMGATE_EVENT_LOG: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -115,5 +132,11 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       cursorTtlSeconds: e.SCIM_CURSOR_TTL_SECONDS,
     }),
     logLevel: e.LOG_LEVEL,
+    events: Object.freeze({
+      ...DEFAULT_EVENT_LOG,
+      enabled: e.SCIMGATE_EVENT_LOG === 'on',
+      retentionDays: e.EVENT_RETENTION_DAYS,
+      listenUrl: e.DATABASE_LISTEN_URL,
+    }),
   })
 }

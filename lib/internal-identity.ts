@@ -17,6 +17,8 @@ export interface IdentityClaims {
   readonly tokenId: string
   readonly region: string
   readonly scopes: readonly IdentityScope[]
+  /** The token's label, for the event log's actor (absent for admin identities). */
+  readonly label?: string
 }
 
 export interface VerifiedIdentity extends IdentityClaims {
@@ -36,7 +38,7 @@ export class IdentityError extends Error {
 }
 
 export async function signIdentity(key: SigningKey, claims: IdentityClaims, ttlSeconds: number): Promise<string> {
-  return new SignJWT({ tid: claims.tokenId, scope: claims.scopes.join(' ') })
+  return new SignJWT({ tid: claims.tokenId, scope: claims.scopes.join(' '), ...(claims.label === undefined ? {} : { lbl: claims.label }) })
     .setProtectedHeader({ alg: IDENTITY_ALGORITHM, kid: key.kid, typ: 'scimgate-identity+jwt' })
     .setIssuer(IDENTITY_ISSUER)
     .setSubject(claims.tenantId)
@@ -75,6 +77,7 @@ export function createIdentityVerifier(keySet: JSONWebKeySet, region: string): I
       tokenId: payload.tid,
       region,
       scopes: scopes as IdentityScope[],
+      ...(typeof payload.lbl === 'string' ? { label: payload.lbl } : {}),
       expiresAt: payload.exp * 1000,
     }
   }

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { assertRolesInCatalog } from '../access/role-catalog.ts'
+import type { NewEvent } from '../events/event-types.ts'
+import { deepEqual } from '../scim/patch/deep-equal.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberReference as MemberInput } from '../scim/patch/index.ts'
@@ -9,10 +12,12 @@ import { serializeResource, storableAttributes } from '../scim/serialize-resourc
 import type { Queryable } from '../storage/database.ts'
 import { createGroupsStore, type GroupsStore, type MemberReference, type MembershipChange } from '../storage/groups-store.ts'
 import { GROUPS_TABLE } from '../storage/resource-tables.ts'
+import { createTenantSettingsStore } from '../storage/tenant-settings-store.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
+import { ALWAYS_RECORD } from './event-recorder.ts'
 
 // Members live in group_members, changed by set operations, never inside the group row.
 const NOT_STORED = ['members'] as const
@@ -61,6 +66,34 @@ function memberInputs(value: unknown): MemberInput[] {
   return Array.isArray(value) ? value.filter((m): m is MemberInput => typeof m === 'object' && m !== null && typeof (m as MemberInput).value === 'string') : []
 }
 
+function membershipEvents(groupId: string, change: MembershipChange): NewEvent[] {
+  const event = (type: 'membership.added' | 'membership.removed', member: { id: string; type: string }): NewEvent => ({
+    type,
+    resourceType: 'Group',
+    resourceId: groupId,
+    data: { member: { value: member.id, type: member.type } },
+  })
+  return [...change.removedMembers.map((m) => event('membership.removed', m)), ...change.addedMembers.map((m) => event('membership.added', m))]
+}
+
+function roleNames(attributes: ScimResource): string[] {
+  const roles = (attributes[GROUP_ACCESS_SCHEMA] as { roles?: unknown } | undefined)?.roles
+  return Array.isArray(roles) ? roles.flatMap((r) => (typeof r === 'object' && r !== null && typeof (r as { value?: unknown }).value === 'string' ? [(r as { value: string }).value] : [])) : []
+}
+
+/** What a write changed on the group row itself: its name and what it grants. */
+function groupUpdateEvents(id: string, before: ScimResource, after: ScimResource): NewEvent[] {
+  const events: NewEvent[] = []
+  if (before.displayName !== after.displayName) events.push({ type: 'group.renamed', resourceType: 'Group', resourceId: id, data: { displayName: after.displayName } })
+  if (!deepEqual(before[GROUP_ACCESS_SCHEMA], after[GROUP_ACCESS_SCHEMA])) events.push(accessChanged(id, after))
+  return events
+}
+
+function accessChanged(id: string, attributes: ScimResource): NewEvent {
+  const access = (attributes[GROUP_ACCESS_SCHEMA] ?? {}) as { scope?: unknown }
+  return { type: 'group.access_changed', resourceType: 'Group', resourceId: id, data: { roles: roleNames(attributes), scope: access.scope ?? null } }
+}
+
 async function runMemberOperation(store: GroupsStore, tenantId: string, groupId: string, operation: MemberOperation): Promise<MembershipChange> {
   switch (operation.kind) {
     case 'add':
@@ -76,12 +109,21 @@ async function runMemberOperation(store: GroupsStore, tenantId: string, groupId:
 
 export function createGroupsService(deps: ServiceDependencies): GroupsService {
   const { database } = deps
+  const events = deps.events ?? ALWAYS_RECORD
   const reportSkipped = (tenantId: string, groupId: string, change: MembershipChange): void => {
     if (change.skipped.length > 0) deps.onSkippedMembers?.(tenantId, groupId, change.skipped)
   }
 
   const loadForWrite = (db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> =>
     lockForWrite('Group', (tenantId, groupId) => createGroupsStore(db).findForUpdate(tenantId, groupId), scope, id, conditions)
+
+  /** Roles a write sets must be in the tenant's catalog; the catalog row is share-locked so a concurrent removal waits for this write. */
+  async function checkRoles(db: Queryable, tenantId: string, attributes: ScimResource): Promise<void> {
+    const roles = roleNames(attributes)
+    if (roles.length === 0) return
+    const catalog = await createTenantSettingsStore(db).catalog(tenantId, 'share')
+    assertRolesInCatalog(roles, catalog.roles)
+  }
 
   async function readBack(db: Queryable, scope: RequestScope, stored: StoredResource, request: AttributeRequest): Promise<ScimResource> {
     const members = isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members') ? (await createGroupsStore(db).membersOf(scope.tenantId, [stored.id])).get(stored.id) : undefined
@@ -95,11 +137,18 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
       return database.write(scope.tenantId, async (db) => {
         const store = createGroupsStore(db)
         const id = randomUUID()
-        let stored = await store.insert(scope.tenantId, id, storableAttributes(validated, NOT_STORED))
+        const attributes = storableAttributes(validated, NOT_STORED)
+        await checkRoles(db, scope.tenantId, attributes)
+        let stored = await store.insert(scope.tenantId, id, attributes)
+        const log: NewEvent[] = [{ type: 'group.created', resourceType: 'Group', resourceId: id }]
+        if (attributes[GROUP_ACCESS_SCHEMA] !== undefined) log.push(accessChanged(id, attributes))
         if (members.length > 0) {
-          reportSkipped(scope.tenantId, id, await store.addMembers(scope.tenantId, id, members))
+          const change = await store.addMembers(scope.tenantId, id, members)
+          reportSkipped(scope.tenantId, id, change)
+          log.push(...membershipEvents(id, change))
           stored = (await store.find(scope.tenantId, id)) ?? stored
         }
+        await events.record(db, scope, log)
         return { resource: await readBack(db, scope, stored, {}), version: stored.version }
       })
     },
@@ -124,11 +173,13 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         // Roles and scope belong to the team's admins: a PUT that does not mention the access extension keeps them.
         if (attributes[GROUP_ACCESS_SCHEMA] === undefined && current.attributes[GROUP_ACCESS_SCHEMA] !== undefined) {
           attributes[GROUP_ACCESS_SCHEMA] = current.attributes[GROUP_ACCESS_SCHEMA]
-        }
+        } else if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await checkRoles(db, scope.tenantId, attributes)
         // RFC 7644 §3.5.1: PUT replaces the member list too (as a diff, so unchanged rows stay)
-        reportSkipped(scope.tenantId, id, await store.replaceMembers(scope.tenantId, id, memberInputs(validated.members)))
+        const change = await store.replaceMembers(scope.tenantId, id, memberInputs(validated.members))
+        reportSkipped(scope.tenantId, id, change)
         const outcome = await store.update(scope.tenantId, id, attributes, undefined)
         if (outcome.kind !== 'updated') throw notFound('Group', id)
+        await events.record(db, scope, [...groupUpdateEvents(id, current.attributes, attributes), ...membershipEvents(id, change)])
         return { resource: await readBack(db, scope, outcome.resource, {}), version: outcome.resource.version }
       })
     },
@@ -141,31 +192,38 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         // Locking the group row first queues concurrent PATCHes of one group, so none loses a member.
         const current = await loadForWrite(db, scope, id, conditions)
         let membersChanged = false
+        const log: NewEvent[] = []
         for (const operation of memberOperations) {
           const change = await runMemberOperation(store, scope.tenantId, id, operation)
           reportSkipped(scope.tenantId, id, change)
           if (change.added > 0 || change.removed > 0) membersChanged = true
+          log.push(...membershipEvents(id, change))
         }
         let stored = current
         const patched = otherOperations.length === 0 ? undefined : applyPatch({ ...current.attributes, id }, otherOperations, GROUP_RESOURCE_TYPE)
         if (patched?.changed === true) {
           const validated = validateResource(patched.resource, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
-          const outcome = await store.update(scope.tenantId, id, storableAttributes(validated, NOT_STORED), undefined)
+          const attributes = storableAttributes(validated, NOT_STORED)
+          if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await checkRoles(db, scope.tenantId, attributes)
+          const outcome = await store.update(scope.tenantId, id, attributes, undefined)
           if (outcome.kind !== 'updated') throw notFound('Group', id)
           stored = outcome.resource
+          log.unshift(...groupUpdateEvents(id, current.attributes, attributes))
         } else if (membersChanged) {
           const outcome = await store.touch(scope.tenantId, id, undefined)
           if (outcome.kind !== 'updated') throw notFound('Group', id)
           stored = outcome.resource
         }
+        await events.record(db, scope, log)
         return { resource: request === undefined ? undefined : await readBack(db, scope, stored, request), version: stored.version }
       })
     },
 
     async delete(scope, id, conditions) {
       await database.write(scope.tenantId, async (db) => {
-        await loadForWrite(db, scope, id, conditions)
+        const current = await loadForWrite(db, scope, id, conditions)
         await createGroupsStore(db).delete(scope.tenantId, id)
+        await events.record(db, scope, [{ type: 'group.deleted', resourceType: 'Group', resourceId: current.id }])
       })
     },
 
@@ -179,8 +237,11 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         if (access.scope !== undefined) extension.scope = access.scope
         const candidate = { ...current.attributes, [GROUP_ACCESS_SCHEMA]: extension }
         const validated = validateResource(candidate, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
-        const outcome = await createGroupsStore(db).update(scope.tenantId, id, storableAttributes(validated, NOT_STORED), undefined)
+        const attributes = storableAttributes(validated, NOT_STORED)
+        await checkRoles(db, scope.tenantId, attributes)
+        const outcome = await createGroupsStore(db).update(scope.tenantId, id, attributes, undefined)
         if (outcome.kind !== 'updated') throw notFound('Group', id)
+        if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await events.record(db, scope, [accessChanged(id, attributes)])
         return { resource: await readBack(db, scope, outcome.resource, {}), version: outcome.resource.version }
       })
     },

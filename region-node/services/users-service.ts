@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import type { NewEvent } from '../events/event-types.ts'
+import { changedPaths } from '../scim/changed-paths.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import { applyPatch, parsePatchRequest } from '../scim/patch/index.ts'
@@ -13,6 +15,7 @@ import type { StoredResource } from '../storage/stored-resource.ts'
 import { createUsersStore, type GroupReference } from '../storage/users-store.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
+import { ALWAYS_RECORD } from './event-recorder.ts'
 
 // `groups` is derived from memberships; `password` is never kept: team members sign in through their identity provider.
 const NOT_STORED = ['groups', 'password'] as const
@@ -44,6 +47,18 @@ function toWire(scope: RequestScope, stored: StoredResource, groups: readonly Gr
   return serializeResource(USER_RESOURCE_TYPE, stored, derived, `${scope.baseUrl}/Users/${stored.id}`)
 }
 
+/** What a write did to a user, for the event log: changed paths (never values), and (de)activation on its own. */
+function userUpdateEvents(id: string, before: ScimResource, after: ScimResource): NewEvent[] {
+  const events: NewEvent[] = []
+  const wasActive = before.active !== false
+  const isActive = after.active !== false
+  if (wasActive && !isActive) events.push({ type: 'user.deactivated', resourceType: 'User', resourceId: id })
+  if (!wasActive && isActive) events.push({ type: 'user.reactivated', resourceType: 'User', resourceId: id })
+  const paths = changedPaths(before, after, ['active', ...NOT_STORED])
+  if (paths.length > 0) events.push({ type: 'user.updated', resourceType: 'User', resourceId: id, data: { paths } })
+  return events
+}
+
 /** RFC 7644 §3.3: a new user; `active` defaults to true so "not deactivated" is explicit. */
 function prepareNewUser(body: unknown): ScimResource {
   const normalized = normalizeResource(body, USER_RESOURCE_TYPE)
@@ -53,6 +68,7 @@ function prepareNewUser(body: unknown): ScimResource {
 
 export function createUsersService(deps: ServiceDependencies): UsersService {
   const { database } = deps
+  const events = deps.events ?? ALWAYS_RECORD
 
   const loadForWrite = (db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> =>
     lockForWrite('User', (tenantId, userId) => createUsersStore(db).findForUpdate(tenantId, userId), scope, id, conditions)
@@ -61,6 +77,7 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
     const store = createUsersStore(db)
     const outcome = await store.update(scope.tenantId, current.id, attributes, current.version)
     if (outcome.kind !== 'updated') throw notFound('User', current.id)
+    await events.record(db, scope, userUpdateEvents(current.id, current.attributes, attributes))
     const groups = (await store.groupsOf(scope.tenantId, [current.id])).get(current.id)
     return { resource: toWire(scope, outcome.resource, groups), version: outcome.resource.version }
   }
@@ -68,7 +85,11 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
   return {
     async create(scope, body) {
       const attributes = prepareNewUser(body)
-      const stored = await database.write(scope.tenantId, (db) => createUsersStore(db).insert(scope.tenantId, randomUUID(), attributes))
+      const stored = await database.write(scope.tenantId, async (db) => {
+        const inserted = await createUsersStore(db).insert(scope.tenantId, randomUUID(), attributes)
+        await events.record(db, scope, [{ type: 'user.created', resourceType: 'User', resourceId: inserted.id }])
+        return inserted
+      })
       return { resource: toWire(scope, stored, []), version: stored.version }
     },
 
@@ -113,8 +134,9 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
 
     async delete(scope, id, conditions) {
       await database.write(scope.tenantId, async (db) => {
-        await loadForWrite(db, scope, id, conditions)
+        const current = await loadForWrite(db, scope, id, conditions)
         await createUsersStore(db).delete(scope.tenantId, id)
+        await events.record(db, scope, [{ type: 'user.deleted', resourceType: 'User', resourceId: current.id }])
       })
     },
 

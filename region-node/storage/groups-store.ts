@@ -22,7 +22,17 @@ export interface MembershipChange {
   readonly added: number
   readonly removed: number
   readonly skipped: readonly string[]
+  /** The rows the change inserted and deleted, for the event log. */
+  readonly addedMembers: readonly ChangedMember[]
+  readonly removedMembers: readonly ChangedMember[]
 }
+
+export interface ChangedMember {
+  readonly id: string
+  readonly type: MemberType
+}
+
+const NO_MEMBERS: readonly ChangedMember[] = Object.freeze([])
 
 export interface GroupsStore {
   insert(tenantId: string, id: string, attributes: ScimResource): Promise<StoredResource>
@@ -61,9 +71,9 @@ export function createGroupsStore(db: Queryable): GroupsStore {
   const externalId = (attributes: ScimResource): string | null => (typeof attributes.externalId === 'string' ? attributes.externalId : null)
 
   /** Inserts the given ids that exist as users or groups of the tenant; returns how many rows were new and which ids were unknown. */
-  async function insertMembers(tenantId: string, groupId: string, ids: readonly string[]): Promise<{ added: number; unknown: string[] }> {
-    if (ids.length === 0) return { added: 0, unknown: [] }
-    const { rows } = await db.query<{ member_id: string; inserted: boolean }>(
+  async function insertMembers(tenantId: string, groupId: string, ids: readonly string[]): Promise<{ added: ChangedMember[]; unknown: string[] }> {
+    if (ids.length === 0) return { added: [], unknown: [] }
+    const { rows } = await db.query<{ member_id: string; member_type: MemberType | null; known: boolean; inserted: boolean }>(
       `WITH wanted AS (SELECT DISTINCT unnest($3::uuid[]) AS id),
             resolved AS (
               SELECT w.id, CASE WHEN u.id IS NOT NULL THEN 'User' WHEN g.id IS NOT NULL THEN 'Group' END AS member_type
@@ -75,12 +85,20 @@ export function createGroupsStore(db: Queryable): GroupsStore {
               SELECT $1, $2, id, member_type FROM resolved WHERE member_type IS NOT NULL
               ON CONFLICT DO NOTHING
               RETURNING member_id)
-       SELECT r.id::text AS member_id, (r.member_type IS NOT NULL) AS known, (i.member_id IS NOT NULL) AS inserted
+       SELECT r.id::text AS member_id, r.member_type, (r.member_type IS NOT NULL) AS known, (i.member_id IS NOT NULL) AS inserted
        FROM resolved r LEFT JOIN inserted i ON i.member_id = r.id`,
       [tenantId, groupId, ids],
     )
-    const unknown = (rows as unknown as { member_id: string; known: boolean; inserted: boolean }[]).filter((r) => !r.known).map((r) => r.member_id)
-    return { added: rows.filter((r) => r.inserted).length, unknown }
+    const unknown = rows.filter((r) => !r.known).map((r) => r.member_id)
+    return { added: rows.filter((r) => r.inserted).map((r) => ({ id: r.member_id, type: r.member_type ?? 'User' })), unknown }
+  }
+
+  async function deleteMembers(condition: string, values: readonly unknown[]): Promise<ChangedMember[]> {
+    const { rows } = await db.query<{ member_id: string; member_type: MemberType }>(
+      `DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND ${condition} RETURNING member_id::text AS member_id, member_type`,
+      values,
+    )
+    return rows.map((r) => ({ id: r.member_id, type: r.member_type }))
   }
 
   function updateGroup(tenantId: string, id: string, attributes: ScimResource | null, expectedVersion: number | undefined): Promise<UpdateOutcome> {
@@ -139,26 +157,26 @@ export function createGroupsStore(db: Queryable): GroupsStore {
     async addMembers(tenantId, groupId, members) {
       const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
       const { added, unknown } = await insertMembers(tenantId, groupId, valid)
-      return { added, removed: 0, skipped: [...skipped, ...unknown] }
+      return { added: added.length, removed: 0, skipped: [...skipped, ...unknown], addedMembers: added, removedMembers: NO_MEMBERS }
     },
 
     async removeMembers(tenantId, groupId, memberIds) {
       const { valid, skipped } = splitIds(memberIds)
-      if (valid.length === 0) return { added: 0, removed: 0, skipped }
-      const { rowCount } = await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND member_id = ANY($3::uuid[])', [tenantId, groupId, valid])
-      return { added: 0, removed: rowCount ?? 0, skipped }
+      if (valid.length === 0) return { added: 0, removed: 0, skipped, addedMembers: NO_MEMBERS, removedMembers: NO_MEMBERS }
+      const removed = await deleteMembers('member_id = ANY($3::uuid[])', [tenantId, groupId, valid])
+      return { added: 0, removed: removed.length, skipped, addedMembers: NO_MEMBERS, removedMembers: removed }
     },
 
     async removeAllMembers(tenantId, groupId) {
-      const { rowCount } = await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2', [tenantId, groupId])
-      return { added: 0, removed: rowCount ?? 0, skipped: [] }
+      const removed = await deleteMembers('true', [tenantId, groupId])
+      return { added: 0, removed: removed.length, skipped: [], addedMembers: NO_MEMBERS, removedMembers: removed }
     },
 
     async replaceMembers(tenantId, groupId, members) {
       const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
-      const removed = await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND NOT (member_id = ANY($3::uuid[]))', [tenantId, groupId, valid])
+      const removed = await deleteMembers('NOT (member_id = ANY($3::uuid[]))', [tenantId, groupId, valid])
       const { added, unknown } = await insertMembers(tenantId, groupId, valid)
-      return { added, removed: removed.rowCount ?? 0, skipped: [...skipped, ...unknown] }
+      return { added: added.length, removed: removed.length, skipped: [...skipped, ...unknown], addedMembers: added, removedMembers: removed }
     },
   }
 }
