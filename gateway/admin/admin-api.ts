@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { z } from 'zod'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
@@ -9,11 +9,16 @@ import { bearerToken } from '../auth/bearer-token.ts'
 import { TENANT_ID_PATTERN } from '../tokens/token-input.ts'
 import type { TokenRecord } from '../tokens/token-record.ts'
 import type { TokenStore } from '../tokens/token-store.ts'
+import type { TokenEventContext, TokenUsage } from '../tokens/token-events.ts'
+import type { TokenEventRelay } from '../tokens/token-event-relay.ts'
 import { createAdminCredentialCheck } from './admin-credential.ts'
+import { tenantRoutes } from './tenant-routes.ts'
 
 export interface AdminApiDependencies {
   readonly tokenStore: TokenStore
   readonly signingKey: SigningKey
+  /** Delivers token events to the region nodes; kicked after each token change. */
+  readonly tokenEvents?: TokenEventRelay
 }
 
 const scopesSchema = z.array(z.enum(['scim', 'admin'])).min(1).optional()
@@ -26,8 +31,8 @@ const createSchema = z.strictObject({
 })
 const rotateSchema = z.strictObject({ label: z.string().max(200).optional(), expiresAt: z.iso.datetime({ offset: true }).nullable().optional() })
 
-/** What the admin API shows of a token: everything but the secret. */
-function describe(record: TokenRecord): Record<string, unknown> {
+/** What the admin API shows of a token: everything but the secret, and when and by what it was last used. */
+function describe(record: TokenRecord, usage?: TokenUsage): Record<string, unknown> {
   return {
     tokenId: record.tokenId,
     tenantId: record.tenantId,
@@ -37,7 +42,13 @@ function describe(record: TokenRecord): Record<string, unknown> {
     createdAt: new Date(record.createdAt).toISOString(),
     expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
     status: record.status,
+    lastUsedAt: usage === undefined ? null : new Date(usage.lastUsedAt).toISOString(),
+    lastUsedBy: usage?.clientKind ?? null,
   }
+}
+
+function adminContext(request: FastifyRequest): TokenEventContext {
+  return { actor: { type: 'admin', id: 'admin-api' }, requestId: String(request.id) }
 }
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -77,35 +88,47 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
   app.post('/admin/v1/tokens', async (request, reply) => {
     const input = parseBody(createSchema, request.body)
     const region = regionOf(input.region)
-    const { token, record } = await deps.tokenStore.create({
-      tenantId: input.tenantId,
-      region: region.code,
-      label: input.label,
-      scopes: input.scopes,
-      expiresAt: input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt),
-    })
+    const { token, record } = await deps.tokenStore.create(
+      {
+        tenantId: input.tenantId,
+        region: region.code,
+        label: input.label,
+        scopes: input.scopes,
+        expiresAt: input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt),
+      },
+      adminContext(request),
+    )
+    deps.tokenEvents?.kick()
     return reply.code(201).send({ token, ...describe(record), tenantUrl: region.tenantUrl })
   })
 
   app.get<{ Querystring: { tenant?: string; region?: string } }>('/admin/v1/tokens', async (request) => {
     const { tenant, region } = request.query
     if (tenant === undefined || !TENANT_ID_PATTERN.test(tenant) || region === undefined) throw new ScimError(400, 'invalidValue', 'tenant and region are required')
-    return { tokens: (await deps.tokenStore.list(tenant, regionOf(region).code)).map(describe) }
+    const records = await deps.tokenStore.list(tenant, regionOf(region).code)
+    const usage = await deps.tokenStore.usage(records.map((r) => r.tokenId))
+    return { tokens: records.map((record) => describe(record, usage.get(record.tokenId))) }
   })
 
   app.post<{ Params: { id: string } }>('/admin/v1/tokens/:id/rotate', async (request, reply) => {
     const input = parseBody(rotateSchema, request.body)
-    const rotated = await deps.tokenStore.rotate(request.params.id, {
-      ...(input.label === undefined ? {} : { label: input.label }),
-      ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt === null ? null : Date.parse(input.expiresAt) }),
-    })
+    const rotated = await deps.tokenStore.rotate(
+      request.params.id,
+      {
+        ...(input.label === undefined ? {} : { label: input.label }),
+        ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt === null ? null : Date.parse(input.expiresAt) }),
+      },
+      adminContext(request),
+    )
     if (rotated === undefined) throw new ScimError(404, undefined, `token ${request.params.id} not found`)
+    deps.tokenEvents?.kick()
     return reply.code(201).send({ token: rotated.token, ...describe(rotated.record) })
   })
 
   app.delete<{ Params: { id: string } }>('/admin/v1/tokens/:id', async (request) => {
-    const revoked = await deps.tokenStore.revoke(request.params.id)
+    const revoked = await deps.tokenStore.revoke(request.params.id, adminContext(request))
     if (revoked === undefined) throw new ScimError(404, undefined, `token ${request.params.id} not found`)
+    deps.tokenEvents?.kick()
     return describe(revoked)
   })
 
@@ -127,6 +150,8 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
     }
     return reply.code(response.status).type(response.headers.get('content-type') ?? 'application/scim+json').send(await response.text())
   })
+
+  await app.register(tenantRoutes, { config, signingKey: deps.signingKey })
 
   return app
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Region, RegionCatalog } from '../../config/region-catalog.ts'
+import { clientKindOf, type ClientKind } from '../../lib/client-kind.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
 import type { FailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import { bearerToken } from '../auth/bearer-token.ts'
@@ -9,6 +10,7 @@ import type { RegionResolver } from '../routing/resolve-region.ts'
 import { isSafeScimPath } from '../routing/safe-scim-path.ts'
 import { parseToken } from '../tokens/token-format.ts'
 import type { TokenAuthenticator } from '../tokens/token-authenticator.ts'
+import type { TokenRecord } from '../tokens/token-record.ts'
 
 /** What an authenticated SCIM request carries to the proxy. */
 export interface GatewayContext {
@@ -16,6 +18,8 @@ export interface GatewayContext {
   readonly tenantId: string
   readonly tokenId: string
   readonly identity: string
+  /** Read from the User-Agent; passed to the node for the event log. */
+  readonly clientKind: ClientKind
 }
 
 declare module 'fastify' {
@@ -31,6 +35,10 @@ export interface ProvisioningAuthOptions {
   readonly issuer: IdentityIssuer
   readonly failedAuth: FailedAuthLimiter
   readonly redisRetryAfterSeconds?: number
+  /** Told about every authenticated request (batched "last used" of tokens); must not block. */
+  readonly onTokenUse?: (record: TokenRecord, clientKind: ClientKind) => void
+  /** Told when an expired token is presented (its event is recorded once); must not block. */
+  readonly onExpiredUse?: (record: TokenRecord, request: FastifyRequest, clientKind: ClientKind) => void
 }
 
 const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer realm="scimgate"' }
@@ -70,12 +78,17 @@ export const provisioningAuth = fp(
       if (outcome.kind === 'unavailable') {
         return sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(options.redisRetryAfterSeconds ?? 2) })
       }
-      if (outcome.kind === 'invalid') return refuse(request, reply, 'the provisioning token is not valid')
+      const clientKind = clientKindOf(request.headers['user-agent'])
+      if (outcome.kind === 'invalid') {
+        if (outcome.reason === 'expired' && outcome.record !== undefined && outcome.record.region === region.code) options.onExpiredUse?.(outcome.record, request, clientKind)
+        return refuse(request, reply, 'the provisioning token is not valid')
+      }
       const { record } = outcome
       if (record.region !== region.code) return refuse(request, reply, 'the provisioning token is not valid')
       if (!record.scopes.includes('scim')) return sendScimError(reply, 403, 'this token may not provision')
-      const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes: ['scim'] })
-      request.gateway = { region, tenantId: record.tenantId, tokenId: record.tokenId, identity }
+      const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes: ['scim'], label: record.label })
+      request.gateway = { region, tenantId: record.tenantId, tokenId: record.tokenId, identity, clientKind }
+      options.onTokenUse?.(record, clientKind)
     })
   },
   { name: 'provisioning-auth' },

@@ -2,15 +2,18 @@
 // same records and digests as the Redis store, kept in one JSON file (mode
 // 0600) so the gateway and `scimgate token …` in another terminal share it.
 // For one machine and local use only: writers replace the file atomically,
-// and readers reload it when it changes.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+// and readers reload it when it changes. Token events wait in a directory
+// next to it (one file each, so the CLI and the gateway never rewrite each
+// other's), and "last used" goes to a file of its own that only gateways write.
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { CLI_CONTEXT, decodeTokenEvent, tokenEvent, type TokenEvent, type TokenEventContext, type TokenEventType, type TokenUsage } from './token-events.ts'
 import { parseToken } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
 import { TOKEN_ID_PATTERN } from './token-input.ts'
 import { decodeTokenRecord, encodeTokenRecord, type TokenRecord } from './token-record.ts'
 import { newToken, rotationInput, validListQuery } from './token-rules.ts'
-import type { TokenStore } from './token-store.ts'
+import { decodeUsage, type TokenStore } from './token-store.ts'
 
 interface FileContents {
   /** digest → encoded record */
@@ -49,23 +52,49 @@ export function createFileTokenStore(path: string, options: { hasher: TokenHashe
     cached = undefined
   }
 
+  const eventsDir = `${path}.events`
+  const usagePath = `${path}.usage.json`
+
+  function writeAtomically(file: string, text: string): void {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+    const temporary = `${file}.${process.pid}.tmp`
+    writeFileSync(temporary, text, { mode: 0o600 })
+    renameSync(temporary, file)
+  }
+
+  function enqueue(type: TokenEventType, record: TokenRecord, context: TokenEventContext | undefined, data?: Record<string, unknown>): void {
+    const event = tokenEvent(type, record, context ?? CLI_CONTEXT, now(), data)
+    writeAtomically(join(eventsDir, `${Date.now().toString().padStart(15, '0')}-${event.id}.json`), JSON.stringify(event))
+  }
+
+  function readUsage(): Record<string, string> {
+    try {
+      return JSON.parse(readFileSync(usagePath, 'utf8')) as Record<string, string>
+    } catch {
+      return {}
+    }
+  }
+
   function find(tokenId: string): { digest: string; record: TokenRecord } | undefined {
     if (!TOKEN_ID_PATTERN.test(tokenId)) return undefined
     for (const [digest, record] of load()) if (record.tokenId === tokenId) return { digest, record }
     return undefined
   }
 
-  async function create(input: Parameters<TokenStore['create']>[0]): ReturnType<TokenStore['create']> {
+  function issue(input: Parameters<TokenStore['create']>[0], context: TokenEventContext | undefined, rotatedFrom?: string): ReturnType<TokenStore['create']> {
     const { token, digest, record } = newToken(input, hasher, now())
     const records = new Map(load())
     records.set(digest, record)
     save(records)
-    return { token, record }
+    if (rotatedFrom === undefined) enqueue('token.created', record, context)
+    else enqueue('token.rotated', record, context, { rotatedFrom })
+    return Promise.resolve({ token, record })
   }
+  const expiredNoted = new Set<string>()
 
   return {
     invalidationChannel: '',
-    create,
+    create: (input, context) => issue(input, context),
     async list(tenantId, region) {
       const code = validListQuery(tenantId, region)
       return [...load().values()].filter((r) => r.tenantId === tenantId && r.region === code).sort((a, b) => a.createdAt - b.createdAt)
@@ -73,18 +102,71 @@ export function createFileTokenStore(path: string, options: { hasher: TokenHashe
     async get(tokenId) {
       return find(tokenId)?.record
     },
-    async rotate(tokenId, rotateOptions = {}) {
+    async rotate(tokenId, rotateOptions = {}, context) {
       const found = find(tokenId)
-      return found === undefined ? undefined : create(rotationInput(found.record, rotateOptions, now()))
+      return found === undefined ? undefined : issue(rotationInput(found.record, rotateOptions, now()), context, tokenId)
     },
-    async revoke(tokenId) {
+    async revoke(tokenId, context) {
       const found = find(tokenId)
       if (found === undefined) return undefined
       const revoked: TokenRecord = { ...found.record, status: 'revoked' }
       const records = new Map(load())
       records.set(found.digest, revoked)
       save(records)
+      enqueue('token.revoked', revoked, context)
       return revoked
+    },
+    async noteExpiredUse(record, context) {
+      // Once per gateway process: embedded mode has a single gateway.
+      if (expiredNoted.has(record.tokenId)) return
+      expiredNoted.add(record.tokenId)
+      enqueue('token.expired', record, context, { expiredAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() })
+    },
+    async pendingEvents(limit) {
+      let names: string[]
+      try {
+        names = readdirSync(eventsDir).filter((name) => name.endsWith('.json')).sort().slice(0, limit)
+      } catch {
+        return []
+      }
+      return names.flatMap((name): TokenEvent[] => {
+        try {
+          const event = decodeTokenEvent(readFileSync(join(eventsDir, name), 'utf8'))
+          return event === undefined ? [] : [event]
+        } catch {
+          return []
+        }
+      })
+    },
+    async acknowledgeEvents(events) {
+      const ids = new Set(events.map((e) => e.id))
+      let names: string[] = []
+      try {
+        names = readdirSync(eventsDir)
+      } catch {
+        return
+      }
+      for (const name of names) {
+        if (ids.has(name.replace(/^\d+-/, '').replace(/\.json$/, ''))) unlinkSync(join(eventsDir, name))
+      }
+    },
+    async recordUsage(usage) {
+      if (usage.size === 0) return
+      const stored = readUsage()
+      for (const [tokenId, u] of usage) {
+        const current = decodeUsage(stored[tokenId])
+        if (current === undefined || current.lastUsedAt < u.lastUsedAt) stored[tokenId] = `${u.lastUsedAt}|${u.clientKind}`
+      }
+      writeAtomically(usagePath, JSON.stringify(stored))
+    },
+    async usage(tokenIds) {
+      const stored = readUsage()
+      const result = new Map<string, TokenUsage>()
+      for (const tokenId of tokenIds) {
+        const usage = decodeUsage(stored[tokenId])
+        if (usage !== undefined) result.set(tokenId, usage)
+      }
+      return result
     },
     async lookup(token) {
       if (parseToken(token) === undefined) return undefined

@@ -59,7 +59,7 @@ t.test('no plaintext token anywhere in Redis', async (t) => {
   t.ok(keys.length >= 4)
   for (const key of keys) {
     const type = await redis.type(key)
-    const values = type === 'set' ? await redis.smembers(key) : [(await redis.get(key)) ?? '']
+    const values = type === 'set' ? await redis.smembers(key) : type === 'zset' ? await redis.zrange(key, '0', '-1') : type === 'hash' ? await redis.hvals(key) : [(await redis.get(key)) ?? '']
     for (const text of [key, ...values]) {
       for (const secret of secrets) t.notOk(text.includes(secret), `${key} holds no token`)
     }
