@@ -11,6 +11,7 @@ import { migrateDatabase } from '../region-node/migrations/migrate.ts'
 import { startRegionNode } from '../region-node/server.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
 import { startDev } from './dev.ts'
+import { eventsCommand } from './events-command.ts'
 import { gatewayCommand } from './gateway-command.ts'
 import { tokenCommand } from './token-command.ts'
 
@@ -58,6 +59,7 @@ program
 
 program.addCommand(gatewayCommand(catalog))
 program.addCommand(tokenCommand())
+program.addCommand(eventsCommand())
 
 program
   .command('dev')
