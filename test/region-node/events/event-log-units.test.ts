@@ -1,5 +1,6 @@
 import t from 'tap'
 import { clientKindOf } from '../../../lib/client-kind.ts'
+import { ScimError } from '../../../lib/scim-error.ts'
 import { decodeEventCursor, encodeEventCursor } from '../../../region-node/events/event-cursor.ts'
 import { createEventWaker } from '../../../region-node/events/event-waker.ts'
 import { changedPaths } from '../../../region-node/scim/changed-paths.ts'
@@ -29,7 +30,7 @@ t.test('event cursors are opaque and checked', async (t) => {
   t.equal(decodeEventCursor(encodeEventCursor(42n), 'after'), 42n)
   t.notMatch(encodeEventCursor(42n), /42/)
   for (const bad of ['', 'abc', Buffer.from('ev1.-1').toString('base64url'), Buffer.from('ev1.99999999999999999999').toString('base64url'), 'x'.repeat(100)]) {
-    t.throws(() => decodeEventCursor(bad, 'after'), { status: 400, scimType: 'invalidValue' }, bad)
+    t.throws(() => decodeEventCursor(bad, 'after'), new ScimError(400, 'invalidValue', 'after is not a cursor this service issued'), bad)
   }
 })
 
