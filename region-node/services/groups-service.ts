@@ -10,6 +10,7 @@ import { GROUP_ACCESS_SCHEMA, GROUP_RESOURCE_TYPE } from '../scim/schema/index.t
 import type { ScimResource } from '../scim/schema/types.ts'
 import { serializeResource, storableAttributes } from '../scim/serialize-resource.ts'
 import type { Queryable } from '../storage/database.ts'
+import type { MembershipLog } from '../storage/events-store.ts'
 import { createGroupsStore, type GroupsStore, type MemberReference, type MembershipChange } from '../storage/groups-store.ts'
 import { GROUPS_TABLE } from '../storage/resource-tables.ts'
 import { createTenantSettingsStore } from '../storage/tenant-settings-store.ts'
@@ -66,16 +67,6 @@ function memberInputs(value: unknown): MemberInput[] {
   return Array.isArray(value) ? value.filter((m): m is MemberInput => typeof m === 'object' && m !== null && typeof (m as MemberInput).value === 'string') : []
 }
 
-function membershipEvents(groupId: string, change: MembershipChange): NewEvent[] {
-  const event = (type: 'membership.added' | 'membership.removed', member: { id: string; type: string }): NewEvent => ({
-    type,
-    resourceType: 'Group',
-    resourceId: groupId,
-    data: { member: { value: member.id, type: member.type } },
-  })
-  return [...change.removedMembers.map((m) => event('membership.removed', m)), ...change.addedMembers.map((m) => event('membership.added', m))]
-}
-
 function roleNames(attributes: ScimResource): string[] {
   const roles = (attributes[GROUP_ACCESS_SCHEMA] as { roles?: unknown } | undefined)?.roles
   return Array.isArray(roles) ? roles.flatMap((r) => (typeof r === 'object' && r !== null && typeof (r as { value?: unknown }).value === 'string' ? [(r as { value: string }).value] : [])) : []
@@ -94,16 +85,16 @@ function accessChanged(id: string, attributes: ScimResource): NewEvent {
   return { type: 'group.access_changed', resourceType: 'Group', resourceId: id, data: { roles: roleNames(attributes), scope: access.scope ?? null } }
 }
 
-async function runMemberOperation(store: GroupsStore, tenantId: string, groupId: string, operation: MemberOperation): Promise<MembershipChange> {
+async function runMemberOperation(store: GroupsStore, tenantId: string, groupId: string, operation: MemberOperation, log: MembershipLog | undefined): Promise<MembershipChange> {
   switch (operation.kind) {
     case 'add':
-      return store.addMembers(tenantId, groupId, operation.members)
+      return store.addMembers(tenantId, groupId, operation.members, log)
     case 'remove':
-      return store.removeMembers(tenantId, groupId, operation.memberIds)
+      return store.removeMembers(tenantId, groupId, operation.memberIds, log)
     case 'removeAll':
-      return store.removeAllMembers(tenantId, groupId)
+      return store.removeAllMembers(tenantId, groupId, log)
     case 'replace':
-      return store.replaceMembers(tenantId, groupId, operation.members)
+      return store.replaceMembers(tenantId, groupId, operation.members, log)
   }
 }
 
@@ -142,13 +133,12 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         let stored = await store.insert(scope.tenantId, id, attributes)
         const log: NewEvent[] = [{ type: 'group.created', resourceType: 'Group', resourceId: id }]
         if (attributes[GROUP_ACCESS_SCHEMA] !== undefined) log.push(accessChanged(id, attributes))
+        // The group's own events go first: membership events of this request follow them in the feed.
+        await events.record(db, scope, log)
         if (members.length > 0) {
-          const change = await store.addMembers(scope.tenantId, id, members)
-          reportSkipped(scope.tenantId, id, change)
-          log.push(...membershipEvents(id, change))
+          reportSkipped(scope.tenantId, id, await store.addMembers(scope.tenantId, id, members, events.membershipLog(scope)))
           stored = (await store.find(scope.tenantId, id)) ?? stored
         }
-        await events.record(db, scope, log)
         return { resource: await readBack(db, scope, stored, {}), version: stored.version }
       })
     },
@@ -175,11 +165,10 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
           attributes[GROUP_ACCESS_SCHEMA] = current.attributes[GROUP_ACCESS_SCHEMA]
         } else if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await checkRoles(db, scope.tenantId, attributes)
         // RFC 7644 §3.5.1: PUT replaces the member list too (as a diff, so unchanged rows stay)
-        const change = await store.replaceMembers(scope.tenantId, id, memberInputs(validated.members))
-        reportSkipped(scope.tenantId, id, change)
+        await events.record(db, scope, groupUpdateEvents(id, current.attributes, attributes))
+        reportSkipped(scope.tenantId, id, await store.replaceMembers(scope.tenantId, id, memberInputs(validated.members), events.membershipLog(scope)))
         const outcome = await store.update(scope.tenantId, id, attributes, undefined)
         if (outcome.kind !== 'updated') throw notFound('Group', id)
-        await events.record(db, scope, [...groupUpdateEvents(id, current.attributes, attributes), ...membershipEvents(id, change)])
         return { resource: await readBack(db, scope, outcome.resource, {}), version: outcome.resource.version }
       })
     },
@@ -192,13 +181,13 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         // Locking the group row first queues concurrent PATCHes of one group, so none loses a member.
         const current = await loadForWrite(db, scope, id, conditions)
         let membersChanged = false
-        const log: NewEvent[] = []
+        const membershipLog = events.membershipLog(scope)
         for (const operation of memberOperations) {
-          const change = await runMemberOperation(store, scope.tenantId, id, operation)
+          const change = await runMemberOperation(store, scope.tenantId, id, operation, membershipLog)
           reportSkipped(scope.tenantId, id, change)
           if (change.added > 0 || change.removed > 0) membersChanged = true
-          log.push(...membershipEvents(id, change))
         }
+        const log: NewEvent[] = []
         let stored = current
         const patched = otherOperations.length === 0 ? undefined : applyPatch({ ...current.attributes, id }, otherOperations, GROUP_RESOURCE_TYPE)
         if (patched?.changed === true) {
@@ -208,7 +197,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
           const outcome = await store.update(scope.tenantId, id, attributes, undefined)
           if (outcome.kind !== 'updated') throw notFound('Group', id)
           stored = outcome.resource
-          log.unshift(...groupUpdateEvents(id, current.attributes, attributes))
+          log.push(...groupUpdateEvents(id, current.attributes, attributes))
         } else if (membersChanged) {
           const outcome = await store.touch(scope.tenantId, id, undefined)
           if (outcome.kind !== 'updated') throw notFound('Group', id)

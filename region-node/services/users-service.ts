@@ -75,9 +75,10 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
 
   async function save(db: Queryable, scope: RequestScope, current: StoredResource, attributes: ScimResource): Promise<ResourceResult> {
     const store = createUsersStore(db)
-    const outcome = await store.update(scope.tenantId, current.id, attributes, current.version)
+    const log = events.attachment(scope, userUpdateEvents(current.id, current.attributes, attributes))
+    const outcome = await store.update(scope.tenantId, current.id, attributes, current.version, log)
+    // Not updated: the error rolls the transaction back, the events with it.
     if (outcome.kind !== 'updated') throw notFound('User', current.id)
-    await events.record(db, scope, userUpdateEvents(current.id, current.attributes, attributes))
     const groups = (await store.groupsOf(scope.tenantId, [current.id])).get(current.id)
     return { resource: toWire(scope, outcome.resource, groups), version: outcome.resource.version }
   }
@@ -85,11 +86,9 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
   return {
     async create(scope, body) {
       const attributes = prepareNewUser(body)
-      const stored = await database.write(scope.tenantId, async (db) => {
-        const inserted = await createUsersStore(db).insert(scope.tenantId, randomUUID(), attributes)
-        await events.record(db, scope, [{ type: 'user.created', resourceType: 'User', resourceId: inserted.id }])
-        return inserted
-      })
+      const id = randomUUID()
+      const log = events.attachment(scope, [{ type: 'user.created', resourceType: 'User', resourceId: id }])
+      const stored = await database.write(scope.tenantId, (db) => createUsersStore(db).insert(scope.tenantId, id, attributes, log))
       return { resource: toWire(scope, stored, []), version: stored.version }
     },
 
@@ -135,8 +134,7 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
     async delete(scope, id, conditions) {
       await database.write(scope.tenantId, async (db) => {
         const current = await loadForWrite(db, scope, id, conditions)
-        await createUsersStore(db).delete(scope.tenantId, id)
-        await events.record(db, scope, [{ type: 'user.deleted', resourceType: 'User', resourceId: current.id }])
+        await createUsersStore(db).delete(scope.tenantId, current.id, events.attachment(scope, [{ type: 'user.deleted', resourceType: 'User', resourceId: current.id }]))
       })
     },
 

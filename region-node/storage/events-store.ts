@@ -43,6 +43,79 @@ export interface ExternalEvent extends NewEvent {
   readonly time: Date
 }
 
+/** Adds a change's events to the change's own statement (data-modifying CTEs): one round trip for both. */
+export interface EventAttachment {
+  attach(text: string, values: readonly unknown[]): { text: string; values: unknown[] }
+}
+
+/** Membership events computed in SQL from the rows a membership statement inserted or deleted (CTE `source`: member_id, member_type). */
+export interface MembershipLog {
+  ctes(source: string, type: 'membership.added' | 'membership.removed', groupId: string, firstParam: number): { sql: string; values: unknown[] }
+}
+
+const INSERT_COLUMNS = 'tenant_id, type, resource_type, resource_id, actor_type, actor_id, actor_label, client_kind, request_id, data'
+
+/** The CTEs that take the tenant's writer lock (before any seq is drawn) and wake feed readers at commit. */
+function writerCtes(tenantParam: string): string {
+  return `event_writer AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(${EVENT_LOCK_CLASS}, hashtext(${tenantParam}))),
+          event_wake AS MATERIALIZED (SELECT pg_notify('${EVENT_CHANNEL}', ${tenantParam}))`
+}
+
+function prependCtes(ctes: string, text: string): string {
+  const trimmed = text.trimStart()
+  return /^WITH\s/i.test(trimmed) ? `WITH ${ctes}, ${trimmed.slice(4).trimStart()}` : `WITH ${ctes} ${trimmed}`
+}
+
+export function eventAttachment(tenantId: string, origin: EventOrigin, events: readonly NewEvent[]): EventAttachment {
+  const [actorType, actorId, actorLabel] = actorColumns(origin.actor)
+  return {
+    attach(text, values) {
+      const p = (offset: number): string => `$${values.length + offset}`
+      const ctes = `${writerCtes(p(1))},
+          event_rows AS (
+            INSERT INTO events (${INSERT_COLUMNS})
+            SELECT ${p(1)}, e.type, e.resource_type, e.resource_id, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, e.data::jsonb
+            FROM event_writer, event_wake, unnest(${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[]) WITH ORDINALITY AS e(type, resource_type, resource_id, data, n)
+            ORDER BY e.n
+            RETURNING 1)`
+      return {
+        text: prependCtes(ctes, text),
+        values: [
+          ...values,
+          tenantId,
+          events.map((e) => e.type),
+          events.map((e) => e.resourceType),
+          events.map((e) => e.resourceId),
+          events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+          actorType,
+          actorId,
+          actorLabel,
+          origin.clientKind,
+          origin.requestId ?? null,
+        ],
+      }
+    },
+  }
+}
+
+export function membershipLog(tenantId: string, origin: EventOrigin): MembershipLog {
+  const [actorType, actorId, actorLabel] = actorColumns(origin.actor)
+  return {
+    ctes(source, type, groupId, firstParam) {
+      const p = (offset: number): string => `$${firstParam + offset}`
+      const sql = `${writerCtes(`${p(0)}::text`)},
+          event_rows AS (
+            INSERT INTO events (${INSERT_COLUMNS})
+            SELECT ${p(0)}::text, ${p(7)}::text, 'Group', ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text,
+                   jsonb_build_object('member', jsonb_build_object('value', s.member_id::text, 'type', s.member_type))
+            FROM event_writer, event_wake, ${source} s
+            ORDER BY s.member_id
+            RETURNING 1)`
+      return { sql, values: [tenantId, groupId, actorType, actorId, actorLabel, origin.clientKind, origin.requestId ?? null, type] }
+    },
+  }
+}
+
 export interface EventsStore {
   /** Appends events (one multi-row insert) and wakes the tenant's feed readers when the transaction commits. */
   append(tenantId: string, origin: EventOrigin, events: readonly NewEvent[]): Promise<void>
@@ -126,7 +199,7 @@ export function createEventsStore(db: Queryable): EventsStore {
 
     async after(tenantId, afterSeq, limit) {
       const { rows } = await db.query<EventRow & Record<string, unknown>>(
-        `SELECT ${COLUMNS} FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        `SELECT ${COLUMNS} FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY events.seq LIMIT $3`,
         [tenantId, afterSeq.toString(), limit],
       )
       return rows
@@ -142,7 +215,7 @@ export function createEventsStore(db: Queryable): EventsStore {
            AND ($5::text IS NULL OR actor_id = $5::text OR actor_type = $5::text)
            AND ($6::timestamptz IS NULL OR time >= $6::timestamptz)
            AND ($7::timestamptz IS NULL OR time < $7::timestamptz)
-         ORDER BY seq DESC
+         ORDER BY events.seq DESC
          LIMIT $8`,
         [
           tenantId,

@@ -143,8 +143,8 @@ t.test('every change is an event, in order, with actor, client kind and request 
       'user.reactivated User',
       'group.created Group',
       'membership.added Group',
-      'group.renamed Group',
       'membership.added Group',
+      'group.renamed Group',
       'membership.removed Group',
       'group.access_changed Group',
       'role_catalog.changed Tenant',
@@ -155,7 +155,7 @@ t.test('every change is an event, in order, with actor, client kind and request 
   t.match(events[0], { resourceId: ann, actor: { type: 'token', id: 'tok-test' }, clientKind: 'okta', requestId: 'req-123' })
   t.same(events[2]!.data, { paths: ['name.familyName', 'title'] }, 'changed paths, never the password')
   t.notMatch(JSON.stringify(events), /hunter2|secret2|password/)
-  t.match(events[8], { data: { member: { value: bob, type: 'User' } } })
+  t.match(events[7], { data: { member: { value: bob, type: 'User' } } })
   t.match(events[10], { actor: { type: 'admin' }, data: { roles: ['User'] } })
   t.equal(new Set(events.map((e) => e.id)).size, events.length, 'ids are unique')
 
@@ -272,4 +272,20 @@ t.test('retention purges only old events, across tenants, through the narrow fun
   }
   t.equal((await allChanges(a)).length, 0)
   t.equal((await allChanges(b)).length, 1)
+})
+
+t.test('regression: the feed orders by position as a number, also across a change of digit count', async (t) => {
+  const owner = new pg.Client({ connectionString: node.config.database.url })
+  await owner.connect()
+  t.teardown(() => owner.end())
+  const { rows } = await owner.query<{ next: string }>("SELECT (max(seq) + 1)::text AS next FROM events")
+  const next = BigInt(rows[0]?.next ?? '1')
+  let boundary = 10n
+  while (boundary <= next + 5n) boundary *= 10n
+  await owner.query(`ALTER TABLE events ALTER COLUMN seq RESTART WITH ${boundary - 3n}`)
+  const tenant = newTenant()
+  const created = []
+  for (let i = 0; i < 6; i++) created.push(await scim.create(tenant, 'Users', { userName: `d${i}@example.com` }))
+  t.same((await allChanges(tenant)).map((e) => e.resourceId), created)
+  t.same((await json(tenant, 'GET', '/events')).events.map((e: Event) => e.resourceId), [...created].reverse())
 })
