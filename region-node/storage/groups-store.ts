@@ -23,17 +23,7 @@ export interface MembershipChange {
   readonly added: number
   readonly removed: number
   readonly skipped: readonly string[]
-  /** The rows the change inserted and deleted, for the event log. */
-  readonly addedMembers: readonly ChangedMember[]
-  readonly removedMembers: readonly ChangedMember[]
 }
-
-export interface ChangedMember {
-  readonly id: string
-  readonly type: MemberType
-}
-
-const NO_MEMBERS: readonly ChangedMember[] = Object.freeze([])
 
 export interface GroupsStore {
   insert(tenantId: string, id: string, attributes: ScimResource): Promise<StoredResource>
@@ -73,10 +63,10 @@ export function createGroupsStore(db: Queryable): GroupsStore {
   const externalId = (attributes: ScimResource): string | null => (typeof attributes.externalId === 'string' ? attributes.externalId : null)
 
   /** Inserts the given ids that exist as users or groups of the tenant; returns how many rows were new and which ids were unknown. */
-  async function insertMembers(tenantId: string, groupId: string, ids: readonly string[], log: MembershipLog | undefined): Promise<{ added: ChangedMember[]; unknown: string[] }> {
-    if (ids.length === 0) return { added: [], unknown: [] }
+  async function insertMembers(tenantId: string, groupId: string, ids: readonly string[], log: MembershipLog | undefined): Promise<{ added: number; unknown: string[] }> {
+    if (ids.length === 0) return { added: 0, unknown: [] }
     const events = log?.ctes('inserted', 'membership.added', groupId, 4)
-    const { rows } = await db.query<{ member_id: string; member_type: MemberType | null; known: boolean; inserted: boolean }>(
+    const { rows } = await db.query<{ member_id: string; known: boolean; inserted: boolean }>(
       `WITH wanted AS (SELECT DISTINCT unnest($3::uuid[]) AS id),
             resolved AS (
               SELECT w.id, CASE WHEN u.id IS NOT NULL THEN 'User' WHEN g.id IS NOT NULL THEN 'Group' END AS member_type
@@ -88,23 +78,23 @@ export function createGroupsStore(db: Queryable): GroupsStore {
               SELECT $1, $2, id, member_type FROM resolved WHERE member_type IS NOT NULL
               ON CONFLICT DO NOTHING
               RETURNING member_id, member_type)${events === undefined ? '' : `, ${events.sql}`}
-       SELECT r.id::text AS member_id, r.member_type, (r.member_type IS NOT NULL) AS known, (i.member_id IS NOT NULL) AS inserted
+       SELECT r.id::text AS member_id, (r.member_type IS NOT NULL) AS known, (i.member_id IS NOT NULL) AS inserted
        FROM resolved r LEFT JOIN inserted i ON i.member_id = r.id`,
       [tenantId, groupId, ids, ...(events?.values ?? [])],
     )
     const unknown = rows.filter((r) => !r.known).map((r) => r.member_id)
-    return { added: rows.filter((r) => r.inserted).map((r) => ({ id: r.member_id, type: r.member_type ?? 'User' })), unknown }
+    return { added: rows.filter((r) => r.inserted).length, unknown }
   }
 
   /** `values` are [tenantId, groupId, …]; the condition's own placeholders follow. */
-  async function deleteMembers(condition: string, values: readonly unknown[], log: MembershipLog | undefined): Promise<ChangedMember[]> {
+  async function deleteMembers(condition: string, values: readonly unknown[], log: MembershipLog | undefined): Promise<number> {
     const events = log?.ctes('removed', 'membership.removed', String(values[1]), values.length + 1)
-    const { rows } = await db.query<{ member_id: string; member_type: MemberType }>(
+    const { rows } = await db.query<{ removed: number }>(
       `WITH removed AS (DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND ${condition} RETURNING member_id, member_type)${events === undefined ? '' : `, ${events.sql}`}
-       SELECT member_id::text AS member_id, member_type FROM removed`,
+       SELECT count(*)::int AS removed FROM removed`,
       [...values, ...(events?.values ?? [])],
     )
-    return rows.map((r) => ({ id: r.member_id, type: r.member_type }))
+    return rows[0]?.removed ?? 0
   }
 
   function updateGroup(tenantId: string, id: string, attributes: ScimResource | null, expectedVersion: number | undefined): Promise<UpdateOutcome> {
@@ -163,26 +153,26 @@ export function createGroupsStore(db: Queryable): GroupsStore {
     async addMembers(tenantId, groupId, members, log) {
       const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
       const { added, unknown } = await insertMembers(tenantId, groupId, valid, log)
-      return { added: added.length, removed: 0, skipped: [...skipped, ...unknown], addedMembers: added, removedMembers: NO_MEMBERS }
+      return { added, removed: 0, skipped: [...skipped, ...unknown] }
     },
 
     async removeMembers(tenantId, groupId, memberIds, log) {
       const { valid, skipped } = splitIds(memberIds)
-      if (valid.length === 0) return { added: 0, removed: 0, skipped, addedMembers: NO_MEMBERS, removedMembers: NO_MEMBERS }
+      if (valid.length === 0) return { added: 0, removed: 0, skipped }
       const removed = await deleteMembers('member_id = ANY($3::uuid[])', [tenantId, groupId, valid], log)
-      return { added: 0, removed: removed.length, skipped, addedMembers: NO_MEMBERS, removedMembers: removed }
+      return { added: 0, removed, skipped }
     },
 
     async removeAllMembers(tenantId, groupId, log) {
       const removed = await deleteMembers('true', [tenantId, groupId], log)
-      return { added: 0, removed: removed.length, skipped: [], addedMembers: NO_MEMBERS, removedMembers: removed }
+      return { added: 0, removed, skipped: [] }
     },
 
     async replaceMembers(tenantId, groupId, members, log) {
       const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
       const removed = await deleteMembers('NOT (member_id = ANY($3::uuid[]))', [tenantId, groupId, valid], log)
       const { added, unknown } = await insertMembers(tenantId, groupId, valid, log)
-      return { added: added.length, removed: removed.length, skipped: [...skipped, ...unknown], addedMembers: added, removedMembers: removed }
+      return { added, removed, skipped: [...skipped, ...unknown] }
     },
   }
 }
