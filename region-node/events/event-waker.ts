@@ -12,6 +12,9 @@ export interface EventWaker {
   wake(tenantId: string): void
   /** Every waiter re-reads: after the LISTEN connection came back (notifications may have been lost) and at shutdown. */
   wakeAll(): void
+  /** Shutdown: every waiter returns now, and none waits again. */
+  close(): void
+  readonly closed: boolean
   readonly waiting: number
 }
 
@@ -23,18 +26,26 @@ interface Slot {
 export function createEventWaker(): EventWaker {
   const byTenant = new Map<string, Set<Slot>>()
   let waiting = 0
+  let closed = false
 
   const fire = (slot: Slot): void => {
     slot.woken = true
     slot.resolve?.()
   }
 
+  const wakeAll = (): void => {
+    for (const slots of byTenant.values()) for (const slot of slots) fire(slot)
+  }
+
   return {
     get waiting() {
       return waiting
     },
+    get closed() {
+      return closed
+    },
     subscribe(tenantId) {
-      const slot: Slot = { woken: false, resolve: undefined }
+      const slot: Slot = { woken: closed, resolve: undefined }
       let slots = byTenant.get(tenantId)
       if (slots === undefined) byTenant.set(tenantId, (slots = new Set()))
       slots.add(slot)
@@ -65,8 +76,10 @@ export function createEventWaker(): EventWaker {
     wake(tenantId) {
       for (const slot of byTenant.get(tenantId) ?? []) fire(slot)
     },
-    wakeAll() {
-      for (const slots of byTenant.values()) for (const slot of slots) fire(slot)
+    wakeAll,
+    close() {
+      closed = true
+      wakeAll()
     },
   }
 }

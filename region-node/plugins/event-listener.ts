@@ -80,7 +80,7 @@ export const eventListener = fp(
     // Long-poll readers return at once when the node shuts down.
     app.addHook('preClose', async () => {
       closing = true
-      waker.wakeAll()
+      waker.close()
     })
     app.addHook('onClose', async () => {
       clearTimeout(retry)

@@ -69,7 +69,7 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
         try {
           const rows = await readAfter(tenantId, after, request.limit)
           const remaining = deadline - now()
-          if (rows.length > 0 || waiter === undefined || remaining <= 0) {
+          if (rows.length > 0 || waiter === undefined || remaining <= 0 || deps.waker.closed) {
             const last = rows.at(-1)
             return { events: rows.map(toRecordedEvent), nextCursor: last === undefined ? encodeEventCursor(after) : encodeEventCursor(last.seq) }
           }

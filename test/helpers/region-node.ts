@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { DEFAULT_LIMITS, type RegionNodeConfig, type ScimLimits } from '../../config/node-config.ts'
+import { DEFAULT_EVENT_LOG, DEFAULT_LIMITS, type EventLogConfig, type RegionNodeConfig, type ScimLimits } from '../../config/node-config.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
 import { IDENTITY_HEADER, generateIdentityKeyPair, signIdentity, type IdentityKeyPair, type IdentityScope } from '../../lib/internal-identity.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
@@ -19,7 +19,10 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-export async function startTestNode(t: Teardown, options: { region?: string; limits?: Partial<ScimLimits>; databaseUrl?: string; logger?: boolean } = {}): Promise<TestNode> {
+export async function startTestNode(
+  t: Teardown,
+  options: { region?: string; limits?: Partial<ScimLimits>; databaseUrl?: string; logger?: boolean; events?: Partial<EventLogConfig> } = {},
+): Promise<TestNode> {
   const catalog = loadRegionCatalog()
   const region = catalog.byCode(options.region ?? 'EU1')
   if (region === undefined) throw new Error(`no region ${options.region}`)
@@ -38,6 +41,7 @@ export async function startTestNode(t: Teardown, options: { region?: string; lim
     identityKeySet: { keys: [keys.publicJwk] },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     logLevel: 'silent',
+    events: { ...DEFAULT_EVENT_LOG, ...options.events },
   }
   const app = await buildRegionNode(config, { logger: options.logger === true ? { level: 'info' } : false })
   // Registered after the database teardown, so tap runs it first (teardowns run in reverse).

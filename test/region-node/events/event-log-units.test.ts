@@ -54,3 +54,15 @@ t.test('the waker wakes the right tenant, also between subscribe and wait', asyn
   b.cancel()
   t.equal(waker.waiting, 0)
 })
+
+t.test('a closed waker lets every waiter go and none wait again', async (t) => {
+  const waker = createEventWaker()
+  const waiter = waker.subscribe('a')
+  const waiting = waiter.wait(60_000)
+  waker.close()
+  await waiting
+  t.ok(waker.closed)
+  const started = Date.now()
+  await waker.subscribe('a').wait(60_000)
+  t.ok(Date.now() - started < 1_000)
+})

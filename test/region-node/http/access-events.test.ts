@@ -289,3 +289,24 @@ t.test('regression: the feed orders by position as a number, also across a chang
   t.same((await allChanges(tenant)).map((e) => e.resourceId), created)
   t.same((await json(tenant, 'GET', '/events')).events.map((e: Event) => e.resourceId), [...created].reverse())
 })
+
+t.test('the node purges old events by itself, and a long poll ends when the node shuts down', async (t) => {
+  const second = await startTestNode(t, { databaseUrl: node.config.database.url, events: { purgeIntervalMs: 100, purgeBatchSize: 2, retentionDays: 30 } })
+  const tenant = newTenant()
+  for (let i = 0; i < 5; i++) await scim.create(tenant, 'Users', { userName: `old${i}@example.com` })
+  const owner = new pg.Client({ connectionString: node.config.database.url })
+  await owner.connect()
+  t.teardown(() => owner.end())
+  await owner.query("UPDATE events SET time = now() - interval '31 days' WHERE tenant_id = $1", [tenant])
+  for (let attempt = 0; attempt < 50 && (await allChanges(tenant)).length > 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.same(await allChanges(tenant), [], 'purged in batches of two')
+
+  const waiting = second.app.inject({ method: 'GET', url: '/admin/v1/changes?wait=25', headers: await second.identity(newTenant(), ['admin']) })
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const started = Date.now()
+  await second.app.close()
+  const response = await waiting
+  t.equal(response.statusCode, 200)
+  t.same(response.json().events, [])
+  t.ok(Date.now() - started < 3_000, 'the waiting request did not hold the shutdown')
+})
