@@ -4,12 +4,16 @@ import { loadGatewayConfig } from '../config/gateway-config.ts'
 import { loadNodeConfig } from '../config/node-config.ts'
 import type { RegionCatalog } from '../config/region-catalog.ts'
 import { sha256Hex } from '../gateway/admin/admin-credential.ts'
+import type { TokenEventContext } from '../gateway/tokens/token-events.ts'
 import { startGateway } from '../gateway/server.ts'
 import { hasRedisSettings } from '../lib/redis-connection.ts'
 import { opsListenFromEnv, type OpsListen } from '../lib/ops-server.ts'
 import { startRegionNode } from '../region-node/server.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
 import { answers, clearDevModeMarker, startEmbeddedPostgres, writeDevModeMarker } from './embedded-services.ts'
+
+// The demo tokens of embedded mode are scimgate's own doing, not an admin's.
+const SYSTEM_CONTEXT: TokenEventContext = { actor: { type: 'system' } }
 
 export interface DevSystem {
   readonly gatewayUrl: string
@@ -104,8 +108,8 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
       // Embedded mode: a demo token per region, new at every start (the previous ones are revoked).
       const store = gateway.tokenStore
       for (const region of catalog.regions) {
-        for (const old of await store.list('demo', region.code)) if (old.label === 'demo' && old.status === 'active') await store.revoke(old.tokenId)
-        demoTokens.set(region.code, (await store.create({ tenantId: 'demo', region: region.code, label: 'demo' })).token)
+        for (const old of await store.list('demo', region.code)) if (old.label === 'demo' && old.status === 'active') await store.revoke(old.tokenId, SYSTEM_CONTEXT)
+        demoTokens.set(region.code, (await store.create({ tenantId: 'demo', region: region.code, label: 'demo' }, SYSTEM_CONTEXT)).token)
       }
     }
 
