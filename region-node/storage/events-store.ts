@@ -139,27 +139,8 @@ export function createEventsStore(db: Queryable): EventsStore {
   return {
     async append(tenantId, origin, events) {
       if (events.length === 0) return
-      const [actorType, actorId, actorLabel] = actorColumns(origin.actor)
-      await db.query(
-        `WITH writer AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(${EVENT_LOCK_CLASS}, hashtext($1))),
-              wake AS MATERIALIZED (SELECT pg_notify('${EVENT_CHANNEL}', $1))
-         INSERT INTO events (tenant_id, type, resource_type, resource_id, actor_type, actor_id, actor_label, client_kind, request_id, data)
-         SELECT $1, e.type, e.resource_type, e.resource_id, $6, $7, $8, $9, $10, e.data::jsonb
-         FROM writer, wake, unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(type, resource_type, resource_id, data, n)
-         ORDER BY e.n`,
-        [
-          tenantId,
-          events.map((e) => e.type),
-          events.map((e) => e.resourceType),
-          events.map((e) => e.resourceId),
-          events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
-          actorType,
-          actorId,
-          actorLabel,
-          origin.clientKind,
-          origin.requestId ?? null,
-        ],
-      )
+      const statement = eventAttachment(tenantId, origin, events).attach('SELECT 1', [])
+      await db.query(statement.text, statement.values)
     },
 
     async appendExternal(tenantId, events) {
