@@ -47,12 +47,19 @@ export async function startGateway(
     { logger: options.logger, metricsRegistry },
   )
   // Token events (also those the CLI wrote) reach their region's event log through any running gateway.
+  const relayWarnedAt = new Map<string, number>()
   const tokenEvents = createTokenEventRelay({
     store: tokenStore,
     catalog: config.catalog,
     signingKey: options.signingKey,
     timeoutMs: config.upstreamTimeouts.headersMs,
-    onError: (error, region) => app.log.warn({ err: error, region }, 'token events not delivered yet; retrying'),
+    // At most one warning per region every 30 s while a node (or Redis) is unreachable: the relay retries every second.
+    onError: (error, region) => {
+      const now = Date.now()
+      if ((relayWarnedAt.get(region) ?? 0) > now - 30_000) return
+      relayWarnedAt.set(region, now)
+      app.log.warn({ err: error, region }, 'token events not delivered yet; retrying')
+    },
   })
   const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey, tokenEvents }, { logger: options.logger })
   if (!tokens.ready) app.log.warn('Redis is not reachable yet; uncached tokens get 503 until it is')
