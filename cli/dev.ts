@@ -94,6 +94,8 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
     const gatewayConfig = loadGatewayConfig(
       {
         ...env,
+        // One local gateway serves every region of the catalog.
+        SCIMGATE_REGION: undefined,
         ADMIN_TOKEN_SHA256: env.ADMIN_TOKEN_SHA256 ?? sha256Hex(adminToken),
         LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
         ...(tokenStoreFile === undefined ? {} : { SCIMGATE_TOKEN_STORE_FILE: tokenStoreFile }),

@@ -8,7 +8,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
 import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
-import type { IdentityScope } from '../lib/internal-identity.ts'
+import { IDENTITY_SCOPES, type IdentityScope } from '../lib/internal-identity.ts'
 import { closeRedisConnection, createRedisConnection, hasRedisSettings, parseRedisConfig, waitForRedisReady } from '../lib/redis-connection.ts'
 import { createTokenHasher, resolvePeppers } from '../gateway/tokens/token-hasher.ts'
 import { isUsable, type TokenRecord } from '../gateway/tokens/token-record.ts'
@@ -61,8 +61,8 @@ export function parseExpiry(text: string, nowMs: number): number {
 
 export function parseScopes(text: string): IdentityScope[] {
   const scopes = text.split(',').map((s) => s.trim()).filter((s) => s !== '')
-  const unknown = scopes.filter((s) => s !== 'scim' && s !== 'admin')
-  if (scopes.length === 0 || unknown.length > 0) throw new InvalidArgumentError('expected a comma-separated list of scim, admin')
+  const unknown = scopes.filter((s) => !(IDENTITY_SCOPES as readonly string[]).includes(s))
+  if (scopes.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`expected a comma-separated list of ${IDENTITY_SCOPES.join(', ')}`)
   return [...new Set(scopes)] as IdentityScope[]
 }
 
@@ -114,7 +114,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
     .requiredOption('-r, --region <code>', 'region code of the tenant, e.g. EU1')
     .option('-l, --label <text>', 'what the token is for, e.g. "Okta production"', '')
     .option('-e, --expires <when>', 'expiry: ISO date or duration (90d, 12h); default never', (v) => parseExpiry(v, now()))
-    .option('-s, --scopes <list>', 'comma-separated scopes: scim, admin', parseScopes, ['scim'] as IdentityScope[])
+    .option('-s, --scopes <list>', `comma-separated scopes: ${IDENTITY_SCOPES.join(', ')} (groups:access:write lets the identity provider set group roles and scope)`, parseScopes, ['scim'] as IdentityScope[])
     .action(async (options: { tenant: string; region: string; label: string; expires?: number; scopes: IdentityScope[] }) => {
       const region = regionCode(options.region)
       const { token, record } = await withStore((store) =>

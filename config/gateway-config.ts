@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
 import { parseRedisConfig, type RedisConfig } from '../lib/redis-connection.ts'
 import { ConfigError, describeIssues } from './config-error.ts'
+import { DEFAULT_CLIENT_TIMEOUTS, type ClientTimeouts } from '../lib/client-timeouts.ts'
 import { readJsonSetting } from './json-setting.ts'
 import type { RegionCatalog } from './region-catalog.ts'
 
@@ -41,7 +42,13 @@ export interface GatewayConfig {
   readonly adminTokenSha256: string | undefined
   readonly bodyLimitBytes: number
   readonly upstreamTimeouts: UpstreamTimeouts
+  /** How long a client may take to send its headers / its whole request (public and admin listeners). */
+  readonly clientTimeouts: ClientTimeouts
   readonly rateLimits: RateLimits
+  /** Region codes this gateway serves (SCIMGATE_REGION); the admin API makes tokens and sets group access only for these. */
+  readonly servedRegions: readonly string[]
+  /** Failed admin API authentications per client address per window (RATE_LIMIT_WINDOW_MS) before 429. */
+  readonly adminFailedAuthPerAddress: number
   readonly logLevel: string
 }
 
@@ -63,10 +70,14 @@ const envSchema = z.object({
   UPSTREAM_CONNECT_TIMEOUT_MS: integer(100, 30_000).default(3_000),
   UPSTREAM_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(30_000),
   UPSTREAM_BODY_TIMEOUT_MS: integer(100, 59_000).default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.requestMs),
   // 1,000 requests a second per tenant: an initial sync of 100,000 users (two requests each) fits in minutes.
   RATE_LIMIT_PER_TENANT: integer(1, 10_000_000).default(60_000),
   RATE_LIMIT_WINDOW_MS: integer(1_000, 3_600_000).default(60_000),
   RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(30),
+  ADMIN_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(10),
+  SCIMGATE_REGION: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 })
@@ -102,6 +113,11 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
     if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
   }
+  const servedRegions = (env.SCIMGATE_REGION ?? '').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '')
+  for (const code of servedRegions) {
+    if (catalog.byCode(code) === undefined) problems.push(`SCIMGATE_REGION: unknown region ${code}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
+  }
+  if (parsed.success && parsed.data.HTTP_HEADERS_TIMEOUT_MS > parsed.data.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS')
   if (!parsed.success || redis === undefined || peppers === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   return Object.freeze({
@@ -120,7 +136,11 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     adminTokenSha256: e.ADMIN_TOKEN_SHA256,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     upstreamTimeouts: Object.freeze({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS }),
+    clientTimeouts: Object.freeze({ headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS }),
     rateLimits: Object.freeze({ perTenant: e.RATE_LIMIT_PER_TENANT, windowMs: e.RATE_LIMIT_WINDOW_MS, failedAuthPerAddress: e.RATE_LIMIT_FAILED_AUTH_PER_ADDRESS }),
+    // Unset: one gateway for every region of the catalog (local runs).
+    servedRegions: Object.freeze(servedRegions.length === 0 ? catalog.regions.map((r) => r.code) : servedRegions),
+    adminFailedAuthPerAddress: e.ADMIN_FAILED_AUTH_PER_ADDRESS,
     logLevel: e.LOG_LEVEL,
   })
 }

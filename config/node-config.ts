@@ -1,6 +1,8 @@
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
 import { ConfigError, describeIssues } from './config-error.ts'
+import { resolveCursorKeys, type CursorKeys } from './cursor-keys.ts'
+import { DEFAULT_CLIENT_TIMEOUTS, type ClientTimeouts } from '../lib/client-timeouts.ts'
 import { readJsonSetting } from './json-setting.ts'
 import type { Region, RegionCatalog } from './region-catalog.ts'
 
@@ -11,6 +13,22 @@ export interface DatabaseConfig {
   readonly rowSecurityRole: string | null
   readonly statementTimeoutMs: number
   readonly connectionTimeoutMs: number
+  /** Connections one tenant may hold at once (default: half the pool), so one tenant's slow filters cannot starve the others. */
+  readonly connectionsPerTenant?: number
+  /** How long a request of a tenant over its share waits for a connection before a 503 with Retry-After. */
+  readonly tenantQueueTimeoutMs?: number
+  /** Statement timeout of list queries (client-chosen filters and sorts); shorter than statementTimeoutMs. */
+  readonly listStatementTimeoutMs?: number
+}
+
+/** Per-tenant concurrency and the list statement timeout, with the defaults for hand-built configs (tests). */
+export function tenantConcurrencyOf(database: DatabaseConfig): { connectionsPerTenant: number; queueTimeoutMs: number; statementTimeoutMs: number; listStatementTimeoutMs: number } {
+  return {
+    connectionsPerTenant: database.connectionsPerTenant ?? Math.max(1, Math.ceil(database.poolSize / 2)),
+    queueTimeoutMs: database.tenantQueueTimeoutMs ?? 5_000,
+    statementTimeoutMs: database.statementTimeoutMs,
+    listStatementTimeoutMs: Math.min(database.listStatementTimeoutMs ?? 10_000, database.statementTimeoutMs),
+  }
 }
 
 export interface ScimLimits {
@@ -20,6 +38,10 @@ export interface ScimLimits {
   readonly bulkMaxPayloadBytes: number
   readonly bodyLimitBytes: number
   readonly cursorTtlSeconds: number
+  /** The most group members one response carries; see region-node/services/member-budget.ts. */
+  readonly maxMembersInResponse: number
+  /** How long a client may take to send its headers / its whole request. */
+  readonly clientTimeouts: ClientTimeouts
 }
 
 export interface EventLogConfig {
@@ -40,6 +62,8 @@ export interface RegionNodeConfig {
   readonly port: number
   readonly database: DatabaseConfig
   readonly identityKeySet: JSONWebKeySet
+  /** Keys of the RFC 9865 cursors (config/cursor-keys.ts). */
+  readonly cursorKeys: CursorKeys
   readonly limits: ScimLimits
   readonly logLevel: string
   /** Default: DEFAULT_EVENT_LOG with the feed listening on the database URL. */
@@ -53,6 +77,8 @@ export const DEFAULT_LIMITS: ScimLimits = Object.freeze({
   bulkMaxPayloadBytes: 1_048_576,
   bodyLimitBytes: 1_048_576,
   cursorTtlSeconds: 3600,
+  maxMembersInResponse: 10_000,
+  clientTimeouts: DEFAULT_CLIENT_TIMEOUTS,
 })
 
 export function defaultDatabaseUrl(regionCode: string): string {
@@ -71,6 +97,9 @@ const envSchema = z.object({
   DATABASE_ROW_SECURITY_ROLE: z.string().regex(/^([a-z_][a-z0-9_]{0,62})?$/, 'must be a plain lower-case role name or empty').default('scimgate_app'),
   DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   DATABASE_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(5_000),
+  DATABASE_CONNECTIONS_PER_TENANT: integer(1, 200).optional(),
+  DATABASE_TENANT_QUEUE_TIMEOUT_MS: integer(0, 59_000).default(5_000),
+  DATABASE_LIST_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
   IDENTITY_JWKS: z.string().optional(),
   IDENTITY_JWKS_FILE: z.string().optional(),
   SCIM_MAX_PAGE_SIZE: integer(1, 10_000).default(DEFAULT_LIMITS.maxPageSize),
@@ -78,6 +107,9 @@ const envSchema = z.object({
   SCIM_BULK_MAX_OPERATIONS: integer(1, 10_000).default(DEFAULT_LIMITS.bulkMaxOperations),
   SCIM_BODY_LIMIT_BYTES: integer(1024, 64 * 1_048_576).default(DEFAULT_LIMITS.bodyLimitBytes),
   SCIM_CURSOR_TTL_SECONDS: integer(1, 86_400).default(DEFAULT_LIMITS.cursorTtlSeconds),
+  SCIM_MAX_MEMBERS_IN_RESPONSE: integer(1, 1_000_000).default(DEFAULT_LIMITS.maxMembersInResponse),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.requestMs),
   EVENT_RETENTION_DAYS: integer(1, 36_500).default(DEFAULT_EVENT_LOG.retentionDays),
   DATABASE_LISTEN_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   SCIMGATE_EVENT_LOG: z.enum(['on', 'off']).default('on'),
@@ -105,10 +137,14 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
     problems.push(`SCIMGATE_REGION: unknown region ${env.SCIMGATE_REGION}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
   }
   const identityKeySet = readKeySet(env, problems)
+  const cursorKeys = resolveCursorKeys(env, problems)
   if (!parsed.success || region === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {
     throw new ConfigError('environment', ['SCIM_DEFAULT_PAGE_SIZE: must not exceed SCIM_MAX_PAGE_SIZE'])
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('environment', ['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS'])
   }
   return Object.freeze({
     region,
@@ -120,8 +156,12 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       rowSecurityRole: e.DATABASE_ROW_SECURITY_ROLE === '' ? null : e.DATABASE_ROW_SECURITY_ROLE,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       connectionTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      connectionsPerTenant: Math.min(e.DATABASE_CONNECTIONS_PER_TENANT ?? Math.max(1, Math.ceil(e.DATABASE_POOL_SIZE / 2)), e.DATABASE_POOL_SIZE),
+      tenantQueueTimeoutMs: e.DATABASE_TENANT_QUEUE_TIMEOUT_MS,
+      listStatementTimeoutMs: Math.min(e.DATABASE_LIST_STATEMENT_TIMEOUT_MS, e.DATABASE_STATEMENT_TIMEOUT_MS),
     }),
     identityKeySet,
+    cursorKeys,
     limits: Object.freeze({
       ...DEFAULT_LIMITS,
       defaultPageSize: e.SCIM_DEFAULT_PAGE_SIZE,
@@ -130,6 +170,8 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       bodyLimitBytes: e.SCIM_BODY_LIMIT_BYTES,
       bulkMaxPayloadBytes: e.SCIM_BODY_LIMIT_BYTES,
       cursorTtlSeconds: e.SCIM_CURSOR_TTL_SECONDS,
+      maxMembersInResponse: e.SCIM_MAX_MEMBERS_IN_RESPONSE,
+      clientTimeouts: Object.freeze({ headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS }),
     }),
     logLevel: e.LOG_LEVEL,
     events: Object.freeze({

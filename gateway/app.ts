@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client'
 import type { GatewayConfig } from '../config/gateway-config.ts'
 import type { ClientKind } from '../lib/client-kind.ts'
 import type { SigningKey } from '../lib/internal-identity.ts'
+import { clientTimeoutOptions } from '../lib/client-timeouts.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
 import { sendScimError } from '../lib/scim-reply.ts'
@@ -47,6 +48,8 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     // X-Forwarded-* (and so the region) is believed only from configured load balancers.
     trustProxy: config.trustedProxies.length === 0 ? false : [...config.trustedProxies],
     bodyLimit: config.bodyLimitBytes,
+    // Slow clients (slow-loris headers or bodies) cannot hold a socket for long.
+    ...clientTimeoutOptions(config.clientTimeouts),
     requestIdHeader: false,
     // Requests fastify refuses before routing (a malformed URL, a body on GET) still get a SCIM error.
     frameworkErrors: (_error, _request, reply) => {

@@ -51,6 +51,7 @@ export async function startGateway(
   const tokenEvents = createTokenEventRelay({
     store: tokenStore,
     catalog: config.catalog,
+    regions: config.servedRegions,
     signingKey: options.signingKey,
     timeoutMs: config.upstreamTimeouts.headersMs,
     // At most one warning per region every 30 s while a node (or Redis) is unreachable: the relay retries every second.

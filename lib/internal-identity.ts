@@ -8,9 +8,14 @@ export const IDENTITY_HEADER = 'x-scimgate-identity'
 export const IDENTITY_ISSUER = 'scimgate-gateway'
 export const IDENTITY_ALGORITHM = 'EdDSA'
 
-/** What a provisioning (or admin) credential may do on a node. */
-export type IdentityScope = 'scim' | 'admin'
-const KNOWN_SCOPES: ReadonlySet<string> = new Set<IdentityScope>(['scim', 'admin'])
+/**
+ * What a provisioning (or admin) credential may do on a node: `scim` provisions; `admin` is the admin API;
+ * `groups:access:write` lets a provisioning token set a group's roles and scope through the access extension
+ * (off unless the token was created with it: team admins may keep that to themselves).
+ */
+export const IDENTITY_SCOPES = ['scim', 'admin', 'groups:access:write'] as const
+export type IdentityScope = (typeof IDENTITY_SCOPES)[number]
+const KNOWN_SCOPES: ReadonlySet<string> = new Set<string>(IDENTITY_SCOPES)
 
 export interface IdentityClaims {
   readonly tenantId: string

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { RegionNodeConfig } from '../config/node-config.ts'
 import type { Registry } from 'prom-client'
+import { clientTimeoutOptions } from '../lib/client-timeouts.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
 import { sendScimError } from '../lib/scim-reply.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
@@ -24,6 +25,7 @@ import { searchRoutes } from './routes/search-routes.ts'
 import { createAccessService } from './services/access-service.ts'
 import { createEventRecorder } from './services/event-recorder.ts'
 import { createEventsService } from './services/events-service.ts'
+import { createCursorCodec } from './scim/cursor.ts'
 import { createGroupsService } from './services/groups-service.ts'
 import { createRolesService } from './services/roles-service.ts'
 import { createUsersService } from './services/users-service.ts'
@@ -40,8 +42,11 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel, `region-node-${config.region.code}`, { region: config.region.code }),
     bodyLimit: config.limits.bodyLimitBytes,
+    // Slow clients (slow-loris headers or bodies) cannot hold a socket for long.
+    ...clientTimeoutOptions(config.limits.clientTimeouts),
     // Our ids are UUIDs; anything else is a 404 from the service, never a router error
-    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
+    // Entra ID's test collection sends `/scim/v2/users`: endpoints match in any letter case (parameters keep theirs).
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true, caseSensitive: false },
     requestIdHeader: 'x-request-id',
     // Requests fastify refuses before routing (a malformed URL, a body on GET) still get a SCIM error.
     frameworkErrors: (_error, _request, reply) => {
@@ -61,11 +66,13 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   await app.register(eventRetention, { database: app.database, retentionDays: eventLog.retentionDays, intervalMs: eventLog.purgeIntervalMs, batchSize: eventLog.purgeBatchSize })
 
   const events = createEventRecorder({ enabled: eventLog.enabled })
+  const cursors = createCursorCodec(config.cursorKeys, config.limits.cursorTtlSeconds)
   const services = {
-    users: createUsersService({ database: app.database, limits: config.limits, events }),
+    users: createUsersService({ database: app.database, limits: config.limits, cursors, events }),
     groups: createGroupsService({
       database: app.database,
       limits: config.limits,
+      cursors,
       events,
       onSkippedMembers: (tenantId, groupId, ids) => app.log.info({ tenantId, groupId, skipped: ids.length }, 'membership push named ids the tenant does not have; skipped'),
     }),
@@ -87,6 +94,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   }, { prefix: '/scim/v2' })
 
   await app.register(async (admin) => {
+    await admin.register(scimJson)
     admin.addHook('onRequest', async (request) => admin.authenticate(request, 'admin'))
     await admin.register(adminRoutes, { groups: services.groups })
     await admin.register(accessRoutes, { access })

@@ -2,6 +2,7 @@
 import type { JWK } from 'jose'
 import type { AddressInfo } from 'node:net'
 import { DEFAULT_EVENT_LOG, DEFAULT_LIMITS, type RegionNodeConfig } from '../../config/node-config.ts'
+import { DEVELOPMENT_CURSOR_KEYS } from '../../config/cursor-keys.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
 import { announceReady, exitOnSignal, readConfig } from './ready.ts'
@@ -24,6 +25,7 @@ const config: RegionNodeConfig = {
   port: 0,
   database: { url: options.databaseUrl, poolSize: options.poolSize, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 60_000, connectionTimeoutMs: 5_000 },
   identityKeySet: { keys: [options.publicJwk] },
+  cursorKeys: DEVELOPMENT_CURSOR_KEYS,
   limits: DEFAULT_LIMITS,
   logLevel: 'silent',
   events: { ...DEFAULT_EVENT_LOG, enabled: options.eventLog !== false },

@@ -1,11 +1,14 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { z } from 'zod'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
-import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
+import { IDENTITY_HEADER, IDENTITY_SCOPES, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
+import { clientTimeoutOptions } from '../../lib/client-timeouts.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
 import { ScimError } from '../../lib/scim-error.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
+import { createFailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import { bearerToken } from '../auth/bearer-token.ts'
+import { pickUpstream } from '../routing/pick-upstream.ts'
 import { TENANT_ID_PATTERN } from '../tokens/token-input.ts'
 import type { TokenRecord } from '../tokens/token-record.ts'
 import type { TokenStore } from '../tokens/token-store.ts'
@@ -21,7 +24,7 @@ export interface AdminApiDependencies {
   readonly tokenEvents?: TokenEventRelay
 }
 
-const scopesSchema = z.array(z.enum(['scim', 'admin'])).min(1).optional()
+const scopesSchema = z.array(z.enum(IDENTITY_SCOPES)).min(1).optional()
 const createSchema = z.strictObject({
   tenantId: z.string().regex(TENANT_ID_PATTERN),
   region: z.string().min(1),
@@ -65,7 +68,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDependencies, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
   if (config.adminTokenSha256 === undefined) throw new Error('the admin API needs ADMIN_TOKEN_SHA256')
   const isAdmin = createAdminCredentialCheck(config.adminTokenSha256)
-  const app = Fastify({ logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'), bodyLimit: 65_536 })
+  const app = Fastify({ logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'), bodyLimit: 65_536, ...clientTimeoutOptions(config.clientTimeouts) })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ScimError) return sendScimError(reply, error.status, error.message, error.scimType, { ...error.headers })
@@ -75,8 +78,15 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
     return unavailable ? sendScimError(reply, 503, 'a dependency is unavailable; retry later', undefined, { 'retry-after': '2' }) : sendScimError(reply, 500, `internal error; quote request id ${request.id}`)
   })
   app.setNotFoundHandler((_request, reply) => sendScimError(reply, 404, 'not found'))
+  // Credential guesses are limited per address before the credential is checked: a blocked address learns nothing.
+  const failedAuth = createFailedAuthLimiter({ maxFailures: config.adminFailedAuthPerAddress, windowMs: config.rateLimits.windowMs })
   app.addHook('onRequest', async (request) => {
-    if (!isAdmin(bearerToken(request.headers.authorization))) throw new ScimError(401, undefined, 'admin credential required')
+    const blockedFor = failedAuth.blockedFor(request.ip)
+    if (blockedFor > 0) throw new ScimError(429, undefined, 'too many failed admin authentications; slow down', { 'retry-after': String(blockedFor) })
+    if (!isAdmin(bearerToken(request.headers.authorization))) {
+      failedAuth.recordFailure(request.ip)
+      throw new ScimError(401, undefined, 'admin credential required')
+    }
   })
 
   const regionOf = (code: string) => {
@@ -84,10 +94,18 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
     if (region === undefined) throw new ScimError(400, 'invalidValue', `unknown region ${code}; the catalog has ${config.catalog.regions.map((r) => r.code).join(', ')}`)
     return region
   }
+  /** A region whose traffic reaches this gateway: tokens and group access of other regions belong to their own gateways. */
+  const servedRegionOf = (code: string) => {
+    const region = regionOf(code)
+    if (!config.servedRegions.includes(region.code)) {
+      throw new ScimError(400, 'invalidValue', `this gateway serves ${config.servedRegions.join(', ')}, not ${region.code}; use the admin API of ${region.code}'s gateway`)
+    }
+    return region
+  }
 
   app.post('/admin/v1/tokens', async (request, reply) => {
     const input = parseBody(createSchema, request.body)
-    const region = regionOf(input.region)
+    const region = servedRegionOf(input.region)
     const { token, record } = await deps.tokenStore.create(
       {
         tenantId: input.tenantId,
@@ -133,21 +151,25 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
   })
 
   app.put<{ Params: { region: string; tenant: string; id: string } }>('/admin/v1/regions/:region/tenants/:tenant/groups/:id/access', async (request, reply) => {
-    const region = regionOf(request.params.region)
+    const region = servedRegionOf(request.params.region)
     if (!TENANT_ID_PATTERN.test(request.params.tenant)) throw new ScimError(400, 'invalidValue', 'invalid tenant id')
     const identity = await signIdentity(deps.signingKey, { tenantId: request.params.tenant, tokenId: 'admin-api', region: region.code, scopes: ['admin'] }, 60)
-    const upstream = region.upstreams[0]!
+    // Routed like the proxy routes SCIM traffic, and conditional on the version the admin saw when asked.
+    const upstream = pickUpstream(region)
+    const ifMatch = request.headers['if-match']
     let response: Response
     try {
       response = await fetch(`${upstream}/admin/v1/groups/${encodeURIComponent(request.params.id)}/access`, {
         method: 'PUT',
-        headers: { [IDENTITY_HEADER]: identity, 'content-type': 'application/json' },
+        headers: { [IDENTITY_HEADER]: identity, 'content-type': 'application/json', ...(typeof ifMatch === 'string' ? { 'if-match': ifMatch } : {}) },
         body: JSON.stringify(request.body ?? {}),
         signal: AbortSignal.timeout(config.upstreamTimeouts.headersMs),
       })
     } catch {
       throw new ScimError(503, undefined, `region ${region.code} is unavailable; retry later`, { 'retry-after': '5' })
     }
+    const etag = response.headers.get('etag')
+    if (etag !== null) reply.header('etag', etag)
     return reply.code(response.status).type(response.headers.get('content-type') ?? 'application/scim+json').send(await response.text())
   })
 

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
 import { ScimError } from '../../lib/scim-error.ts'
+import { pickUpstream } from '../routing/pick-upstream.ts'
 import { TENANT_ID_PATTERN } from '../tokens/token-input.ts'
 
 export interface TenantPathParams {
@@ -25,9 +26,12 @@ export function createNodeForwarder(config: GatewayConfig, signingKey: SigningKe
   return async function forward(request: FastifyRequest<{ Params: TenantPathParams }>, reply: FastifyReply, options: ForwardOptions): Promise<FastifyReply> {
     const region = config.catalog.byCode(request.params.region)
     if (region === undefined) throw new ScimError(400, 'invalidValue', `unknown region ${request.params.region}; the catalog has ${config.catalog.regions.map((r) => r.code).join(', ')}`)
+    if (!config.servedRegions.includes(region.code)) {
+      throw new ScimError(400, 'invalidValue', `this gateway serves ${config.servedRegions.join(', ')}, not ${region.code}; use the admin API of ${region.code}'s gateway`)
+    }
     if (!TENANT_ID_PATTERN.test(request.params.tenant)) throw new ScimError(400, 'invalidValue', 'invalid tenant id')
     const identity = await signIdentity(signingKey, { tenantId: request.params.tenant, tokenId: 'admin-api', region: region.code, scopes: ['admin'] }, 60)
-    const upstream = region.upstreams[Math.floor(Math.random() * region.upstreams.length)]!
+    const upstream = pickUpstream(region)
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD'
     let response: Response

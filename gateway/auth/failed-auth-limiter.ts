@@ -1,29 +1,43 @@
+import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 
 export interface FailedAuthLimiter {
-  /** Seconds until the address may try again, or 0 when it may try now. */
-  blockedFor(address: string): number
-  recordFailure(address: string): void
+  /** Seconds until this key may try again, or 0 when it may try now. */
+  blockedFor(key: string): number
+  recordFailure(key: string): void
 }
 
 /**
- * Blunts token guessing before any token check: an address that fails
- * authentication too often in a window gets 429 without its token being
- * looked at. Kept in memory per gateway (no Redis round trip, works while
- * Redis is down); the window bounds how stale a count can be.
+ * What failed-authentication counts are kept under: the client address and a
+ * fingerprint of the credential it presented (a truncated SHA-256, or the
+ * kind of absence). Identity providers share egress addresses across many
+ * customers: one customer's revoked token or missing header must not lock the
+ * others behind the same address out, so counts never cover a whole address.
  */
-export function createFailedAuthLimiter(options: { maxFailures: number; windowMs: number; maxAddresses?: number; now?: () => number }): FailedAuthLimiter {
+export function failedAuthKey(address: string, credential: string | undefined): string {
+  const fingerprint = credential === undefined || credential === '' ? 'none' : createHash('sha256').update(credential).digest('base64url').slice(0, 22)
+  return `${address}|${fingerprint}`
+}
+
+/**
+ * Blunts clients that retry the same failing credential: after maxFailures
+ * failures in a window the key gets 429 without a token look-up. Only
+ * failures are counted and only the failing key is blocked, so a token that
+ * verifies is never refused here. Kept in memory per gateway (no Redis round
+ * trip, works while Redis is down); the window bounds how stale a count can be.
+ */
+export function createFailedAuthLimiter(options: { maxFailures: number; windowMs: number; maxKeys?: number; now?: () => number }): FailedAuthLimiter {
   const now = options.now ?? Date.now
-  const failures = new LRUCache<string, { count: number; windowEnds: number }>({ max: options.maxAddresses ?? 100_000 })
+  const failures = new LRUCache<string, { count: number; windowEnds: number }>({ max: options.maxKeys ?? 100_000 })
   return {
-    blockedFor(address) {
-      const entry = failures.get(address)
+    blockedFor(key) {
+      const entry = failures.get(key)
       if (entry === undefined || entry.windowEnds <= now()) return 0
       return entry.count >= options.maxFailures ? Math.max(1, Math.ceil((entry.windowEnds - now()) / 1000)) : 0
     },
-    recordFailure(address) {
-      const entry = failures.get(address)
-      if (entry === undefined || entry.windowEnds <= now()) failures.set(address, { count: 1, windowEnds: now() + options.windowMs })
+    recordFailure(key) {
+      const entry = failures.get(key)
+      if (entry === undefined || entry.windowEnds <= now()) failures.set(key, { count: 1, windowEnds: now() + options.windowMs })
       else entry.count++
     },
   }

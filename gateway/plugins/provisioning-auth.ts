@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Region, RegionCatalog } from '../../config/region-catalog.ts'
 import { clientKindOf, type ClientKind } from '../../lib/client-kind.ts'
+import type { IdentityScope } from '../../lib/internal-identity.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
-import type { FailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
+import { failedAuthKey, type FailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import { bearerToken } from '../auth/bearer-token.ts'
 import type { IdentityIssuer } from '../identity/identity-issuer.ts'
 import type { RegionResolver } from '../routing/resolve-region.ts'
@@ -53,8 +54,8 @@ export const provisioningAuth = fp(
     const { catalog, resolveRegion, authenticator, issuer, failedAuth } = options
     app.decorateRequest('gateway', null)
 
-    const refuse = (request: FastifyRequest, reply: FastifyReply, detail: string): FastifyReply => {
-      failedAuth.recordFailure(request.ip)
+    const refuse = (reply: FastifyReply, failureKey: string, detail: string): FastifyReply => {
+      failedAuth.recordFailure(failureKey)
       return sendScimError(reply, 401, detail, undefined, UNAUTHORIZED_HEADERS)
     }
 
@@ -62,17 +63,19 @@ export const provisioningAuth = fp(
       if (!isSafeScimPath(request.raw.url ?? '')) return sendScimError(reply, 400, 'the request path is not a valid SCIM path', 'invalidPath')
       const region = resolveRegion(request.host)
       if (region === undefined) return sendScimError(reply, 421, 'this host is not a scimgate tenant URL')
-      const blockedFor = failedAuth.blockedFor(request.ip)
-      if (blockedFor > 0) return sendScimError(reply, 429, 'too many failed authentications; slow down', undefined, { 'retry-after': String(blockedFor) })
 
       const token = bearerToken(request.headers.authorization)
-      if (token === undefined) return refuse(request, reply, 'a bearer provisioning token is required')
+      // Failures are counted per address, region and presented credential: blocking one never refuses another.
+      const failureKey = failedAuthKey(`${request.ip}|${region.code}`, token)
+      const blockedFor = failedAuth.blockedFor(failureKey)
+      if (blockedFor > 0) return sendScimError(reply, 429, 'too many failed authentications with this credential; slow down', undefined, { 'retry-after': String(blockedFor) })
+      if (token === undefined) return refuse(reply, failureKey, 'a bearer provisioning token is required')
       const format = parseToken(token)
-      if (format === undefined) return refuse(request, reply, 'the provisioning token is not valid')
+      if (format === undefined) return refuse(reply, failureKey, 'the provisioning token is not valid')
       if (format.region !== region.code) {
         // The prefix alone tells the region: nothing about the tenant is looked up or revealed.
         const home = catalog.byCode(format.region)
-        return refuse(request, reply, home === undefined ? 'the provisioning token is not valid' : `this token belongs to another region; use the tenant URL ${home.tenantUrl}`)
+        return refuse(reply, failureKey, home === undefined ? 'the provisioning token is not valid' : `this token belongs to another region; use the tenant URL ${home.tenantUrl}`)
       }
       const outcome = await authenticator.authenticate(token)
       if (outcome.kind === 'unavailable') {
@@ -81,12 +84,14 @@ export const provisioningAuth = fp(
       const clientKind = clientKindOf(request.headers['user-agent'])
       if (outcome.kind === 'invalid') {
         if (outcome.reason === 'expired' && outcome.record !== undefined && outcome.record.region === region.code) options.onExpiredUse?.(outcome.record, request, clientKind)
-        return refuse(request, reply, 'the provisioning token is not valid')
+        return refuse(reply, failureKey, 'the provisioning token is not valid')
       }
       const { record } = outcome
-      if (record.region !== region.code) return refuse(request, reply, 'the provisioning token is not valid')
+      if (record.region !== region.code) return refuse(reply, failureKey, 'the provisioning token is not valid')
       if (!record.scopes.includes('scim')) return sendScimError(reply, 403, 'this token may not provision')
-      const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes: ['scim'], label: record.label })
+      // Setting group roles and scope is off unless the token was created with it (team admins decide).
+      const scopes: IdentityScope[] = record.scopes.includes('groups:access:write') ? ['scim', 'groups:access:write'] : ['scim']
+      const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes, label: record.label })
       request.gateway = { region, tenantId: record.tenantId, tokenId: record.tokenId, identity, clientKind }
       options.onTokenUse?.(record, clientKind)
     })

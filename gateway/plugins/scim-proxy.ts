@@ -1,11 +1,12 @@
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { UpstreamTimeouts } from '../../config/gateway-config.ts'
 import { CLIENT_KIND_HEADER } from '../../lib/client-kind.ts'
 import { IDENTITY_HEADER } from '../../lib/internal-identity.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
+import { pickUpstream } from '../routing/pick-upstream.ts'
 
 export type UpstreamErrorKind = 'unavailable' | 'timeout' | 'bad-gateway'
 
@@ -44,16 +45,15 @@ const DROPPED_REQUEST_HEADERS = [
 // stayed open for the keep-alive timeout).
 const DROPPED_RESPONSE_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']
 
-// Node responses are buffered (see onResponse) so a body that breaks off can still become a 502; this bounds the
-// memory one response may take (a page of maxPageSize users or a large group stays far below it).
-const MAX_RESPONSE_BYTES = 64 * 1_048_576
+// Node responses up to this size are buffered (see onResponse), so a body that breaks off can still become a
+// SCIM 502; larger ones are streamed, so a gateway's memory per response stays bounded whatever the node sends.
+const BUFFERED_RESPONSE_BYTES = 1_048_576
 
 function upstreamOf(request: FastifyRequest): string {
   const region = request.gateway?.region
   if (region === undefined) throw new Error('proxying a request that was not authenticated')
-  const upstreams = region.upstreams
   // Spread requests over a region's nodes; undici keeps a keep-alive pool per origin.
-  return upstreams.length === 1 ? upstreams[0]! : upstreams[Math.floor(Math.random() * upstreams.length)]!
+  return pickUpstream(region)
 }
 
 function rewriteRequestHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
@@ -97,19 +97,36 @@ function classifyUpstreamError(error: unknown): UpstreamErrorKind {
   return 'bad-gateway'
 }
 
-/** Reads a node's response body completely, refusing more than `limit` bytes. */
-async function readBody(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
+type ResponseStart = { readonly complete: true; readonly body: Buffer } | { readonly complete: false; readonly head: readonly Buffer[]; readonly rest: AsyncIterator<Buffer> }
+
+/** Reads a node's response body until it ends or passes `limit` bytes; the rest, if any, is left to stream. */
+async function readResponseStart(stream: Readable, limit: number): Promise<ResponseStart> {
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const head: Buffer[] = []
   let size = 0
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length
-    if (size > limit) {
-      stream.destroy()
-      throw Object.assign(new Error('the node response is too large'), { code: 'SCIMGATE_RESPONSE_TOO_LARGE' })
-    }
-    chunks.push(chunk as Buffer)
+  for (;;) {
+    const next = await iterator.next()
+    if (next.done === true) return { complete: true, body: Buffer.concat(head) }
+    head.push(next.value)
+    size += next.value.length
+    if (size > limit) return { complete: false, head, rest: iterator }
   }
-  return Buffer.concat(chunks)
+}
+
+/** The buffered start, then the rest as it arrives; `onBreak` hears of a node that breaks off mid-body. */
+function continueStreaming(head: readonly Buffer[], rest: AsyncIterator<Buffer>, onBreak: (error: unknown) => void): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* head
+      try {
+        for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value
+      } catch (error) {
+        // The headers are out: the client's connection is cut, so it sees an incomplete body, never a short 200.
+        onBreak(error)
+        throw error
+      }
+    })(),
+  )
 }
 
 /** Both `/scim/...` and `/scim/v2/...` reach the node's `/scim/v2/...`; nothing else is proxied. */
@@ -161,9 +178,12 @@ export async function scimProxy(app: FastifyInstance, options: ScimProxyOptions)
           response.stream.destroy()
           return
         }
-        // Streamed, a body that broke off reached the client as a truncated 200 behind headers already sent.
-        readBody(response.stream, MAX_RESPONSE_BYTES).then(
-          (body) => reply.send(body),
+        readResponseStart(response.stream, BUFFERED_RESPONSE_BYTES).then(
+          (start) => {
+            if (start.complete) return reply.send(start.body)
+            const region = reply.request.gateway?.region.code ?? 'unknown'
+            return reply.send(continueStreaming(start.head, start.rest, (error) => options.onUpstreamError?.(region, classifyUpstreamError(error) === 'timeout' ? 'timeout' : 'bad-gateway')))
+          },
           (error: unknown) => {
             // reply-from passes `{ statusCode, headers, stream }` (its types say a ServerResponse): drop the node's headers.
             const copied = (response as unknown as { headers: IncomingHttpHeaders }).headers

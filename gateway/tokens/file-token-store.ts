@@ -64,7 +64,7 @@ export function createFileTokenStore(path: string, options: { hasher: TokenHashe
 
   function enqueue(type: TokenEventType, record: TokenRecord, context: TokenEventContext | undefined, data?: Record<string, unknown>): void {
     const event = tokenEvent(type, record, context ?? CLI_CONTEXT, now(), data)
-    writeAtomically(join(eventsDir, `${Date.now().toString().padStart(15, '0')}-${event.id}.json`), JSON.stringify(event))
+    writeAtomically(join(eventsDir, record.region, `${Date.now().toString().padStart(15, '0')}-${event.id}.json`), JSON.stringify(event))
   }
 
   function readUsage(): Record<string, string> {
@@ -122,32 +122,34 @@ export function createFileTokenStore(path: string, options: { hasher: TokenHashe
       expiredNoted.add(record.tokenId)
       enqueue('token.expired', record, context, { expiredAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() })
     },
-    async pendingEvents(limit) {
+    async pendingEvents(region, limit) {
+      const dir = join(eventsDir, region)
       let names: string[]
       try {
-        names = readdirSync(eventsDir).filter((name) => name.endsWith('.json')).sort().slice(0, limit)
+        names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort().slice(0, limit)
       } catch {
         return []
       }
       return names.flatMap((name): TokenEvent[] => {
         try {
-          const event = decodeTokenEvent(readFileSync(join(eventsDir, name), 'utf8'))
+          const event = decodeTokenEvent(readFileSync(join(dir, name), 'utf8'))
           return event === undefined ? [] : [event]
         } catch {
           return []
         }
       })
     },
-    async acknowledgeEvents(events) {
+    async acknowledgeEvents(region, events) {
+      const dir = join(eventsDir, region)
       const ids = new Set(events.map((e) => e.id))
       let names: string[] = []
       try {
-        names = readdirSync(eventsDir)
+        names = readdirSync(dir)
       } catch {
         return
       }
       for (const name of names) {
-        if (ids.has(name.replace(/^\d+-/, '').replace(/\.json$/, ''))) unlinkSync(join(eventsDir, name))
+        if (ids.has(name.replace(/^\d+-/, '').replace(/\.json$/, ''))) unlinkSync(join(dir, name))
       }
     },
     async recordUsage(usage) {

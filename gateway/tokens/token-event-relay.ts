@@ -4,6 +4,7 @@
 // node stores an event once by its id, so a double delivery is harmless.
 import type { RegionCatalog } from '../../config/region-catalog.ts'
 import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
+import { pickUpstream } from '../routing/pick-upstream.ts'
 import type { TokenEvent } from './token-events.ts'
 import type { TokenStore } from './token-store.ts'
 
@@ -18,6 +19,8 @@ export interface TokenEventRelay {
 export interface TokenEventRelayOptions {
   readonly store: TokenStore
   readonly catalog: RegionCatalog
+  /** The regions this gateway serves: each region's gateways deliver its outbox. */
+  readonly regions: readonly string[]
   readonly signingKey: SigningKey
   readonly timeoutMs: number
   readonly intervalMs?: number
@@ -48,7 +51,7 @@ export function createTokenEventRelay(options: TokenEventRelayOptions): TokenEve
     const target = options.catalog.byCode(region)
     if (target === undefined) return false
     const identity = await signIdentity(options.signingKey, { tenantId, tokenId: 'gateway', region: target.code, scopes: ['admin'] }, 60)
-    const upstream = target.upstreams[Math.floor(Math.random() * target.upstreams.length)]!
+    const upstream = pickUpstream(target)
     try {
       const response = await fetch(`${upstream}/admin/v1/internal/events`, {
         method: 'POST',
@@ -65,24 +68,16 @@ export function createTokenEventRelay(options: TokenEventRelayOptions): TokenEve
     }
   }
 
-  async function deliverOnce(): Promise<number> {
-    const pending = await options.store.pendingEvents(batchSize)
-    const batches = new Map<string, TokenEvent[]>()
-    for (const event of pending) {
-      const key = `${event.region}\u0000${event.tenantId}`
-      const list = batches.get(key) ?? []
-      list.push(event)
-      batches.set(key, list)
-    }
+  /** Delivers one batch of a region's outbox; returns how many events left it when more may wait. */
+  async function deliverOnce(region: string): Promise<number> {
+    const pending = await options.store.pendingEvents(region, batchSize)
+    const byTenant = new Map<string, TokenEvent[]>()
+    for (const event of pending) byTenant.set(event.tenantId, [...(byTenant.get(event.tenantId) ?? []), event])
     let delivered = 0
-    for (const [key, events] of batches) {
-      const [region, tenantId] = key.split('\u0000') as [string, string]
-      for (let i = 0; i < events.length; i += 500) {
-        const chunk = events.slice(i, i + 500)
-        if (await post(region, tenantId, chunk)) {
-          await options.store.acknowledgeEvents(chunk)
-          delivered += chunk.length
-        }
+    for (const [tenantId, events] of byTenant) {
+      if (await post(region, tenantId, events)) {
+        await options.store.acknowledgeEvents(region, events)
+        delivered += events.length
       }
     }
     return pending.length === batchSize && delivered > 0 ? delivered : 0
@@ -97,7 +92,7 @@ export function createTokenEventRelay(options: TokenEventRelayOptions): TokenEve
       do {
         again = false
         try {
-          while (!closed && (await deliverOnce()) > 0);
+          for (const region of options.regions) while (!closed && (await deliverOnce(region)) > 0);
         } catch (error) {
           options.onError?.(error, '-')
         }

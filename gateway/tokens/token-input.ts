@@ -1,12 +1,12 @@
 // Validation of what an admin asks the token store to do. Errors list every
 // problem at once and never quote a token.
-import type { IdentityScope } from '../../lib/internal-identity.ts'
+import { IDENTITY_SCOPES, type IdentityScope } from '../../lib/internal-identity.ts'
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 export const REGION_CODE_PATTERN = /^[A-Z][A-Z0-9]{1,15}$/
 export const TOKEN_ID_PATTERN = /^tok_[0-9A-Za-z]{20}$/
 export const MAX_LABEL_LENGTH = 200
-const KNOWN_SCOPES: readonly IdentityScope[] = ['scim', 'admin']
+const KNOWN_SCOPES: readonly IdentityScope[] = IDENTITY_SCOPES
 // Tabs and newlines would break `token list` output and log lines.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
 

@@ -1,5 +1,5 @@
 // What the store keeps about a provisioning token (never the token itself).
-import type { IdentityScope } from '../../lib/internal-identity.ts'
+import { IDENTITY_SCOPES, type IdentityScope } from '../../lib/internal-identity.ts'
 
 export interface TokenRecord {
   /** Public, random identifier (`tok_…`) used by the CLI and the admin API; reveals nothing about the token. */
@@ -22,7 +22,7 @@ export function isUsable(record: TokenRecord, nowMs: number): boolean {
   return record.status === 'active' && (record.expiresAt === null || record.expiresAt > nowMs)
 }
 
-const SCOPES: ReadonlySet<string> = new Set<IdentityScope>(['scim', 'admin'])
+const SCOPES: ReadonlySet<string> = new Set<string>(IDENTITY_SCOPES)
 
 /** Reads a record back from Redis; anything unexpected is treated as absent rather than trusted. */
 export function decodeTokenRecord(text: string | null | undefined): TokenRecord | undefined {

@@ -4,7 +4,7 @@
 //   K record:<digest>             string, JSON TokenRecord          (the lookup key)
 //   K id:<tokenId>                string, <digest>                  (admin operations by id)
 //   K tenant:<REGION>:<tenantId>  set of tokenIds                   (listing; pruned lazily)
-//   K events                      sorted set of JSON TokenEvents by time: the outbox the relay delivers to region nodes
+//   K events:<REGION>             sorted set of JSON TokenEvents by time: the outbox the relay delivers to the region's node
 //   K expired-noted:<tokenId>     marks a token whose expiry was already recorded as an event
 //   K usage                       hash tokenId → "<lastUsedMs>|<clientKind>" (written in batches by the gateways)
 //   channel ${keyPrefix}token-invalidations  message = <digest> of a revoked token
@@ -52,9 +52,9 @@ export interface TokenStore {
   revoke(tokenId: string, context?: TokenEventContext): Promise<TokenRecord | undefined>
   /** Records, once per token, that an expired token was presented. */
   noteExpiredUse(record: TokenRecord, context: TokenEventContext): Promise<void>
-  /** The outbox of token events, oldest first, and their removal once a region node stored them. */
-  pendingEvents(limit: number): Promise<TokenEvent[]>
-  acknowledgeEvents(events: readonly TokenEvent[]): Promise<void>
+  /** A region's outbox of token events, oldest first, and their removal once the region's node stored them. */
+  pendingEvents(region: string, limit: number): Promise<TokenEvent[]>
+  acknowledgeEvents(region: string, events: readonly TokenEvent[]): Promise<void>
   /** Adds gateways' batched "last used" observations (the newest wins). */
   recordUsage(usage: ReadonlyMap<string, TokenUsage>): Promise<void>
   usage(tokenIds: readonly string[]): Promise<Map<string, TokenUsage>>
@@ -101,12 +101,12 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
   const idKey = (tokenId: string): string => `${base}id:${tokenId}`
   const tenantKey = (region: string, tenantId: string): string => `${base}tenant:${region}:${tenantId}`
   const invalidationChannel = `${keyPrefix}token-invalidations`
-  const outboxKey = `${base}events`
+  const outboxKey = (region: string): string => `${base}events:${region}`
   const usageKey = `${base}usage`
 
   function enqueue(transaction: Transaction, type: TokenEventType, record: TokenRecord, context: TokenEventContext | undefined, data?: Record<string, unknown>): void {
     const at = now()
-    transaction.zadd(outboxKey, at, JSON.stringify(tokenEvent(type, record, context ?? CLI_CONTEXT, at, data)))
+    transaction.zadd(outboxKey(record.region), at, JSON.stringify(tokenEvent(type, record, context ?? CLI_CONTEXT, at, data)))
   }
 
   /** When Redis may forget the record; undefined = keep while active. */
@@ -194,19 +194,19 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
     async noteExpiredUse(record, context) {
       const at = now()
       const event = tokenEvent('token.expired', record, context, at, { expiredAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() })
-      await redis.eval(NOTE_EXPIRED_SCRIPT, 2, `${base}expired-noted:${record.tokenId}`, outboxKey, String(RETENTION_MS), String(at), JSON.stringify(event))
+      await redis.eval(NOTE_EXPIRED_SCRIPT, 2, `${base}expired-noted:${record.tokenId}`, outboxKey(record.region), String(RETENTION_MS), String(at), JSON.stringify(event))
     },
 
-    async pendingEvents(limit) {
-      const texts = await redis.zrange(outboxKey, '0', String(limit - 1))
+    async pendingEvents(region, limit) {
+      const texts = await redis.zrange(outboxKey(region), '0', String(limit - 1))
       const events = texts.flatMap((text) => decodeTokenEvent(text) ?? [])
       const broken = texts.filter((text) => decodeTokenEvent(text) === undefined)
-      if (broken.length > 0) await redis.zrem(outboxKey, ...broken)
+      if (broken.length > 0) await redis.zrem(outboxKey(region), ...broken)
       return events
     },
 
-    async acknowledgeEvents(events) {
-      if (events.length > 0) await redis.zrem(outboxKey, ...events.map((e) => JSON.stringify(e)))
+    async acknowledgeEvents(region, events) {
+      if (events.length > 0) await redis.zrem(outboxKey(region), ...events.map((e) => JSON.stringify(e)))
     },
 
     async recordUsage(usage) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { DatabaseConfig } from '../../config/node-config.ts'
+import { tenantConcurrencyOf, type DatabaseConfig } from '../../config/node-config.ts'
 import { createPool, createTenantDatabase, type TenantDatabase } from '../storage/database.ts'
 
 declare module 'fastify' {
@@ -12,7 +12,7 @@ declare module 'fastify' {
 export const database = fp(
   async (app: FastifyInstance, config: DatabaseConfig) => {
     const pool = createPool(config, (error) => app.log.warn({ err: error }, 'idle database connection failed'))
-    app.decorate('database', createTenantDatabase(pool))
+    app.decorate('database', createTenantDatabase(pool, tenantConcurrencyOf(config)))
     app.addHook('onClose', async () => {
       await app.database.close()
     })

@@ -37,12 +37,18 @@ export function originOf(request: FastifyRequest, actorType: 'token' | 'admin'):
 }
 
 export function scopeOf(request: FastifyRequest): RequestScope {
-  return { tenantId: tenantOf(request), baseUrl: publicBaseUrl(request), origin: originOf(request, 'token') }
+  const scopes = request.identity?.scopes ?? []
+  return {
+    tenantId: tenantOf(request),
+    baseUrl: publicBaseUrl(request),
+    mayWriteGroupAccess: scopes.includes('groups:access:write') || scopes.includes('admin'),
+    origin: originOf(request, 'token'),
+  }
 }
 
 /** A request on the admin routes: its changes are the admin's. */
 export function adminScopeOf(request: FastifyRequest): RequestScope {
-  return { tenantId: tenantOf(request), baseUrl: publicBaseUrl(request), origin: originOf(request, 'admin') }
+  return { tenantId: tenantOf(request), baseUrl: publicBaseUrl(request), mayWriteGroupAccess: true, origin: originOf(request, 'admin') }
 }
 
 export function ifMatchOf(request: FastifyRequest): VersionCondition | undefined {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
+import { ScimError } from '../../lib/scim-error.ts'
 import { assertRolesInCatalog } from '../access/role-catalog.ts'
 import type { NewEvent } from '../events/event-types.ts'
-import { deepEqual } from '../scim/patch/deep-equal.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
+import { deepEqual } from '../scim/patch/deep-equal.ts'
 import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberReference as MemberInput } from '../scim/patch/index.ts'
 import { isAttributeReturned, projectResource, type AttributeRequest } from '../scim/projection/index.ts'
 import { GROUP_ACCESS_SCHEMA, GROUP_RESOURCE_TYPE } from '../scim/schema/index.ts'
@@ -17,6 +18,7 @@ import { createTenantSettingsStore } from '../storage/tenant-settings-store.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
+import { readWithinBudget, type BudgetedSource } from './member-budget.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 import { ALWAYS_RECORD } from './event-recorder.ts'
 
@@ -40,15 +42,20 @@ export interface GroupsService {
   setAccess(scope: RequestScope, id: string, access: GroupAccess, conditions: WriteConditions): Promise<ResourceResult>
 }
 
-const GROUPS_LIST: ListSource<MemberReference[]> = {
+const membersSource = (db: Queryable, tenantId: string): BudgetedSource<MemberReference> => {
+  const store = createGroupsStore(db)
+  return { countUpTo: (ids, cap) => store.memberCountsUpTo(tenantId, ids, cap), read: (ids, limit) => store.membersOf(tenantId, ids, limit) }
+}
+
+const groupsList = (maxMembers: number): ListSource<MemberReference[]> => ({
   resourceType: GROUP_RESOURCE_TYPE,
   table: GROUPS_TABLE,
   derivedAttribute: 'members',
   count: (db, tenantId, where, values) => createGroupsStore(db).count(tenantId, where, values),
   page: (db, tenantId, query) => createGroupsStore(db).list(tenantId, query),
-  derived: (db, tenantId, ids) => createGroupsStore(db).membersOf(tenantId, ids),
+  derived: async (db, tenantId, ids) => (await readWithinBudget(membersSource(db, tenantId), ids, maxMembers)).entries,
   toWire: (scope, row, members) => toWire(scope, row, members),
-}
+})
 
 function toWire(scope: RequestScope, stored: StoredResource, members: readonly MemberReference[] | undefined): ScimResource {
   const derived: ScimResource = {}
@@ -61,6 +68,15 @@ function toWire(scope: RequestScope, stored: StoredResource, members: readonly M
     }))
   }
   return serializeResource(GROUP_RESOURCE_TYPE, stored, derived, `${scope.baseUrl}/Groups/${stored.id}`)
+}
+
+/**
+ * Roles and scope belong to the team's admins unless they gave the identity provider's token the
+ * `groups:access:write` scope: a write that would change them is refused whole (403), before anything is stored.
+ */
+function assertAccessUnchanged(scope: RequestScope, before: unknown, after: unknown): void {
+  if (scope.mayWriteGroupAccess || deepEqual(before ?? {}, after ?? {})) return
+  throw new ScimError(403, undefined, `this token may not set a group's roles or scope (${GROUP_ACCESS_SCHEMA}); a team admin can, or can create a token with the groups:access:write scope`)
 }
 
 function memberInputs(value: unknown): MemberInput[] {
@@ -116,8 +132,27 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
     assertRolesInCatalog(roles, catalog.roles)
   }
 
-  async function readBack(db: Queryable, scope: RequestScope, stored: StoredResource, request: AttributeRequest): Promise<ScimResource> {
-    const members = isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members') ? (await createGroupsStore(db).membersOf(scope.tenantId, [stored.id])).get(stored.id) : undefined
+  const maxMembers = deps.limits.maxMembersInResponse
+  const groupsListSource = groupsList(maxMembers)
+
+  /**
+   * The group as the client asked for it. A group with more members than one response carries: a read is
+   * refused with 400 tooMany (a client that read it without members could PUT it back and empty the group);
+   * the answer to a write, which is already done, leaves `members` out.
+   */
+  async function readBack(db: Queryable, scope: RequestScope, stored: StoredResource, request: AttributeRequest, oversized: 'refuse' | 'omit' = 'omit'): Promise<ScimResource> {
+    let members: MemberReference[] | undefined
+    if (isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members')) {
+      const budgeted = await readWithinBudget(membersSource(db, scope.tenantId), [stored.id], maxMembers)
+      if (budgeted.omitted.size > 0 && oversized === 'refuse') {
+        throw new ScimError(
+          400,
+          'tooMany',
+          `group ${stored.id} has more than ${maxMembers} members, more than one response carries: read it with excludedAttributes=members and page its members with GET /Users?filter=groups.value eq "${stored.id}"`,
+        )
+      }
+      members = budgeted.entries.get(stored.id)
+    }
     return projectResource(toWire(scope, stored, members), GROUP_RESOURCE_TYPE, request)
   }
 
@@ -125,6 +160,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
     async create(scope, body) {
       const validated = validateResource(normalizeResource(body, GROUP_RESOURCE_TYPE), GROUP_RESOURCE_TYPE, { mode: 'create' })
       const members = memberInputs(validated.members)
+      assertAccessUnchanged(scope, undefined, validated[GROUP_ACCESS_SCHEMA])
       return database.write(scope.tenantId, async (db) => {
         const store = createGroupsStore(db)
         const id = randomUUID()
@@ -147,7 +183,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
       if (!isUuid(id)) throw notFound('Group', id)
       const resource = await database.read(scope.tenantId, async (db) => {
         const stored = await createGroupsStore(db).find(scope.tenantId, id)
-        return stored === undefined ? undefined : { stored, wire: await readBack(db, scope, stored, request) }
+        return stored === undefined ? undefined : { stored, wire: await readBack(db, scope, stored, request, 'refuse') }
       })
       if (resource === undefined) throw notFound('Group', id)
       return { resource: resource.wire, version: resource.stored.version }
@@ -163,7 +199,9 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         // Roles and scope belong to the team's admins: a PUT that does not mention the access extension keeps them.
         if (attributes[GROUP_ACCESS_SCHEMA] === undefined && current.attributes[GROUP_ACCESS_SCHEMA] !== undefined) {
           attributes[GROUP_ACCESS_SCHEMA] = current.attributes[GROUP_ACCESS_SCHEMA]
-        } else if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await checkRoles(db, scope.tenantId, attributes)
+        }
+        assertAccessUnchanged(scope, current.attributes[GROUP_ACCESS_SCHEMA], attributes[GROUP_ACCESS_SCHEMA])
+        if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await checkRoles(db, scope.tenantId, attributes)
         // RFC 7644 §3.5.1: PUT replaces the member list too (as a diff, so unchanged rows stay)
         await events.record(db, scope, groupUpdateEvents(id, current.attributes, attributes))
         reportSkipped(scope.tenantId, id, await store.replaceMembers(scope.tenantId, id, memberInputs(validated.members), events.membershipLog(scope)))
@@ -192,6 +230,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         const patched = otherOperations.length === 0 ? undefined : applyPatch({ ...current.attributes, id }, otherOperations, GROUP_RESOURCE_TYPE)
         if (patched?.changed === true) {
           const validated = validateResource(patched.resource, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
+          assertAccessUnchanged(scope, current.attributes[GROUP_ACCESS_SCHEMA], validated[GROUP_ACCESS_SCHEMA])
           const attributes = storableAttributes(validated, NOT_STORED)
           if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await checkRoles(db, scope.tenantId, attributes)
           const outcome = await store.update(scope.tenantId, id, attributes, undefined)
@@ -216,7 +255,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
       })
     },
 
-    list: (scope, request) => listResources(deps, GROUPS_LIST, scope, request),
+    list: (scope, request) => listResources(deps, groupsListSource, scope, request),
 
     async setAccess(scope, id, access, conditions) {
       return database.write(scope.tenantId, async (db) => {

@@ -1,6 +1,6 @@
 // Turns a parsed list request into the SQL pieces a store runs, and the rows a
 // store returns into a ListResponse page (RFC 7644 §3.4.2, RFC 9865).
-import { decodeCursor, encodeCursor, queryFingerprint, type SortKeyValue } from '../scim/cursor.ts'
+import { queryFingerprint, type CursorBinding, type CursorCodec, type SortKeyValue } from '../scim/cursor.ts'
 import { formatAttributePath } from '../scim/filter/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import type { ResourceTypeDefinition } from '../scim/schema/types.ts'
@@ -16,12 +16,19 @@ export interface ListPlan {
   readonly countValues: readonly unknown[]
   /** Rows the page shows; the query asks one more in cursor mode to learn whether a next page exists. */
   readonly pageSize: number
-  readonly fingerprint: string
+  /** What the page's cursors are bound to: the tenant and the query. */
+  readonly binding: CursorBinding
+}
+
+/** How cursors of one tenant are read and made. */
+export interface CursorContext {
+  readonly codec: CursorCodec
+  readonly tenantId: string
 }
 
 const SORT_CASTS = { string: 'text', boolean: 'boolean', dateTime: 'timestamptz', integer: 'numeric', decimal: 'numeric' } as const
 
-export function planList(resourceType: ResourceTypeDefinition, table: ResourceTable, request: ListRequest, cursorTtlSeconds: number, nowMs: number): ListPlan {
+export function planList(resourceType: ResourceTypeDefinition, table: ResourceTable, request: ListRequest, cursor: CursorContext, nowMs: number): ListPlan {
   // $1 is the tenant id; every other value is bound after it
   const params = new SqlParams([null])
   const context: CompileContext = { resourceType, table, params }
@@ -32,7 +39,10 @@ export function planList(resourceType: ResourceTypeDefinition, table: ResourceTa
   const direction = request.sortOrder === 'descending' ? 'DESC' : 'ASC'
   const sortKey = sort?.sql ?? 'NULL'
   const orderBy = sort === undefined ? `r.seq ${direction}` : `${sort.sql} ${direction}, r.seq ${direction}`
-  const fingerprint = queryFingerprint([resourceType.name, request.filterText, request.sortBy === undefined ? undefined : formatAttributePath(request.sortBy), request.sortOrder])
+  const binding: CursorBinding = {
+    tenantId: cursor.tenantId,
+    fingerprint: queryFingerprint([resourceType.name, request.filterText, request.sortBy === undefined ? undefined : formatAttributePath(request.sortBy), request.sortOrder]),
+  }
 
   let where = filterSql
   let limit: number
@@ -43,7 +53,7 @@ export function planList(resourceType: ResourceTypeDefinition, table: ResourceTa
   } else {
     limit = request.paging.count + 1
     if (request.paging.cursor !== undefined) {
-      const position = decodeCursor(request.paging.cursor, fingerprint, nowMs, cursorTtlSeconds)
+      const position = cursor.codec.decode(request.paging.cursor, binding, nowMs)
       const comparator = direction === 'ASC' ? '>' : '<'
       const seq = params.add(position.seq)
       if (sort === undefined) {
@@ -59,7 +69,7 @@ export function planList(resourceType: ResourceTypeDefinition, table: ResourceTa
     countWhere: filterSql,
     countValues,
     pageSize: request.paging.count,
-    fingerprint,
+    binding,
   }
 }
 
@@ -70,10 +80,10 @@ function sortKeyValue(value: unknown): SortKeyValue {
 }
 
 /** The page to show, and the cursor of the next one when rows remain (cursor mode only). */
-export function cutPage(plan: ListPlan, request: ListRequest, rows: readonly ListedResource[], nowMs: number): { page: readonly ListedResource[]; nextCursor: string | undefined } {
+export function cutPage(plan: ListPlan, request: ListRequest, rows: readonly ListedResource[], codec: CursorCodec, nowMs: number): { page: readonly ListedResource[]; nextCursor: string | undefined } {
   if (request.paging.kind === 'index' || rows.length <= plan.pageSize) return { page: rows, nextCursor: undefined }
   const page = rows.slice(0, plan.pageSize)
   const last = page[page.length - 1]
   if (last === undefined) return { page, nextCursor: undefined }
-  return { page, nextCursor: encodeCursor({ key: sortKeyValue(last.sortKey), seq: last.seq }, plan.fingerprint, nowMs) }
+  return { page, nextCursor: codec.encode({ key: sortKeyValue(last.sortKey), seq: last.seq }, plan.binding, nowMs) }
 }

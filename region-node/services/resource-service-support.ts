@@ -43,7 +43,7 @@ export interface ListSource<Derived> {
 
 export async function listResources<Derived>(deps: ServiceDependencies, source: ListSource<Derived>, scope: RequestScope, request: ListRequest): Promise<ScimResource> {
   const now = deps.now ?? Date.now
-  const plan = planList(source.resourceType, source.table, request, deps.limits.cursorTtlSeconds, now())
+  const plan = planList(source.resourceType, source.table, request, { codec: deps.cursors, tenantId: scope.tenantId }, now())
   // excludedAttributes=members must not even read the member table
   const wantsDerived = isAttributeReturned(source.resourceType, request, source.derivedAttribute)
   const { rows, total, derived } = await deps.database.read(scope.tenantId, async (db) => {
@@ -51,8 +51,8 @@ export async function listResources<Derived>(deps: ServiceDependencies, source: 
     const rows = plan.query.limit === 0 ? [] : await source.page(db, scope.tenantId, plan.query)
     const derived = wantsDerived ? await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : new Map<string, Derived>()
     return { rows, total, derived }
-  })
-  const { page, nextCursor } = cutPage(plan, request, rows, now())
+  }, { list: true })
+  const { page, nextCursor } = cutPage(plan, request, rows, deps.cursors, now())
   const resources = page.map((row) => projectResource(source.toWire(scope, row, derived.get(row.id)), source.resourceType, request))
   const response: ScimResource = { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, itemsPerPage: resources.length }
   if (request.paging.kind === 'index') response.startIndex = request.paging.startIndex

@@ -1,4 +1,5 @@
 import type { ScimLimits } from '../../config/node-config.ts'
+import type { CursorCodec } from '../scim/cursor.ts'
 import type { VersionCondition } from '../scim/etag.ts'
 import type { EventOrigin } from '../events/event-types.ts'
 import type { TenantDatabase } from '../storage/database.ts'
@@ -11,11 +12,15 @@ export interface RequestScope {
   readonly baseUrl: string
   /** Who is asking, for the event log; absent = scimgate itself. */
   readonly origin?: EventOrigin
+  /** The credential may set a group's roles and scope (token scope `groups:access:write`, or a team admin). */
+  readonly mayWriteGroupAccess: boolean
 }
 
 export interface ServiceDependencies {
   readonly database: TenantDatabase
   readonly limits: ScimLimits
+  /** Makes and checks RFC 9865 cursors (signed, bound to tenant and query). */
+  readonly cursors: CursorCodec
   readonly now?: () => number
   /** Told about member ids a push referred to that the tenant does not have (skipped, not fatal). */
   readonly onSkippedMembers?: (tenantId: string, groupId: string, ids: readonly string[]) => void

@@ -13,6 +13,7 @@ import { USERS_TABLE } from '../storage/resource-tables.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
 import { createUsersStore, type GroupReference } from '../storage/users-store.ts'
+import { readWithinBudget, type BudgetedSource } from './member-budget.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
 import { ALWAYS_RECORD } from './event-recorder.ts'
@@ -29,15 +30,25 @@ export interface UsersService {
   list(scope: RequestScope, request: ListRequest): Promise<ScimResource>
 }
 
-const USERS_LIST: ListSource<GroupReference[]> = {
+const groupsSource = (db: Queryable, tenantId: string): BudgetedSource<GroupReference> => {
+  const store = createUsersStore(db)
+  return { countUpTo: (ids, cap) => store.groupCountsUpTo(tenantId, ids, cap), read: (ids, limit) => store.groupsOf(tenantId, ids, limit) }
+}
+
+/** A user's groups within the response budget (none for a user in more groups than one response carries). */
+async function groupsWithinBudget(db: Queryable, tenantId: string, userId: string, budget: number): Promise<GroupReference[] | undefined> {
+  return (await readWithinBudget(groupsSource(db, tenantId), [userId], budget)).entries.get(userId)
+}
+
+const usersList = (budget: number): ListSource<GroupReference[]> => ({
   resourceType: USER_RESOURCE_TYPE,
   table: USERS_TABLE,
   derivedAttribute: 'groups',
   count: (db, tenantId, where, values) => createUsersStore(db).count(tenantId, where, values),
   page: (db, tenantId, query) => createUsersStore(db).list(tenantId, query),
-  derived: (db, tenantId, ids) => createUsersStore(db).groupsOf(tenantId, ids),
+  derived: async (db, tenantId, ids) => (await readWithinBudget(groupsSource(db, tenantId), ids, budget)).entries,
   toWire: (scope, row, groups) => toWire(scope, row, groups),
-}
+})
 
 function toWire(scope: RequestScope, stored: StoredResource, groups: readonly GroupReference[] | undefined): ScimResource {
   const derived: ScimResource = {}
@@ -69,6 +80,8 @@ function prepareNewUser(body: unknown): ScimResource {
 export function createUsersService(deps: ServiceDependencies): UsersService {
   const { database } = deps
   const events = deps.events ?? ALWAYS_RECORD
+  const budget = deps.limits.maxMembersInResponse
+  const usersListSource = usersList(budget)
 
   const loadForWrite = (db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> =>
     lockForWrite('User', (tenantId, userId) => createUsersStore(db).findForUpdate(tenantId, userId), scope, id, conditions)
@@ -79,7 +92,7 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
     const outcome = await store.update(scope.tenantId, current.id, attributes, current.version, log)
     // Not updated: the error rolls the transaction back, the events with it.
     if (outcome.kind !== 'updated') throw notFound('User', current.id)
-    const groups = (await store.groupsOf(scope.tenantId, [current.id])).get(current.id)
+    const groups = await groupsWithinBudget(db, scope.tenantId, current.id, budget)
     return { resource: toWire(scope, outcome.resource, groups), version: outcome.resource.version }
   }
 
@@ -98,8 +111,9 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
       const { stored, groups } = await database.read(scope.tenantId, async (db) => {
         const store = createUsersStore(db)
         if (!wantsGroups) return { stored: await store.find(scope.tenantId, id), groups: undefined }
-        const found = await store.findWithGroups(scope.tenantId, id)
-        return { stored: found?.user, groups: found?.groups }
+        // One more than fits says whether the user is in more groups than one response carries.
+        const found = await store.findWithGroups(scope.tenantId, id, budget + 1)
+        return { stored: found?.user, groups: found === undefined || found.groups.length > budget ? undefined : found.groups }
       })
       if (stored === undefined) throw notFound('User', id)
       return { resource: projectResource(toWire(scope, stored, groups), USER_RESOURCE_TYPE, request), version: stored.version }
@@ -123,11 +137,12 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
         const before = { ...current.attributes, id: current.id }
         const { resource, changed } = applyPatch(before, operations, USER_RESOURCE_TYPE)
         if (!changed) {
-          const groups = (await createUsersStore(db).groupsOf(scope.tenantId, [id])).get(id)
+          const groups = await groupsWithinBudget(db, scope.tenantId, id, budget)
           return { resource: toWire(scope, current, groups), version: current.version }
         }
         const validated = validateResource(resource, USER_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
-        return save(db, scope, current, { ...storableAttributes(validated, NOT_STORED), active: validated.active ?? true })
+        // Removing `active` keeps the current state: only an explicit true reactivates a user.
+        return save(db, scope, current, { ...storableAttributes(validated, NOT_STORED), active: validated.active ?? current.attributes.active ?? true })
       })
     },
 
@@ -138,6 +153,6 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
       })
     },
 
-    list: (scope, request) => listResources(deps, USERS_LIST, scope, request),
+    list: (scope, request) => listResources(deps, usersListSource, scope, request),
   }
 }

@@ -35,7 +35,10 @@ export interface GroupsStore {
   delete(tenantId: string, id: string): Promise<boolean>
   list(tenantId: string, query: ListQuery): Promise<ListedResource[]>
   count(tenantId: string, where: string, values: readonly unknown[]): Promise<number>
-  membersOf(tenantId: string, groupIds: readonly string[]): Promise<Map<string, MemberReference[]>>
+  /** Members of the groups, at most `limit` rows in all (read with LIMIT, never a whole large group). */
+  membersOf(tenantId: string, groupIds: readonly string[], limit: number): Promise<Map<string, MemberReference[]>>
+  /** Each group's member count, counting no further than `cap` (a huge group costs `cap` index entries, not all of them). */
+  memberCountsUpTo(tenantId: string, groupIds: readonly string[], cap: number): Promise<Map<string, number>>
   /** `log`: one event per member added or removed, written by the same statements. */
   addMembers(tenantId: string, groupId: string, members: readonly MemberInput[], log?: MembershipLog): Promise<MembershipChange>
   removeMembers(tenantId: string, groupId: string, memberIds: readonly string[], log?: MembershipLog): Promise<MembershipChange>
@@ -130,23 +133,37 @@ export function createGroupsStore(db: Queryable): GroupsStore {
 
     count: (tenantId, where, values) => countRows(db, 'groups', tenantId, where, values),
 
-    async membersOf(tenantId, groupIds) {
+    async membersOf(tenantId, groupIds, limit) {
       const result = new Map<string, MemberReference[]>()
-      if (groupIds.length === 0) return result
+      if (groupIds.length === 0 || limit <= 0) return result
       const { rows } = await db.query<{ group_id: string; member_id: string; member_type: MemberType; display: string | null }>(
         `SELECT m.group_id, m.member_id, m.member_type, COALESCE(u.display_name, u.user_name, g.display_name) AS display
          FROM group_members m
          LEFT JOIN users u ON m.member_type = 'User' AND u.tenant_id = m.tenant_id AND u.id = m.member_id
          LEFT JOIN groups g ON m.member_type = 'Group' AND g.tenant_id = m.tenant_id AND g.id = m.member_id
          WHERE m.tenant_id = $1 AND m.group_id = ANY($2::uuid[])
-         ORDER BY m.group_id, m.member_id`,
-        [tenantId, groupIds],
+         ORDER BY m.group_id, m.member_id
+         LIMIT $3`,
+        [tenantId, groupIds, limit],
       )
       for (const row of rows) {
         const list = result.get(row.group_id) ?? []
         list.push({ value: row.member_id, type: row.member_type, display: row.display })
         result.set(row.group_id, list)
       }
+      return result
+    },
+
+    async memberCountsUpTo(tenantId, groupIds, cap) {
+      const result = new Map<string, number>()
+      if (groupIds.length === 0) return result
+      const { rows } = await db.query<{ group_id: string; members: number }>(
+        `SELECT p.id::text AS group_id,
+                (SELECT count(*) FROM (SELECT 1 FROM group_members m WHERE m.tenant_id = $1 AND m.group_id = p.id LIMIT $3) capped)::int AS members
+         FROM unnest($2::uuid[]) AS p(id)`,
+        [tenantId, groupIds, cap],
+      )
+      for (const row of rows) result.set(row.group_id, row.members)
       return result
     },
 

@@ -14,7 +14,8 @@ export interface UsersStore {
   insert(tenantId: string, id: string, attributes: ScimResource, log?: EventAttachment): Promise<StoredResource>
   find(tenantId: string, id: string): Promise<StoredResource | undefined>
   /** The user and its derived `groups` in one round trip (GET /Users/{id} reads both). */
-  findWithGroups(tenantId: string, id: string): Promise<{ user: StoredResource; groups: GroupReference[] } | undefined>
+  /** The user and at most `limit` of its groups (ask one more than you show to learn whether there are more). */
+  findWithGroups(tenantId: string, id: string, limit: number): Promise<{ user: StoredResource; groups: GroupReference[] } | undefined>
   /** Locks the row for the rest of the transaction. */
   findForUpdate(tenantId: string, id: string): Promise<StoredResource | undefined>
   update(tenantId: string, id: string, attributes: ScimResource, expectedVersion: number | undefined, log?: EventAttachment): Promise<UpdateOutcome>
@@ -23,7 +24,10 @@ export interface UsersStore {
   list(tenantId: string, query: ListQuery): Promise<ListedResource[]>
   count(tenantId: string, where: string, values: readonly unknown[]): Promise<number>
   /** RFC 7643 §4.1.2: the derived `groups` attribute, for many users at once. */
-  groupsOf(tenantId: string, userIds: readonly string[]): Promise<Map<string, GroupReference[]>>
+  /** Groups of the users, at most `limit` rows in all. */
+  groupsOf(tenantId: string, userIds: readonly string[], limit: number): Promise<Map<string, GroupReference[]>>
+  /** Each user's group count, counting no further than `cap`. */
+  groupCountsUpTo(tenantId: string, userIds: readonly string[], cap: number): Promise<Map<string, number>>
   existingIds(tenantId: string, ids: readonly string[]): Promise<Set<string>>
 }
 
@@ -45,14 +49,16 @@ export function createUsersStore(db: Queryable): UsersStore {
 
     find: (tenantId, id) => findRow(db, 'users', tenantId, id, false),
 
-    async findWithGroups(tenantId, id) {
+    async findWithGroups(tenantId, id, limit) {
       const { rows } = await db.query<ResourceRow & { groups: GroupReference[] }>(
         `SELECT ${RESOURCE_COLUMNS},
-                COALESCE((SELECT json_agg(json_build_object('value', g.id, 'display', g.display_name) ORDER BY g.seq)
-                          FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-                          WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id), '[]'::json) AS groups
+                COALESCE((SELECT json_agg(json_build_object('value', mg.id, 'display', mg.display_name) ORDER BY mg.seq)
+                          FROM (SELECT g.id, g.display_name, g.seq
+                                FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+                                WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id
+                                ORDER BY g.seq LIMIT $3) mg), '[]'::json) AS groups
          FROM users r WHERE r.tenant_id = $1 AND r.id = $2`,
-        [tenantId, id],
+        [tenantId, id, limit],
       )
       const row = rows[0]
       return row === undefined ? undefined : { user: toStoredResource(row), groups: row.groups }
@@ -75,15 +81,29 @@ export function createUsersStore(db: Queryable): UsersStore {
 
     count: (tenantId, where, values) => countRows(db, 'users', tenantId, where, values),
 
-    async groupsOf(tenantId, userIds) {
-      const result = new Map<string, GroupReference[]>()
+    async groupCountsUpTo(tenantId, userIds, cap) {
+      const result = new Map<string, number>()
       if (userIds.length === 0) return result
+      const { rows } = await db.query<{ user_id: string; groups: number }>(
+        `SELECT p.id::text AS user_id,
+                (SELECT count(*) FROM (SELECT 1 FROM group_members m WHERE m.tenant_id = $1 AND m.member_id = p.id LIMIT $3) capped)::int AS groups
+         FROM unnest($2::uuid[]) AS p(id)`,
+        [tenantId, userIds, cap],
+      )
+      for (const row of rows) result.set(row.user_id, row.groups)
+      return result
+    },
+
+    async groupsOf(tenantId, userIds, limit) {
+      const result = new Map<string, GroupReference[]>()
+      if (userIds.length === 0 || limit <= 0) return result
       const { rows } = await db.query<{ member_id: string; group_id: string; display_name: string }>(
         `SELECT m.member_id, g.id AS group_id, g.display_name
          FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
          WHERE m.tenant_id = $1 AND m.member_id = ANY($2::uuid[])
-         ORDER BY g.seq`,
-        [tenantId, userIds],
+         ORDER BY g.seq
+         LIMIT $3`,
+        [tenantId, userIds, limit],
       )
       for (const row of rows) {
         const list = result.get(row.member_id) ?? []

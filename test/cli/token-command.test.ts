@@ -68,7 +68,7 @@ t.test('create prints only the token; list, rotate, revoke', async (t) => {
   await store.recordUsage(new Map([[record!.tokenId, { lastUsedAt: Date.parse('2026-11-30T10:00:00Z'), clientKind: 'entra' as const }]]))
   t.same((await run(['list', '--tenant', 'acme', '--region', 'EU1'])).stdout.trimEnd().split('\t').slice(5), ['2026-11-30T10:00:00.000Z', 'entra'], 'last used and by which client')
   t.same(
-    (await store.pendingEvents(10)).map((e) => [e.type, e.resourceId, e.actor]),
+    (await store.pendingEvents('EU1', 10)).map((e) => [e.type, e.resourceId, e.actor]),
     [['token.created', record!.tokenId, { type: 'admin', id: 'cli' }]],
     'the creation waits in the outbox for a gateway to deliver it to EU1',
   )

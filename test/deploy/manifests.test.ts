@@ -22,7 +22,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container'
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec'
 
 const OVERLAYS_DIR = fileURLToPath(new URL('../../deploy/k8s/overlays/', import.meta.url))
-const SECRET_KEYS = new Set(['DATABASE_URL', 'REDIS_URL', 'TOKEN_PEPPERS', 'TOKEN_PEPPER_CURRENT', 'IDENTITY_SIGNING_KEY', 'IDENTITY_JWKS', 'ADMIN_TOKEN_SHA256'])
+const SECRET_KEYS = new Set(['DATABASE_URL', 'REDIS_URL', 'TOKEN_PEPPERS', 'TOKEN_PEPPER_CURRENT', 'IDENTITY_SIGNING_KEY', 'IDENTITY_JWKS', 'SCIM_CURSOR_KEYS', 'ADMIN_TOKEN_SHA256'])
 const COMPONENTS = new Set(['node', 'gateway', 'migrate'])
 const NODE_PORT = 8080
 
@@ -249,7 +249,7 @@ async function checkOverlay(t: Test, region: Region, objects: readonly K8sObject
       const workload = find(objects, component === 'migrate' ? 'Job' : 'Deployment', component) as Workload
       return containersOf(workload).flatMap((c) => c.env ?? []).filter((v) => v.valueFrom?.secretKeyRef !== undefined && v.valueFrom.secretKeyRef.optional !== true).map((v) => v.name).sort()
     }
-    t.same(referenced('node'), ['DATABASE_URL', 'IDENTITY_JWKS'])
+    t.same(referenced('node'), ['DATABASE_URL', 'IDENTITY_JWKS', 'SCIM_CURSOR_KEYS'])
     t.same(referenced('gateway'), ['IDENTITY_SIGNING_KEY', 'REDIS_URL', 'TOKEN_PEPPERS'])
     t.same(referenced('migrate'), ['DATABASE_URL'])
     t.ok(references > 0)

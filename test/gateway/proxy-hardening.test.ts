@@ -23,9 +23,11 @@ import {
   neverAnswer,
   refusedPort,
   startStandInUpstream,
+  type StandInResponder,
   writeRawAndClose,
 } from '../helpers/stand-in-upstream.ts'
 import { ADMIN_TOKEN, type Teardown } from '../helpers/system.ts'
+import { measureMemoryGrowth } from '../helpers/memory-sampler.ts'
 import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
@@ -492,4 +494,58 @@ t.test('client traceparent/tracestate are dropped', async (t) => {
     t.notOk(values.includes(clientTrace), 'the client trace id is not forwarded')
     t.notOk(values.includes('client-state'), 'the client tracestate is not forwarded')
   }
+})
+
+/** Fetches `path` through the gateway, discarding the body as it arrives; resolves with the status, the bytes and whether it ended whole. */
+function drainThroughGateway(gateway: ProxyGateway, path: string, token: string): Promise<{ status: number; bytes: number; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${gateway.running.url}${path}`, { headers: { host: EU1, authorization: `Bearer ${token}` }, agent: false }, (response) => {
+      let bytes = 0
+      response.on('data', (chunk: Buffer) => (bytes += chunk.length))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, bytes, complete: response.complete }))
+      response.on('error', () => resolve({ status: response.statusCode ?? 0, bytes, complete: false }))
+      response.on('aborted', () => resolve({ status: response.statusCode ?? 0, bytes, complete: false }))
+    })
+    request.on('error', reject)
+  })
+}
+
+/** Writes `totalBytes` of filler in 1 MiB chunks, honouring backpressure; `breakAfter` cuts the socket after that many bytes. */
+function answerLarge(totalBytes: number, breakAfter?: number): StandInResponder {
+  return (_request, response) => {
+    const chunk = Buffer.alloc(1_048_576, 0x20)
+    response.writeHead(200, { 'content-type': 'application/scim+json', 'content-length': String(totalBytes) })
+    let written = 0
+    const writeMore = (): void => {
+      while (written < totalBytes) {
+        if (breakAfter !== undefined && written >= breakAfter) {
+          response.socket?.destroy()
+          return
+        }
+        written += chunk.length
+        if (!response.write(chunk)) return void response.once('drain', writeMore)
+      }
+      response.end()
+    }
+    writeMore()
+  }
+}
+
+t.test('large node responses stream through the gateway in bounded memory', async (t) => {
+  const size = 32 * 1_048_576
+  const node = await startStandInUpstream(t, { respond: answerLarge(size) })
+  const gateway = await startProxyGateway(t, { EU1: node.url })
+  const token = await gateway.token('EU1')
+  // The stand-in, the gateway and this client share the process: what the gateway holds is what is retained.
+  const { result: answer, growth } = await measureMemoryGrowth(() => drainThroughGateway(gateway, '/scim/v2/Users', token), 100)
+  t.same(answer, { status: 200, bytes: size, complete: true }, 'all 32 MiB arrive')
+  t.comment(`memory retained while passing a 32 MiB response: ${growth.retainedMb.toFixed(1)} MB (RSS +${growth.rssMb.toFixed(1)} MB)`)
+  t.ok(growth.retainedMb < 24, `the gateway never holds the whole response (retained ${growth.retainedMb.toFixed(1)} MB)`)
+
+  t.test('a large response that breaks off mid-body reaches the client as incomplete, never as a whole 200', async (t) => {
+    node.respond = answerLarge(size, 8 * 1_048_576)
+    const broken = await drainThroughGateway(gateway, '/scim/v2/Users', token)
+    t.ok(broken.status === 502 || !broken.complete, `a SCIM 502 or a body the client sees break off (got ${broken.status}, ${broken.bytes} bytes)`)
+    t.ok(broken.bytes < size)
+  })
 })

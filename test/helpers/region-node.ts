@@ -1,9 +1,10 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { DEFAULT_EVENT_LOG, DEFAULT_LIMITS, type EventLogConfig, type RegionNodeConfig, type ScimLimits } from '../../config/node-config.ts'
+import { DEFAULT_EVENT_LOG, DEFAULT_LIMITS, type DatabaseConfig, type EventLogConfig, type RegionNodeConfig, type ScimLimits } from '../../config/node-config.ts'
+import type { CursorKeys } from '../../config/cursor-keys.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
 import { IDENTITY_HEADER, generateIdentityKeyPair, signIdentity, type IdentityKeyPair, type IdentityScope } from '../../lib/internal-identity.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
-import { createTestDatabase } from './test-database.ts'
+import { createTestDatabase, testCursorKeys } from './test-database.ts'
 
 export interface TestNode {
   readonly app: FastifyInstance
@@ -21,7 +22,15 @@ interface Teardown {
 
 export async function startTestNode(
   t: Teardown,
-  options: { region?: string; limits?: Partial<ScimLimits>; databaseUrl?: string; logger?: boolean; events?: Partial<EventLogConfig> } = {},
+  options: {
+    region?: string
+    limits?: Partial<ScimLimits>
+    database?: Partial<DatabaseConfig>
+    cursorKeys?: CursorKeys
+    databaseUrl?: string
+    logger?: boolean
+    events?: Partial<EventLogConfig>
+  } = {},
 ): Promise<TestNode> {
   const catalog = loadRegionCatalog()
   const region = catalog.byCode(options.region ?? 'EU1')
@@ -37,8 +46,9 @@ export async function startTestNode(
     region,
     host: '127.0.0.1',
     port: 0,
-    database: { url: databaseUrl, poolSize: 20, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000 },
+    database: { url: databaseUrl, poolSize: 20, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000, ...options.database },
     identityKeySet: { keys: [keys.publicJwk] },
+    cursorKeys: options.cursorKeys ?? testCursorKeys(),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     logLevel: 'silent',
     events: { ...DEFAULT_EVENT_LOG, ...options.events },

@@ -13,7 +13,7 @@ import { createMetricsRegistry } from '../../lib/metrics/request-metrics.ts'
 import { startOpsServer } from '../../lib/ops-server.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
 import { httpRequest, type HttpResponse } from './http-request.ts'
-import { createTestDatabase } from './test-database.ts'
+import { createTestDatabase, testCursorKeys } from './test-database.ts'
 import { deleteKeysUnderPrefix } from './redis-keys.ts'
 
 export const ADMIN_TOKEN = 'test-admin-credential'
@@ -83,6 +83,7 @@ export async function startSystem(
         port: 0,
         database: { url: db.url, poolSize: 10, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000 },
         identityKeySet: { keys: [keys.publicJwk] },
+        cursorKeys: testCursorKeys(),
         limits: DEFAULT_LIMITS,
         logLevel: 'silent',
       }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { CursorKeys } from '../../config/cursor-keys.ts'
 import { dropDatabase, ensureDatabase } from '../../region-node/ensure-database.ts'
 import { migrateDatabase } from '../../region-node/migrations/migrate.ts'
 
@@ -12,4 +13,9 @@ export async function createTestDatabase(label: string): Promise<{ url: string; 
   await ensureDatabase(url.toString())
   await migrateDatabase({ databaseUrl: url.toString() })
   return { url: url.toString(), drop: () => dropDatabase(url.toString()) }
+}
+
+/** Cursor keys of a test's own (a random secret, never the development key). */
+export function testCursorKeys(): CursorKeys {
+  return { current: 'test', keys: [{ kid: 'test', secret: randomBytes(32).toString('hex') }], isDevelopment: false }
 }

@@ -150,11 +150,14 @@ function listOperation(kind: 'add' | 'replace', value: unknown): MemberOperation
   return { kind, members: readMembers(value) }
 }
 
-/** `[{value, display, $ref, type}]` or one such object; only `value` and `type` are kept. */
+/**
+ * `[{value, display, $ref, type}]` or one such object; only `value` and `type` are kept. Entra ID's test
+ * collection also sends bare id strings (`"value": "<id>"` or `["<id>"]`): read as `{ value: "<id>" }`.
+ */
 function readMembers(value: unknown): MemberReference[] {
   const items = Array.isArray(value) ? value : [value]
   return items.map((item, position) => {
-    const id = isPlainObject(item) ? readKey(item, 'value') : undefined
+    const id = isPlainObject(item) ? readKey(item, 'value') : item
     if (typeof id !== 'string' || id.trim() === '') {
       throw new ScimError(400, 'invalidValue', `members[${position}] needs a non-empty string "value"`)
     }

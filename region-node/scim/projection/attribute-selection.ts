@@ -2,6 +2,7 @@
 // sub-attributes of a resource a response carries.
 import { findResourceSchema, resolveAttribute } from '../schema/resolve.ts'
 import type { AttributeDefinition, ResourceTypeDefinition } from '../schema/types.ts'
+import { withoutValueFilter } from './value-filters.ts'
 
 export interface AttributeRequest {
   readonly attributes?: readonly string[]
@@ -55,7 +56,7 @@ export function createAttributeSelection(resourceType: ResourceTypeDefinition, r
   // The task's rule: `attributes` wins when both lists are given.
   const mode = (request.attributes?.length ?? 0) > 0 ? 'include' : (request.excludedAttributes?.length ?? 0) > 0 ? 'exclude' : 'all'
   const texts = mode === 'include' ? request.attributes : mode === 'exclude' ? request.excludedAttributes : []
-  const named = (texts ?? []).flatMap((text) => resolveRequestedPath(resourceType, text) ?? [])
+  const named = (texts ?? []).flatMap((text) => resolveRequestedPath(resourceType, withoutValueFilter(text)) ?? [])
 
   const namesSchema = (schemaId: string) => named.some((path) => path.schemaId === schemaId && path.attribute === undefined)
   const namesAttribute = (schemaId: string, name: string) =>

@@ -4,7 +4,9 @@
 // `request` ones only when named in `attributes`. Never mutates its input.
 import { COMMON_ATTRIBUTES } from '../schema/common-attributes.ts'
 import type { AttributeDefinition, ResourceTypeDefinition, ScimResource } from '../schema/types.ts'
-import { createAttributeSelection, type AttributeRequest, type AttributeSelection } from './attribute-selection.ts'
+import type { ElementTest } from '../filter/index.ts'
+import { createAttributeSelection, resolveRequestedPath, type AttributeRequest, type AttributeSelection } from './attribute-selection.ts'
+import { valueFiltersOf } from './value-filters.ts'
 
 type JsonObject = { [key: string]: unknown }
 
@@ -18,21 +20,39 @@ export function projectResource(
   request: AttributeRequest,
 ): ScimResource {
   const selection = createAttributeSelection(resourceType, request)
+  const filters = selectedValueFilters(resourceType, request)
   const coreId = resourceType.schema.id
   const meta = COMMON_ATTRIBUTES.filter((attribute) => attribute.name === 'meta')
   const leading = COMMON_ATTRIBUTES.filter((attribute) => attribute.name !== 'meta')
 
   const projected: ScimResource = {}
   if (Array.isArray(resource.schemas)) projected.schemas = [...resource.schemas]
-  Object.assign(projected, projectAttributes(resource, [...leading, ...resourceType.schema.attributes], coreId, selection))
+  Object.assign(projected, projectAttributes(resource, [...leading, ...resourceType.schema.attributes], coreId, selection, filters))
   for (const { schema } of resourceType.extensions) {
     const extension = resource[schema.id]
     if (!isPlainObject(extension)) continue
-    const attributes = projectAttributes(extension, schema.attributes, schema.id, selection)
+    const attributes = projectAttributes(extension, schema.attributes, schema.id, selection, filters)
     if (Object.keys(attributes).length > 0) projected[schema.id] = attributes
   }
-  Object.assign(projected, projectAttributes(resource, meta, coreId, selection))
+  Object.assign(projected, projectAttributes(resource, meta, coreId, selection, filters))
   return projected
+}
+
+/**
+ * Value filters of `attributes` (`emails[type eq "work"]`), keyed `schemaId:attribute` in lower case. An
+ * attribute also named without a filter is returned whole.
+ */
+function selectedValueFilters(resourceType: ResourceTypeDefinition, request: AttributeRequest): Map<string, ElementTest> {
+  const result = new Map<string, ElementTest>()
+  const attributes = request.attributes ?? []
+  if (!attributes.some((text) => text.includes('['))) return result
+  const plain = new Set(attributes.filter((text) => !text.includes('[')).flatMap((text) => resolveRequestedPath(resourceType, text)?.attribute ?? []).map((name) => name.toLowerCase()))
+  for (const [text, test] of valueFiltersOf(resourceType, attributes)) {
+    const resolved = resolveRequestedPath(resourceType, text)
+    if (resolved?.attribute === undefined || resolved.definition?.multiValued !== true || plain.has(resolved.attribute.toLowerCase())) continue
+    result.set(`${resolved.schemaId}:${resolved.attribute}`.toLowerCase(), test)
+  }
+  return result
 }
 
 function projectAttributes(
@@ -40,11 +60,17 @@ function projectAttributes(
   definitions: readonly AttributeDefinition[],
   schemaId: string,
   selection: AttributeSelection,
+  filters: ReadonlyMap<string, ElementTest>,
 ): JsonObject {
   const result: JsonObject = {}
   for (const attribute of definitions) {
-    const value = Object.hasOwn(source, attribute.name) ? source[attribute.name] : undefined
+    let value = Object.hasOwn(source, attribute.name) ? source[attribute.name] : undefined
     if (value === undefined || value === null || !selection.includesAttribute(schemaId, attribute)) continue
+    const filter = filters.get(`${schemaId}:${attribute.name}`.toLowerCase())
+    if (filter !== undefined && Array.isArray(value)) {
+      value = value.filter((element) => isPlainObject(element) && filter(element))
+      if ((value as unknown[]).length === 0) continue
+    }
     const projected = projectValue(value, attribute, schemaId, selection)
     if (projected !== undefined) result[attribute.name] = projected
   }

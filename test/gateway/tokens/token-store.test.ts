@@ -183,7 +183,7 @@ t.test('token events wait in an outbox written with the change; usage keeps the 
   await store.revoke(record.tokenId)
   await store.noteExpiredUse(record, { actor: { type: 'token', id: record.tokenId }, clientKind: 'okta' })
   await store.noteExpiredUse(record, { actor: { type: 'token', id: record.tokenId }, clientKind: 'okta' })
-  const pending = await store.pendingEvents(10)
+  const pending = await store.pendingEvents('EU1', 10)
   t.same(
     pending.map((e) => [e.type, e.resourceId, e.region, e.tenantId]),
     [
@@ -196,8 +196,8 @@ t.test('token events wait in an outbox written with the change; usage keeps the 
   )
   t.match(pending[0], { actor: { type: 'admin', id: 'admin-api' }, requestId: 'r1', data: { label: 'okta' } })
   t.match(pending[1], { actor: { type: 'admin', id: 'cli' }, data: { rotatedFrom: record.tokenId } })
-  await store.acknowledgeEvents(pending.slice(0, 2))
-  t.same((await store.pendingEvents(10)).map((e) => e.type), ['token.revoked', 'token.expired'], 'acknowledged events leave the outbox')
+  await store.acknowledgeEvents('EU1', pending.slice(0, 2))
+  t.same((await store.pendingEvents('EU1', 10)).map((e) => e.type), ['token.revoked', 'token.expired'], 'acknowledged events leave the outbox')
 
   await store.recordUsage(new Map([[record.tokenId, { lastUsedAt: 2_000, clientKind: 'entra' as const }]]))
   await store.recordUsage(new Map([[record.tokenId, { lastUsedAt: 1_000, clientKind: 'okta' as const }]]))

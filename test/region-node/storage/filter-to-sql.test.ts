@@ -4,6 +4,8 @@ import pg from 'pg'
 import t from 'tap'
 import { parseListRequest } from '../../../region-node/scim/list-request.ts'
 import { USER_RESOURCE_TYPE } from '../../../region-node/scim/schema/index.ts'
+import { DEVELOPMENT_CURSOR_KEYS } from '../../../config/cursor-keys.ts'
+import { createCursorCodec } from '../../../region-node/scim/cursor.ts'
 import { planList } from '../../../region-node/services/list-plan.ts'
 import { USERS_TABLE } from '../../../region-node/storage/resource-tables.ts'
 import { startTestNode, type TestNode } from '../../helpers/region-node.ts'
@@ -84,15 +86,17 @@ async function seedTenant(node: TestNode, tenant: string): Promise<Seeded> {
   }
   const ids = (...names: string[]) => names.map((n) => ({ value: userIds.get(n) }))
   const groupIds = new Map<string, string>()
+  // Roles and scope are set by a token created with the groups:access:write scope.
+  const mayWriteAccess = await node.identity(tenant, ['scim', 'groups:access:write'])
   const createGroup = async (displayName: string, extra: Record<string, unknown>): Promise<void> => {
-    const created = ok(await node.scim(tenant, 'POST', 'Groups', { schemas: [GROUP, ACCESS], displayName, ...extra }), 201)
+    const created = ok(await node.scim(tenant, 'POST', 'Groups', { schemas: [GROUP, ACCESS], displayName, ...extra }, mayWriteAccess), 201)
     groupIds.set(displayName, created.id as string)
   }
   await createGroup(G.admins, { members: ids(U.jsmith, U.bjensen), [ACCESS]: { roles: [{ value: 'admin', primary: true }], scope: { type: 'Exact', values: ['eu', 'us'] } } })
   await createGroup(G.engineering, { externalId: 'ENG', members: ids(U.alee, U.mgarcia, U.zed), [ACCESS]: { roles: [{ value: 'developer' }, { value: 'Viewer' }] } })
   await createGroup(G.staff, { members: [{ value: groupIds.get(G.admins), type: 'Group' }, { value: groupIds.get(G.engineering), type: 'Group' }, ...ids(U.tkim)] })
   await createGroup(G.empty, {})
-  ok(await node.scim(tenant, 'PATCH', `Groups/${groupIds.get(G.empty)}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Add', path: `${ACCESS}:roles`, value: [{ value: 'auditor' }] }] }), 204)
+  ok(await node.scim(tenant, 'PATCH', `Groups/${groupIds.get(G.empty)}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Add', path: `${ACCESS}:roles`, value: [{ value: 'auditor' }] }] }, mayWriteAccess), 204)
 
   const before = await listAll(node, tenant, 'Users')
   const mark = before.map((u) => u.meta.lastModified).sort().at(-1) ?? ''
@@ -412,7 +416,7 @@ t.test('userName eq and externalId eq use their indexes (EXPLAIN on 5,000 users)
     ['userName eq "USER42@example.com"', /^r\.user_name_lower = lower\(\$\d+\)$/, 'users_tenant_user_name_key'],
     ['externalId eq "EXT-42"', /^r\.external_id = \$\d+$/, 'users_tenant_external_id_idx'],
   ] as const) {
-    const plan = planList(USER_RESOURCE_TYPE, USERS_TABLE, parseListRequest({ filter }, limits), limits.cursorTtlSeconds, Date.now())
+    const plan = planList(USER_RESOURCE_TYPE, USERS_TABLE, parseListRequest({ filter }, limits), { codec: createCursorCodec(DEVELOPMENT_CURSOR_KEYS, limits.cursorTtlSeconds), tenantId: tenant }, Date.now())
     t.match(plan.countWhere, where, `${filter} compiles to an indexable condition`)
     const values = [tenant, ...plan.query.values, plan.query.limit, plan.query.offset]
     // the store's list and count statements

@@ -89,7 +89,7 @@ const refused: [name: string, operations: unknown[], scimType: string, detail: s
   ['a member value that is not a string', [{ op: 'add', path: 'title', value: 'x' }, { op: 'add', path: 'members', value: [{ value: 42 }] }], 'invalidValue', 'Operations[1]'],
   ['a member without value', [{ op: 'add', path: 'members', value: [{ display: 'x' }] }], 'invalidValue', 'Operations[0]'],
   ['a member with an empty value', [{ op: 'replace', path: 'members', value: [{ value: '' }] }], 'invalidValue', 'Operations[0]'],
-  ['a member that is not an object', [{ op: 'add', path: 'members', value: ['u1'] }], 'invalidValue', 'Operations[0]'],
+  ['a member that is neither an object nor a string id', [{ op: 'add', path: 'members', value: [42] }], 'invalidValue', 'Operations[0]'],
   ['a sub-attribute of a filtered member', [{ op: 'remove', path: 'members[value eq "a"].display' }], 'invalidPath', 'Operations[0]'],
   ['a filtered add', [{ op: 'add', path: 'members[value eq "a"]', value: { value: 'a' } }], 'invalidPath', 'Operations[0]'],
   ['a broken path', [{ op: 'add', path: 'members[', value: [] }], 'invalidPath', 'Operations[0]'],
