@@ -29,6 +29,16 @@ async function json(tenant: string, method: string, url: string, body?: unknown)
 
 type Event = { id: string; cursor: string; type: string; resourceType: string; resourceId: string; actor: Record<string, unknown>; clientKind: string; requestId: string; data: Record<string, unknown> | null }
 
+/** An identity provider whose token may set group roles (scope groups:access:write). */
+async function idp(tenant: string, method: string, path: string, body: unknown) {
+  return node.app.inject({
+    method: method as 'POST',
+    url: `/scim/v2/${path}`,
+    headers: { ...(await node.identity(tenant, ['scim', 'groups:access:write'])), 'content-type': 'application/scim+json' },
+    payload: JSON.stringify(body),
+  })
+}
+
 const allChanges = async (tenant: string): Promise<Event[]> => (await json(tenant, 'GET', '/changes?limit=1000')).events
 
 t.test('access decision: roles are the union of the groups, scope the union of Exact values; deactivation denies, reactivation restores', async (t) => {
@@ -88,12 +98,12 @@ t.test('role catalog: seeded, replaced, guarded, and shown in /Schemas', async (
   t.equal(unknown.statusCode, 400)
   t.equal(unknown.json().scimType, 'invalidValue')
   t.match(unknown.json().detail, /"Wizard" is not in the tenant's role catalog; valid roles: "Admin", "User", "Read Only", "Data Analyst", "Interface User"/)
-  const viaIdp = await node.scim(tenant, 'PATCH', `Groups/${group}`, patchRequest({ op: 'add', path: `${ACCESS_SCHEMA}:roles`, value: [{ value: 'Wizard' }] }))
+  const viaIdp = await idp(tenant, 'PATCH', `Groups/${group}`, patchRequest({ op: 'add', path: `${ACCESS_SCHEMA}:roles`, value: [{ value: 'Wizard' }] }))
   t.equal(viaIdp.statusCode, 400, 'an identity provider is held to the catalog too')
   t.equal(viaIdp.json().scimType, 'invalidValue')
-  const viaPost = await node.scim(tenant, 'POST', 'Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group', ACCESS_SCHEMA], displayName: 'x', [ACCESS_SCHEMA]: { roles: [{ value: 'Wizard' }] } })
+  const viaPost = await idp(tenant, 'POST', 'Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group', ACCESS_SCHEMA], displayName: 'x', [ACCESS_SCHEMA]: { roles: [{ value: 'Wizard' }] } })
   t.equal(viaPost.statusCode, 400)
-  t.equal((await node.scim(tenant, 'PATCH', `Groups/${group}`, patchRequest({ op: 'add', path: `${ACCESS_SCHEMA}:roles`, value: [{ value: 'Data Analyst' }] }))).statusCode, 204)
+  t.equal((await idp(tenant, 'PATCH', `Groups/${group}`, patchRequest({ op: 'add', path: `${ACCESS_SCHEMA}:roles`, value: [{ value: 'Data Analyst' }] }))).statusCode, 204)
 
   const removing = await admin(tenant, 'PUT', '/roles', { roles: ['Admin', 'User'] })
   t.equal(removing.statusCode, 409)
