@@ -6,11 +6,11 @@ import type { RegionCatalog } from '../config/region-catalog.ts'
 import { sha256Hex } from '../gateway/admin/admin-credential.ts'
 import type { TokenEventContext } from '../gateway/tokens/token-events.ts'
 import { startGateway } from '../gateway/server.ts'
-import { hasRedisSettings } from '../lib/redis-connection.ts'
-import { opsListenFromEnv, type OpsListen } from '../lib/ops-server.ts'
+import { hasRedisSettings } from '../config/redis-settings.ts'
+import { opsListenFromEnv, type OpsListen } from '../config/process-settings.ts'
 import { startRegionNode } from '../region-node/server.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
-import { answers, clearDevModeMarker, startEmbeddedPostgres, writeDevModeMarker } from './embedded-services.ts'
+import { answers, startEmbeddedPostgres, writeDevModeMarker } from './embedded-services.ts'
 
 // The demo tokens of embedded mode are scimgate's own doing, not an admin's.
 const SYSTEM_CONTEXT: TokenEventContext = { actor: { type: 'system' } }
@@ -62,9 +62,9 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
   if (forceEmbedded || (!hasRedisSettings(env) && !(await answers('127.0.0.1', 6379)))) {
     tokenStoreFile = join(dataDir, 'tokens.json')
     embedded.push('token store')
-    await writeDevModeMarker(dataDir, { tokenStoreFile })
+    await writeDevModeMarker(dataDir, { tokenStoreFile, devSecrets: true })
   } else {
-    await clearDevModeMarker(dataDir)
+    await writeDevModeMarker(dataDir, { devSecrets: true })
   }
 
   // Ops listeners only when OPS_PORT is set: the gateway on it, node i on OPS_PORT + 1 + i (0: any free ports).
@@ -80,6 +80,8 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
           PORT: undefined,
           HOST: undefined,
           IDENTITY_JWKS: jwks,
+          // The development cursor key unless SCIM_CURSOR_KEYS is given.
+          SCIMGATE_DEV_SECRETS: '1',
           DATABASE_URL: withDatabase(serverUrl, `scimgate_${region.code.toLowerCase()}`),
           LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
         },
@@ -94,6 +96,8 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
     const gatewayConfig = loadGatewayConfig(
       {
         ...env,
+        // The development command is the one place that asks for development secrets.
+        SCIMGATE_DEV_SECRETS: '1',
         // One local gateway serves every region of the catalog.
         SCIMGATE_REGION: undefined,
         ADMIN_TOKEN_SHA256: env.ADMIN_TOKEN_SHA256 ?? sha256Hex(adminToken),

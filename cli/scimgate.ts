@@ -1,10 +1,11 @@
 import closeWithGrace from 'close-with-grace'
 import { Command, Option } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
-import { defaultDatabaseUrl, loadNodeConfig } from '../config/node-config.ts'
-import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
+import { loadNodeConfig, migrationDatabaseUrl } from '../config/node-config.ts'
+import { devSecretsRequested } from '../config/dev-secrets.ts'
+import { shutdownGraceMsFromEnv } from '../config/process-settings.ts'
+import { loadRegionCatalogFromEnv, type RegionCatalog } from '../config/region-catalog.ts'
 import { signIdentity, type IdentityScope } from '../lib/internal-identity.ts'
-import { defaultNodeOpsPort, opsListenFromEnv, shutdownGraceMsFromEnv } from '../lib/ops-server.ts'
 import { shutdownTracing } from '../lib/tracing.ts'
 import { ensureDatabase } from '../region-node/ensure-database.ts'
 import { migrateDatabase } from '../region-node/migrations/migrate.ts'
@@ -16,7 +17,7 @@ import { gatewayCommand } from './gateway-command.ts'
 import { tokenCommand } from './token-command.ts'
 
 function catalog(): RegionCatalog {
-  return loadRegionCatalog(process.env.SCIMGATE_REGIONS_FILE)
+  return loadRegionCatalogFromEnv(process.env)
 }
 
 const program = new Command()
@@ -31,12 +32,9 @@ program
   .option('--migrate', 'create the database if missing and apply migrations before listening', false)
   .action(async (options: { region: string; migrate: boolean }) => {
     const env: Record<string, string | undefined> = { ...process.env, SCIMGATE_REGION: options.region }
-    if (env.IDENTITY_JWKS === undefined && env.IDENTITY_JWKS_FILE === undefined && env.NODE_ENV !== 'production') {
-      env.IDENTITY_JWKS = JSON.stringify({ keys: [(await loadOrCreateDevKeys()).publicJwk] })
-    }
-    const config = loadNodeConfig(env, catalog())
-    const ops = opsListenFromEnv(env, defaultNodeOpsPort(catalog().regions.findIndex((r) => r.code === config.region.code)))
-    const node = await startRegionNode(config, { prepareDatabase: options.migrate, ops, processMetrics: true, shutdownGraceMs: shutdownGraceMsFromEnv(env) })
+    const devKeySet = devSecretsRequested(env) ? { keys: [(await loadOrCreateDevKeys()).publicJwk] } : undefined
+    const config = loadNodeConfig(env, catalog(), { devKeySet })
+    const node = await startRegionNode(config, { prepareDatabase: options.migrate, ops: config.ops, processMetrics: true, shutdownGraceMs: config.shutdownGraceMs })
     console.error(`region ${config.region.code} node listening on ${node.url}${node.opsUrl === undefined ? '' : `, ops on ${node.opsUrl}`}`)
   })
 
@@ -50,7 +48,7 @@ program
     const regions = options.region === undefined ? catalog().regions : [catalog().byCode(options.region)]
     for (const region of regions) {
       if (region === undefined) throw new ConfigError('--region', [`unknown region ${options.region}`])
-      const url = options.databaseUrl ?? process.env.DATABASE_URL ?? defaultDatabaseUrl(region.code)
+      const url = options.databaseUrl ?? migrationDatabaseUrl(process.env, region.code)
       if (options.create) await ensureDatabase(url)
       const applied = await migrateDatabase({ databaseUrl: url })
       console.log(`${region.code}: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}`)

@@ -1,34 +1,44 @@
 // `scimgate token create|list|rotate|revoke`: provisioning tokens for admins.
 // `create` and `rotate` print ONLY the token on stdout (so it can be piped into
 // a secret store); everything else a human should read goes to stderr.
-// Settings: REDIS_URL / REDIS_SENTINELS / REDIS_CLUSTER_NODES (see
-// lib/redis-connection.ts), SCIMGATE_REDIS_PREFIX (default `scimgate:`),
-// TOKEN_PEPPERS + TOKEN_PEPPER_CURRENT (see gateway/tokens/token-hasher.ts),
-// SCIMGATE_REGIONS_FILE.
+// Settings: config/token-command-config.ts (the gateway's Redis, key prefix
+// and peppers, or the built-in token store).
 import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
-import { loadRegionCatalog, type RegionCatalog } from '../config/region-catalog.ts'
+import { loadRegionCatalogFromEnv, type RegionCatalog } from '../config/region-catalog.ts'
 import { IDENTITY_SCOPES, type IdentityScope } from '../lib/internal-identity.ts'
-import { closeRedisConnection, createRedisConnection, hasRedisSettings, parseRedisConfig, waitForRedisReady } from '../lib/redis-connection.ts'
-import { createTokenHasher, resolvePeppers } from '../gateway/tokens/token-hasher.ts'
+import { hasRedisSettings } from '../config/redis-settings.ts'
+import { loadTokenCommandConfig, type TokenCommandConfig } from '../config/token-command-config.ts'
+import { closeRedisConnection, createRedisConnection, waitForRedisReady } from '../gateway/redis/redis-connection.ts'
+import { createTokenHasher } from '../gateway/tokens/token-hasher.ts'
 import { isUsable, type TokenRecord } from '../gateway/tokens/token-record.ts'
 import { createFileTokenStore } from '../gateway/tokens/file-token-store.ts'
 import { createTokenStore, type TokenStore } from '../gateway/tokens/token-store.ts'
 import { DEFAULT_DATA_DIR } from './dev-keys.ts'
 import { readDevModeMarker } from './embedded-services.ts'
 
-export const DEFAULT_REDIS_PREFIX = 'scimgate:'
-
 /**
  * The built-in token store's file when tokens do not live in Redis:
  * SCIMGATE_TOKEN_STORE_FILE, or the one `scimgate dev` chose in embedded mode
  * (unless Redis settings are given explicitly).
  */
-async function builtInTokenStoreFile(env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
-  if (env.SCIMGATE_TOKEN_STORE_FILE !== undefined && env.SCIMGATE_TOKEN_STORE_FILE !== '') return env.SCIMGATE_TOKEN_STORE_FILE
+async function builtInTokenStoreFile(config: TokenCommandConfig, env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+  if (config.tokenStoreFile !== undefined) return config.tokenStoreFile
   if (hasRedisSettings(env)) return undefined
-  return (await readDevModeMarker(env.SCIMGATE_DATA_DIR ?? DEFAULT_DATA_DIR)).tokenStoreFile
+  return (await readDevModeMarker(config.dataDir ?? DEFAULT_DATA_DIR)).tokenStoreFile
 }
+/**
+ * After `npm start`, `scimgate token …` in another terminal must hash with the
+ * same development pepper: it follows the marker `scimgate dev` left, unless
+ * the environment names a pepper or a Redis of its own (then it is not talking
+ * to the development gateway).
+ */
+async function withDevSecretsOfDev(env: Readonly<Record<string, string | undefined>>): Promise<Readonly<Record<string, string | undefined>>> {
+  if (env.SCIMGATE_DEV_SECRETS !== undefined || env.TOKEN_PEPPERS !== undefined || hasRedisSettings(env)) return env
+  const marker = await readDevModeMarker(env.SCIMGATE_DATA_DIR ?? DEFAULT_DATA_DIR)
+  return marker.devSecrets === true ? { ...env, SCIMGATE_DEV_SECRETS: '1' } : env
+}
+
 const CONNECT_TIMEOUT_MS = 5_000
 
 export interface TokenCommandDependencies {
@@ -75,23 +85,22 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
   const env = dependencies.env ?? process.env
   const stdout = dependencies.stdout ?? ((text: string) => void process.stdout.write(text))
   const stderr = dependencies.stderr ?? ((text: string) => void process.stderr.write(text))
-  const catalog = dependencies.catalog ?? (() => loadRegionCatalog(env.SCIMGATE_REGIONS_FILE))
+  const catalog = dependencies.catalog ?? (() => loadRegionCatalogFromEnv(env))
   const now = dependencies.now ?? Date.now
 
   /** Reads every setting first (so a bad one fails before connecting), then runs `work` and always closes Redis. */
   async function withStore<T>(work: (store: TokenStore) => Promise<T>): Promise<T> {
-    const peppers = resolvePeppers(env)
+    const config = loadTokenCommandConfig(await withDevSecretsOfDev(env))
+    const { peppers } = config
     if (peppers.isDevelopment) stderr('warning: TOKEN_PEPPERS is not set; using the development-only pepper\n')
     const hasher = createTokenHasher(peppers.peppers, peppers.current)
-    const tokenStoreFile = await builtInTokenStoreFile(env)
+    const tokenStoreFile = await builtInTokenStoreFile(config, env)
     if (tokenStoreFile !== undefined) return work(createFileTokenStore(tokenStoreFile, { hasher, now }))
-    const redisConfig = parseRedisConfig(env)
-    const keyPrefix = env.SCIMGATE_REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX
-    const redis = createRedisConnection(redisConfig, 'commands', { connectionName: 'scimgate-token-cli' })
+    const redis = createRedisConnection(config.redis, 'commands', { connectionName: 'scimgate-token-cli' })
     try {
       await waitForRedisReady(redis, CONNECT_TIMEOUT_MS)
       // TokenInputError messages list every problem; cli/scimgate.ts prints them.
-      return await work(createTokenStore(redis, { keyPrefix, hasher, now }))
+      return await work(createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher, now }))
     } finally {
       await closeRedisConnection(redis)
     }

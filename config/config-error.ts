@@ -15,3 +15,14 @@ export function describeIssues(issues: readonly { path: readonly PropertyKey[]; 
     return where === '' ? issue.message : `${where}: ${issue.message}`
   })
 }
+
+/** Runs one reader of settings; its ConfigError problems join `problems` instead of ending the read early. */
+export function collectProblems<T>(problems: string[], read: () => T): T | undefined {
+  try {
+    return read()
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    problems.push(...error.problems)
+    return undefined
+  }
+}

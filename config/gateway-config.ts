@@ -1,11 +1,12 @@
 import type { JWK } from 'jose'
 import { z } from 'zod'
-import { resolvePeppers, type ResolvedPeppers } from '../gateway/tokens/token-hasher.ts'
-import { parseRedisConfig, type RedisConfig } from '../lib/redis-connection.ts'
-import { ConfigError, describeIssues } from './config-error.ts'
-import { DEFAULT_CLIENT_TIMEOUTS, type ClientTimeouts } from '../lib/client-timeouts.ts'
+import { collectProblems, ConfigError, describeIssues } from './config-error.ts'
+import { devSecretsProblems, devSecretsRequested, missingSecret } from './dev-secrets.ts'
 import { readJsonSetting } from './json-setting.ts'
+import { DEFAULT_CLIENT_TIMEOUTS, DEFAULT_GATEWAY_OPS_PORT, opsListenFromEnv, shutdownGraceMsFromEnv, type ClientTimeouts, type OpsListen } from './process-settings.ts'
+import { parseRedisConfig, redisPrefixSchema, type RedisConfig } from './redis-settings.ts'
 import type { RegionCatalog } from './region-catalog.ts'
+import { resolvePeppers, type ResolvedPeppers } from './token-peppers.ts'
 
 export interface UpstreamTimeouts {
   readonly connectMs: number
@@ -35,7 +36,7 @@ export interface GatewayConfig {
   readonly tokenStoreFile: string | undefined
   /** Keys of the token HMAC; several versions while a pepper rotates. */
   readonly peppers: ResolvedPeppers
-  /** Private JWK (EdDSA, with kid) the gateway signs internal identities with; undefined = local development key. */
+  /** Private JWK (EdDSA, with kid) the gateway signs internal identities with; undefined only with SCIMGATE_DEV_SECRETS=1 (a local development key). */
   readonly identitySigningKey: JWK | undefined
   readonly identityTtlSeconds: number
   /** SHA-256 hex of the admin API credential; undefined disables the admin API. */
@@ -50,6 +51,10 @@ export interface GatewayConfig {
   /** Failed admin API authentications per client address per window (RATE_LIMIT_WINDOW_MS) before 429. */
   readonly adminFailedAuthPerAddress: number
   readonly logLevel: string
+  /** The ops listener (/metrics, /livez, /readyz) of the process's command; undefined = off. */
+  readonly ops?: OpsListen | undefined
+  /** How long in-flight requests may take to finish on SIGTERM (the process's command; default 10 s). */
+  readonly shutdownGraceMs?: number
 }
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
@@ -61,7 +66,7 @@ const envSchema = z.object({
   ADMIN_PORT: integer(0, 65535).default(8081),
   TRUSTED_PROXIES: z.string().default(''),
   SCIMGATE_TOKEN_STORE_FILE: z.string().min(1).optional(),
-  SCIMGATE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_.-]{1,64}$/, 'letters, digits and : { } _ . - only').default('scimgate:'),
+  SCIMGATE_REDIS_PREFIX: redisPrefixSchema,
   IDENTITY_SIGNING_KEY: z.string().optional(),
   IDENTITY_SIGNING_KEY_FILE: z.string().optional(),
   IDENTITY_TTL_SECONDS: integer(30, 3600).default(300),
@@ -79,7 +84,6 @@ const envSchema = z.object({
   ADMIN_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(10),
   SCIMGATE_REGION: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  NODE_ENV: z.string().optional(),
 })
 
 function readSigningKey(env: Readonly<Record<string, string | undefined>>, problems: string[]): JWK | undefined {
@@ -97,28 +101,21 @@ function readSigningKey(env: Readonly<Record<string, string | undefined>>, probl
 export function loadGatewayConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog): GatewayConfig {
   const parsed = envSchema.safeParse(env)
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues)
-  let redis: RedisConfig | undefined
-  try {
-    redis = parseRedisConfig(env)
-  } catch (error) {
-    problems.push((error as Error).message)
-  }
-  let peppers: ResolvedPeppers | undefined
-  try {
-    peppers = resolvePeppers(env)
-  } catch (error) {
-    problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]))
-  }
+  const redis = collectProblems(problems, () => parseRedisConfig(env))
+  const peppers = collectProblems(problems, () => resolvePeppers(env))
+  const ops = collectProblems(problems, () => opsListenFromEnv(env, DEFAULT_GATEWAY_OPS_PORT))
+  const shutdownGraceMs = collectProblems(problems, () => shutdownGraceMsFromEnv(env))
+  problems.push(...devSecretsProblems(env))
   const signingKey = readSigningKey(env, problems)
-  if (parsed.success && parsed.data.NODE_ENV === 'production') {
-    if (signingKey === undefined) problems.push('IDENTITY_SIGNING_KEY: is required in production')
+  if (signingKey === undefined && env.IDENTITY_SIGNING_KEY === undefined && env.IDENTITY_SIGNING_KEY_FILE === undefined && !devSecretsRequested(env)) {
+    problems.push(missingSecret('IDENTITY_SIGNING_KEY or IDENTITY_SIGNING_KEY_FILE', 'the private Ed25519 JWK internal identities are signed with'))
   }
   const servedRegions = (env.SCIMGATE_REGION ?? '').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '')
   for (const code of servedRegions) {
     if (catalog.byCode(code) === undefined) problems.push(`SCIMGATE_REGION: unknown region ${code}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
   }
   if (parsed.success && parsed.data.HTTP_HEADERS_TIMEOUT_MS > parsed.data.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS')
-  if (!parsed.success || redis === undefined || peppers === undefined || problems.length > 0) throw new ConfigError('environment', problems)
+  if (!parsed.success || redis === undefined || peppers === undefined || shutdownGraceMs === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
   return Object.freeze({
     catalog,
@@ -142,5 +139,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     servedRegions: Object.freeze(servedRegions.length === 0 ? catalog.regions.map((r) => r.code) : servedRegions),
     adminFailedAuthPerAddress: e.ADMIN_FAILED_AUTH_PER_ADDRESS,
     logLevel: e.LOG_LEVEL,
+    ops,
+    shutdownGraceMs,
   })
 }

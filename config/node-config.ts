@@ -1,9 +1,10 @@
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
-import { ConfigError, describeIssues } from './config-error.ts'
+import { collectProblems, ConfigError, describeIssues } from './config-error.ts'
 import { resolveCursorKeys, type CursorKeys } from './cursor-keys.ts'
-import { DEFAULT_CLIENT_TIMEOUTS, type ClientTimeouts } from '../lib/client-timeouts.ts'
+import { devSecretsProblems, devSecretsRequested, missingSecret } from './dev-secrets.ts'
 import { readJsonSetting } from './json-setting.ts'
+import { DEFAULT_CLIENT_TIMEOUTS, defaultNodeOpsPort, opsListenFromEnv, shutdownGraceMsFromEnv, type ClientTimeouts, type OpsListen } from './process-settings.ts'
 import type { Region, RegionCatalog } from './region-catalog.ts'
 
 export interface DatabaseConfig {
@@ -68,6 +69,10 @@ export interface RegionNodeConfig {
   readonly logLevel: string
   /** Default: DEFAULT_EVENT_LOG with the feed listening on the database URL. */
   readonly events?: EventLogConfig
+  /** The ops listener (/metrics, /livez, /readyz) of the process's command; undefined = off. */
+  readonly ops?: OpsListen | undefined
+  /** How long in-flight requests may take to finish on SIGTERM (the process's command; default 10 s). */
+  readonly shutdownGraceMs?: number
 }
 
 export const DEFAULT_LIMITS: ScimLimits = Object.freeze({
@@ -83,6 +88,14 @@ export const DEFAULT_LIMITS: ScimLimits = Object.freeze({
 
 export function defaultDatabaseUrl(regionCode: string): string {
   return `postgres://postgres@127.0.0.1:5432/scimgate_${regionCode.toLowerCase()}`
+}
+
+/** The database `scimgate migrate` works on when no --database-url is given: DATABASE_URL, else the region's local default. */
+export function migrationDatabaseUrl(env: Readonly<Record<string, string | undefined>>, regionCode: string): string {
+  const url = env.DATABASE_URL?.trim()
+  if (url === undefined || url === '') return defaultDatabaseUrl(regionCode)
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('environment', ['DATABASE_URL: must be a postgres:// URL'])
+  return url
 }
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
@@ -116,10 +129,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
-function readKeySet(env: Readonly<Record<string, string | undefined>>, problems: string[]): JSONWebKeySet {
+function readKeySet(env: Readonly<Record<string, string | undefined>>, problems: string[], devKeySet: JSONWebKeySet | undefined): JSONWebKeySet {
   const { given, value } = readJsonSetting(env, 'IDENTITY_JWKS', problems)
-  if (!given) problems.push("IDENTITY_JWKS or IDENTITY_JWKS_FILE: is required (the gateway's public signing keys, a JWKS)")
-  else if (value !== undefined) {
+  if (!given) {
+    if (devKeySet !== undefined && devSecretsRequested(env)) return devKeySet
+    problems.push(missingSecret('IDENTITY_JWKS or IDENTITY_JWKS_FILE', "the gateway's public signing keys, a JWKS"))
+  } else if (value !== undefined) {
     if (typeof value === 'object' && value !== null && Array.isArray((value as { keys?: unknown }).keys) && (value as JSONWebKeySet).keys.length > 0) {
       return value as JSONWebKeySet
     }
@@ -128,24 +143,30 @@ function readKeySet(env: Readonly<Record<string, string | undefined>>, problems:
   return { keys: [] }
 }
 
-/** Reads a region node's settings from the environment; throws one ConfigError listing every bad setting. */
-export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog): RegionNodeConfig {
+/**
+ * Reads a region node's settings from the environment; throws one ConfigError
+ * listing every bad setting. `devKeySet` (the local development keys) stands in
+ * for IDENTITY_JWKS only when SCIMGATE_DEV_SECRETS=1.
+ */
+export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>, catalog: RegionCatalog, options: { devKeySet?: JSONWebKeySet } = {}): RegionNodeConfig {
   const parsed = envSchema.safeParse(env)
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues)
   const region = env.SCIMGATE_REGION === undefined ? undefined : catalog.byCode(env.SCIMGATE_REGION)
   if (env.SCIMGATE_REGION !== undefined && region === undefined) {
     problems.push(`SCIMGATE_REGION: unknown region ${env.SCIMGATE_REGION}; the catalog has ${catalog.regions.map((r) => r.code).join(', ')}`)
   }
-  const identityKeySet = readKeySet(env, problems)
+  problems.push(...devSecretsProblems(env))
+  const identityKeySet = readKeySet(env, problems, options.devKeySet)
   const cursorKeys = resolveCursorKeys(env, problems)
-  if (!parsed.success || region === undefined || problems.length > 0) throw new ConfigError('environment', problems)
+  const ops = collectProblems(problems, () => opsListenFromEnv(env, defaultNodeOpsPort(Math.max(0, catalog.regions.findIndex((r) => r.code === region?.code)))))
+  const shutdownGraceMs = collectProblems(problems, () => shutdownGraceMsFromEnv(env))
+  // Checked on their own so these rules are listed even when other settings are bad.
+  const pages = envSchema.pick({ SCIM_DEFAULT_PAGE_SIZE: true, SCIM_MAX_PAGE_SIZE: true }).safeParse(env)
+  if (pages.success && pages.data.SCIM_DEFAULT_PAGE_SIZE > pages.data.SCIM_MAX_PAGE_SIZE) problems.push('SCIM_DEFAULT_PAGE_SIZE: must not exceed SCIM_MAX_PAGE_SIZE')
+  const timeouts = envSchema.pick({ HTTP_HEADERS_TIMEOUT_MS: true, HTTP_REQUEST_TIMEOUT_MS: true }).safeParse(env)
+  if (timeouts.success && timeouts.data.HTTP_HEADERS_TIMEOUT_MS > timeouts.data.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS')
+  if (!parsed.success || region === undefined || shutdownGraceMs === undefined || problems.length > 0) throw new ConfigError('environment', problems)
   const e = parsed.data
-  if (e.SCIM_DEFAULT_PAGE_SIZE > e.SCIM_MAX_PAGE_SIZE) {
-    throw new ConfigError('environment', ['SCIM_DEFAULT_PAGE_SIZE: must not exceed SCIM_MAX_PAGE_SIZE'])
-  }
-  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
-    throw new ConfigError('environment', ['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS'])
-  }
   return Object.freeze({
     region,
     host: e.HOST,
@@ -180,5 +201,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       retentionDays: e.EVENT_RETENTION_DAYS,
       listenUrl: e.DATABASE_LISTEN_URL,
     }),
+    ops,
+    shutdownGraceMs,
   })
 }

@@ -84,3 +84,9 @@ export function loadRegionCatalog(file: string = DEFAULT_CATALOG_FILE): RegionCa
   }
   return parseRegionCatalog(document, file)
 }
+
+/** The catalog SCIMGATE_REGIONS_FILE names, else the default one. */
+export function loadRegionCatalogFromEnv(env: Readonly<Record<string, string | undefined>>): RegionCatalog {
+  const file = env.SCIMGATE_REGIONS_FILE?.trim()
+  return loadRegionCatalog(file === undefined || file === '' ? DEFAULT_CATALOG_FILE : file)
+}

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import { LRUCache } from 'lru-cache'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import type { Registry } from 'prom-client'
 import type { GatewayConfig } from '../config/gateway-config.ts'
@@ -9,7 +9,8 @@ import type { SigningKey } from '../lib/internal-identity.ts'
 import { clientTimeoutOptions } from '../lib/client-timeouts.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
-import { sendScimError } from '../lib/scim-reply.ts'
+import { ScimError } from '../lib/scim-error.ts'
+import { scimErrorHandling, scimErrorServerOptions } from '../lib/scim-error-handling.ts'
 import { createFailedAuthLimiter } from './auth/failed-auth-limiter.ts'
 import { batchedRedisStoreClass } from './rate-limit/batched-redis-store.ts'
 import { createIdentityIssuer } from './identity/identity-issuer.ts'
@@ -51,23 +52,13 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
     // Slow clients (slow-loris headers or bodies) cannot hold a socket for long.
     ...clientTimeoutOptions(config.clientTimeouts),
     requestIdHeader: false,
-    // Requests fastify refuses before routing (a malformed URL, a body on GET) still get a SCIM error.
-    frameworkErrors: (_error, _request, reply) => {
-      sendScimError(reply, 400, 'the request is not valid HTTP for this service', 'invalidSyntax')
-    },
-    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving meanwhile get 503.
-    return503OnClosing: true,
+    ...scimErrorServerOptions(),
+    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving
+    // meanwhile get a SCIM 503 (scimErrorHandling).
     forceCloseConnections: 'idle',
   })
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) return sendScimError(reply, 413, `the request body exceeds ${config.bodyLimitBytes} bytes`)
-    if (error.statusCode === 429) return sendScimError(reply, 429, 'rate limit exceeded; slow down', undefined, { 'retry-after': String(reply.getHeader('retry-after') ?? 1) })
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return sendScimError(reply, error.statusCode, 'the request is not valid')
-    request.log.error({ err: error }, 'unexpected gateway error')
-    return sendScimError(reply, 500, `internal error; quote request id ${request.id}`)
-  })
-  app.setNotFoundHandler((request, reply) => sendScimError(reply, 404, 'not found: SCIM lives under /scim'))
+  await app.register(scimErrorHandling, { bodyLimitBytes: config.bodyLimitBytes, notFoundDetail: () => 'not found: SCIM lives under /scim' })
 
   app.get('/livez', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {
@@ -122,7 +113,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
       skipOnError: true,
       keyGenerator: (request) => `${request.gateway?.region.code ?? '-'}:${request.gateway?.tenantId ?? request.ip}`,
       addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
-      errorResponseBuilder: (_request, context) => Object.assign(new Error('rate limit exceeded'), { statusCode: 429, retryAfter: Math.ceil(context.ttl / 1000) }),
+      errorResponseBuilder: (_request, context) => new ScimError(429, undefined, 'rate limit exceeded; slow down', { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }),
     })
     await scim.register(scimProxy, {
       timeouts: config.upstreamTimeouts,

@@ -6,29 +6,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
-import { ConfigError } from '../config/config-error.ts'
-
-export const DEFAULT_GATEWAY_OPS_PORT = 9464
-
-/** Region nodes default to 9465 + the region's position in the catalog, so every node of `scimgate dev` has its own. */
-export function defaultNodeOpsPort(regionIndex: number): number {
-  return DEFAULT_GATEWAY_OPS_PORT + 1 + regionIndex
-}
-
-export interface OpsListen {
-  readonly host: string
-  readonly port: number
-}
-
-/** OPS_HOST (default HOST, else 127.0.0.1) and OPS_PORT (`off` disables the ops listener; 0 = any free port). */
-export function opsListenFromEnv(env: Readonly<Record<string, string | undefined>>, defaultPort: number): OpsListen | undefined {
-  const text = env.OPS_PORT?.trim() ?? ''
-  if (text.toLowerCase() === 'off') return undefined
-  const port = text === '' ? defaultPort : Number(text)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('environment', ['OPS_PORT: must be a port number (0-65535) or off'])
-  const host = env.OPS_HOST?.trim() || env.HOST?.trim() || '127.0.0.1'
-  return { host, port }
-}
+import type { OpsListen } from '../config/process-settings.ts'
 
 export interface OpsServerOptions extends OpsListen {
   readonly registry: Registry
@@ -94,12 +72,4 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         server.closeAllConnections()
       }),
   }
-}
-
-/** SHUTDOWN_GRACE_MS (default 10 s): how long in-flight requests may take to finish on SIGTERM before the process exits anyway. */
-export function shutdownGraceMsFromEnv(env: Readonly<Record<string, string | undefined>>): number {
-  const text = env.SHUTDOWN_GRACE_MS?.trim() ?? ''
-  const ms = text === '' ? 10_000 : Number(text)
-  if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new ConfigError('environment', ['SHUTDOWN_GRACE_MS: must be a whole number of milliseconds up to 600000'])
-  return ms
 }

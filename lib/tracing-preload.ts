@@ -3,7 +3,8 @@
 // it first; another entry point can preload it:
 //   node --import tsx/esm --import ./lib/tracing-preload.ts entry.ts
 // With tracing off (the default) it loads nothing of the OpenTelemetry SDK.
-import { isTracingEnabled, startTracing } from './tracing.ts'
+import { isTracingEnabled, tracingServiceName } from '../config/tracing-settings.ts'
+import { startTracing } from './tracing.ts'
 
 /** `scimgate gateway` → scimgate-gateway, `scimgate node` → scimgate-node; OTEL_SERVICE_NAME wins. */
 function serviceNameOf(argv: readonly string[]): string {
@@ -11,4 +12,4 @@ function serviceNameOf(argv: readonly string[]): string {
   return command === 'gateway' || command === 'node' ? `scimgate-${command}` : 'scimgate'
 }
 
-if (isTracingEnabled(process.env)) await startTracing({ serviceName: serviceNameOf(process.argv) })
+if (isTracingEnabled(process.env)) await startTracing({ serviceName: tracingServiceName(process.env, serviceNameOf(process.argv)) })

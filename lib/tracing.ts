@@ -12,7 +12,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { activateRequestSpans } from './tracing/request-spans.ts'
 
 export interface TracingOptions {
-  /** service.name when OTEL_SERVICE_NAME is not set. */
+  /** service.name (config/tracing-settings.ts leaves it out when OTEL_SERVICE_NAME is set). */
   readonly serviceName?: string
   /** Replaces the exporters OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_* describe (tests pass an in-memory exporter). */
   readonly spanProcessors?: readonly SpanProcessor[]
@@ -21,20 +21,6 @@ export interface TracingOptions {
 export interface Tracing {
   /** Flushes pending spans and stops exporting. */
   shutdown(): Promise<void>
-}
-
-const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== ''
-
-/**
- * On when an OTLP endpoint is configured or OTEL_TRACES_EXPORTER names an
- * exporter (`console`, `otlp`, `zipkin`); off when OTEL_SDK_DISABLED=true or
- * OTEL_TRACES_EXPORTER=none, and off by default.
- */
-export function isTracingEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '')
-  if (exporters.length > 0) return !exporters.every((name) => name === 'none')
-  return isSet(env.OTEL_EXPORTER_OTLP_ENDPOINT) || isSet(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
 }
 
 let running: Promise<Tracing> | undefined
@@ -65,7 +51,7 @@ async function start(options: TracingOptions): Promise<Tracing> {
   ])
   const exporting = options.spanProcessors ?? (await spanProcessorsFromEnv())
   const sdk = new NodeSDK({
-    ...(options.serviceName !== undefined && !isSet(process.env.OTEL_SERVICE_NAME) ? { serviceName: options.serviceName } : {}),
+    ...(options.serviceName === undefined ? {} : { serviceName: options.serviceName }),
     // The redacting processor first: it edits spans before any exporter sees them.
     spanProcessors: [new ScimSpanProcessor(), ...exporting],
     instrumentations: await createInstrumentations(),

@@ -3,7 +3,7 @@ import type { RegionNodeConfig } from '../config/node-config.ts'
 import type { Registry } from 'prom-client'
 import { clientTimeoutOptions } from '../lib/client-timeouts.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
-import { sendScimError } from '../lib/scim-reply.ts'
+import { scimErrorHandling, scimErrorServerOptions } from '../lib/scim-error-handling.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
 import { DEFAULT_EVENT_LOG } from '../config/node-config.ts'
 import { database } from './plugins/database.ts'
@@ -11,7 +11,6 @@ import { eventListener } from './plugins/event-listener.ts'
 import { eventRetention } from './plugins/event-retention.ts'
 import { internalAuth } from './plugins/internal-auth.ts'
 import { nodeObservability } from './plugins/metrics.ts'
-import { scimErrors } from './plugins/scim-errors.ts'
 import { scimJson } from './plugins/scim-json.ts'
 import { accessRoutes } from './routes/access-routes.ts'
 import { adminRoutes } from './routes/admin-routes.ts'
@@ -48,16 +47,16 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     // Entra ID's test collection sends `/scim/v2/users`: endpoints match in any letter case (parameters keep theirs).
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true, caseSensitive: false },
     requestIdHeader: 'x-request-id',
-    // Requests fastify refuses before routing (a malformed URL, a body on GET) still get a SCIM error.
-    frameworkErrors: (_error, _request, reply) => {
-      sendScimError(reply, 400, 'the request is not valid HTTP for this service', 'invalidSyntax')
-    },
-    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving meanwhile get 503.
-    return503OnClosing: true,
+    ...scimErrorServerOptions(),
+    // Shutdown drains: in-flight requests finish, idle keep-alive connections close, requests arriving
+    // meanwhile get a SCIM 503 (scimErrorHandling).
     forceCloseConnections: 'idle',
   })
 
-  await app.register(scimErrors)
+  await app.register(scimErrorHandling, {
+    bodyLimitBytes: config.limits.bodyLimitBytes,
+    notFoundDetail: (request) => `no such endpoint: ${request.method} ${request.url.split('?')[0]}`,
+  })
   await app.register(database, config.database)
   await app.register(nodeObservability, { registry: options.metricsRegistry ?? createMetricsRegistry(), region: config.region.code, pool: app.database.pool })
   await app.register(healthRoutes, { database: app.database })

@@ -1,7 +1,10 @@
 import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
 import type { RegionNodeConfig } from '../config/node-config.ts'
 import { collectProcessMetrics, createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
-import { startOpsServer, type OpsListen } from '../lib/ops-server.ts'
+import type { OpsListen } from '../config/process-settings.ts'
+import { startOpsServer } from '../lib/ops-server.ts'
+import { DependencyUnavailableError } from '../lib/scim-error.ts'
 import { shutdownTracing } from '../lib/tracing.ts'
 import { buildRegionNode } from './app.ts'
 import { ensureDatabase } from './ensure-database.ts'
@@ -26,6 +29,24 @@ export interface RunningRegionNode {
   close(): Promise<void>
 }
 
+/**
+ * A role that sees past row-level security stops the start (the CLI lists why).
+ * A database that cannot be reached yet does not: every new connection is
+ * checked before its first use (storage/database.ts), and the node recovers.
+ */
+async function refuseUnsafeDatabaseRole(app: FastifyInstance): Promise<void> {
+  try {
+    await app.database.verifyRowSecurity()
+  } catch (error) {
+    if (error instanceof DependencyUnavailableError) {
+      app.log.warn('the database is not reachable yet; its role is checked on every new connection')
+      return
+    }
+    await app.close()
+    throw error
+  }
+}
+
 /** Starts one region node and closes it gracefully on SIGINT/SIGTERM (in-flight requests finish). */
 export async function startRegionNode(config: RegionNodeConfig, options: StartOptions): Promise<RunningRegionNode> {
   if (options.prepareDatabase) {
@@ -35,6 +56,7 @@ export async function startRegionNode(config: RegionNodeConfig, options: StartOp
   const metricsRegistry = createMetricsRegistry()
   if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
   const app = await buildRegionNode(config, { metricsRegistry })
+  await refuseUnsafeDatabaseRole(app)
   const url = await app.listen({ host: config.host, port: config.port })
   const ops =
     options.ops === undefined

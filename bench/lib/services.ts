@@ -140,7 +140,16 @@ export async function startGatewayProcess(cleanup: Cleanup, upstream: string, ke
     region: REGION,
     upstream,
     privateJwk: keys.privateJwk,
-    env: { REDIS_URL: redis.url, SCIMGATE_REDIS_PREFIX: redisPrefix, ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_CREDENTIAL), RATE_LIMIT_PER_TENANT: '10000000', ...env },
+    env: {
+      REDIS_URL: redis.url,
+      SCIMGATE_REDIS_PREFIX: redisPrefix,
+      ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_CREDENTIAL),
+      RATE_LIMIT_PER_TENANT: '10000000',
+      // Real secrets, as a deployment has them: the gateway refuses to start without.
+      TOKEN_PEPPERS: JSON.stringify([{ version: 'bench', secret: randomBytes(32).toString('base64') }]),
+      IDENTITY_SIGNING_KEY: JSON.stringify(keys.privateJwk),
+      ...env,
+    },
   })
   cleanup.teardown(() => child.stop())
   const adminUrl = String(child.details.adminUrl)

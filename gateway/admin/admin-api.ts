@@ -1,11 +1,11 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { z } from 'zod'
 import type { GatewayConfig } from '../../config/gateway-config.ts'
 import { IDENTITY_HEADER, IDENTITY_SCOPES, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
 import { clientTimeoutOptions } from '../../lib/client-timeouts.ts'
 import { loggerOptions } from '../../lib/logger-options.ts'
-import { ScimError } from '../../lib/scim-error.ts'
-import { sendScimError } from '../../lib/scim-reply.ts'
+import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
+import { scimErrorHandling, scimErrorServerOptions } from '../../lib/scim-error-handling.ts'
 import { createFailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
 import { bearerToken } from '../auth/bearer-token.ts'
 import { pickUpstream } from '../routing/pick-upstream.ts'
@@ -33,6 +33,8 @@ const createSchema = z.strictObject({
   scopes: scopesSchema,
 })
 const rotateSchema = z.strictObject({ label: z.string().max(200).optional(), expiresAt: z.iso.datetime({ offset: true }).nullable().optional() })
+
+const ADMIN_BODY_LIMIT_BYTES = 65_536
 
 /** What the admin API shows of a token: everything but the secret, and when and by what it was last used. */
 function describe(record: TokenRecord, usage?: TokenUsage): Record<string, unknown> {
@@ -68,16 +70,14 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDependencies, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
   if (config.adminTokenSha256 === undefined) throw new Error('the admin API needs ADMIN_TOKEN_SHA256')
   const isAdmin = createAdminCredentialCheck(config.adminTokenSha256)
-  const app = Fastify({ logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'), bodyLimit: 65_536, ...clientTimeoutOptions(config.clientTimeouts) })
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ScimError) return sendScimError(reply, error.status, error.message, error.scimType, { ...error.headers })
-    if (error.statusCode !== undefined && error.statusCode < 500) return sendScimError(reply, error.statusCode, 'the request is not valid', 'invalidSyntax')
-    request.log.error({ err: error }, 'admin API error')
-    const unavailable = /ECONNREFUSED|ETIMEDOUT|Connection is closed|timed out|Stream isn't writeable/i.test(`${error.message} ${(error as { code?: string }).code ?? ''}`)
-    return unavailable ? sendScimError(reply, 503, 'a dependency is unavailable; retry later', undefined, { 'retry-after': '2' }) : sendScimError(reply, 500, `internal error; quote request id ${request.id}`)
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel, 'gateway-admin'),
+    bodyLimit: ADMIN_BODY_LIMIT_BYTES,
+    ...clientTimeoutOptions(config.clientTimeouts),
+    ...scimErrorServerOptions(),
   })
-  app.setNotFoundHandler((_request, reply) => sendScimError(reply, 404, 'not found'))
+
+  await app.register(scimErrorHandling, { bodyLimitBytes: ADMIN_BODY_LIMIT_BYTES, notFoundDetail: () => 'not found' })
   // Credential guesses are limited per address before the credential is checked: a blocked address learns nothing.
   const failedAuth = createFailedAuthLimiter({ maxFailures: config.adminFailedAuthPerAddress, windowMs: config.rateLimits.windowMs })
   app.addHook('onRequest', async (request) => {
@@ -165,8 +165,8 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
         body: JSON.stringify(request.body ?? {}),
         signal: AbortSignal.timeout(config.upstreamTimeouts.headersMs),
       })
-    } catch {
-      throw new ScimError(503, undefined, `region ${region.code} is unavailable; retry later`, { 'retry-after': '5' })
+    } catch (error) {
+      throw new DependencyUnavailableError(`region ${region.code} is unavailable; retry later`, 5, { cause: error })
     }
     const etag = response.headers.get('etag')
     if (etag !== null) reply.header('etag', etag)

@@ -1,11 +1,14 @@
 import { LRUCache } from 'lru-cache'
 import { signIdentity, type IdentityClaims, type SigningKey } from '../../lib/internal-identity.ts'
 
+// Revocation needs nothing here: every request authenticates its token before
+// an identity is issued, so a revoked token never reaches the cache again, and
+// a cached identity only ever travels from this gateway to the node. Dropping
+// it from memory would not shorten its validity at the node either (a signed
+// JWT stays valid until it expires, IDENTITY_TTL_SECONDS); the LRU evicts it.
 export interface IdentityIssuer {
   /** A signed identity for the claims, reused per token while it has more than a fifth of its life left. */
   issue(cacheKey: string, claims: IdentityClaims): Promise<string>
-  /** Forgets identities of a token (revocation). */
-  forget(cacheKey: string): void
 }
 
 interface CachedIdentity {
@@ -25,9 +28,6 @@ export function createIdentityIssuer(signingKey: SigningKey, ttlSeconds: number,
       const jwt = await signIdentity(signingKey, claims, ttlSeconds)
       cache.set(key, { jwt, renewAfter: now() + ttlSeconds * 800 })
       return jwt
-    },
-    forget(cacheKey) {
-      for (const key of cache.keys()) if (key.startsWith(`${cacheKey}\u0000`)) cache.delete(key)
     },
   }
 }

@@ -12,6 +12,7 @@ import { isSafeScimPath } from '../routing/safe-scim-path.ts'
 import { parseToken } from '../tokens/token-format.ts'
 import type { TokenAuthenticator } from '../tokens/token-authenticator.ts'
 import type { TokenRecord } from '../tokens/token-record.ts'
+import { REDIS_RETRY_AFTER_SECONDS } from '../tokens/token-store.ts'
 
 /** What an authenticated SCIM request carries to the proxy. */
 export interface GatewayContext {
@@ -35,7 +36,6 @@ export interface ProvisioningAuthOptions {
   readonly authenticator: TokenAuthenticator
   readonly issuer: IdentityIssuer
   readonly failedAuth: FailedAuthLimiter
-  readonly redisRetryAfterSeconds?: number
   /** Told about every authenticated request (batched "last used" of tokens); must not block. */
   readonly onTokenUse?: (record: TokenRecord, clientKind: ClientKind) => void
   /** Told when an expired token is presented (its event is recorded once); must not block. */
@@ -79,7 +79,7 @@ export const provisioningAuth = fp(
       }
       const outcome = await authenticator.authenticate(token)
       if (outcome.kind === 'unavailable') {
-        return sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(options.redisRetryAfterSeconds ?? 2) })
+        return sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) })
       }
       const clientKind = clientKindOf(request.headers['user-agent'])
       if (outcome.kind === 'invalid') {

@@ -1,11 +1,13 @@
 // The built-in token store of embedded mode (`npm start` with no Redis): the
 // same records and digests as the Redis store, kept in one JSON file (mode
 // 0600) so the gateway and `scimgate token …` in another terminal share it.
-// For one machine and local use only: writers replace the file atomically,
-// and readers reload it when it changes. Token events wait in a directory
+// For one machine and local use only: writers replace the file atomically
+// while holding a lock file (the gateway and the CLI are separate processes:
+// without it, one's read-modify-write could drop the other's token), and
+// readers reload the file when it changes. Token events wait in a directory
 // next to it (one file each, so the CLI and the gateway never rewrite each
 // other's), and "last used" goes to a file of its own that only gateways write.
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { CLI_CONTEXT, decodeTokenEvent, tokenEvent, type TokenEvent, type TokenEventContext, type TokenEventType, type TokenUsage } from './token-events.ts'
 import { parseToken } from './token-format.ts'
@@ -15,6 +17,43 @@ import { decodeTokenRecord, encodeTokenRecord, type TokenRecord } from './token-
 import { newToken, rotationInput, validListQuery } from './token-rules.ts'
 import { decodeUsage, type TokenStore } from './token-store.ts'
 
+const LOCK_WAIT_MS = 5_000
+/** A lock older than this was left by a process that died while writing. */
+const STALE_LOCK_MS = 10_000
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/** Runs `work` while holding `${path}.lock` (created exclusively); the work is synchronous and short. */
+function withFileLock<T>(path: string, work: () => T): T {
+  const lock = `${path}.lock`
+  const deadline = Date.now() + LOCK_WAIT_MS
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600))
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const age = (() => {
+        try {
+          return Date.now() - statSync(lock).mtimeMs
+        } catch {
+          return 0
+        }
+      })()
+      if (age > STALE_LOCK_MS) rmSync(lock, { force: true })
+      else if (Date.now() > deadline) throw new Error(`the token store ${path} is locked by another process (${lock})`)
+      else pause(5)
+    }
+  }
+  try {
+    return work()
+  } finally {
+    rmSync(lock, { force: true })
+  }
+}
+
 interface FileContents {
   /** digest → encoded record */
   readonly records: Record<string, string>
@@ -23,7 +62,7 @@ interface FileContents {
 export function createFileTokenStore(path: string, options: { hasher: TokenHasher; now?: () => number }): TokenStore {
   const { hasher } = options
   const now = options.now ?? Date.now
-  let cached: { mtimeMs: number; size: number; records: Map<string, TokenRecord> } | undefined
+  let cached: { ino: number; mtimeMs: number; size: number; records: Map<string, TokenRecord> } | undefined
 
   function load(): Map<string, TokenRecord> {
     let stat
@@ -32,19 +71,29 @@ export function createFileTokenStore(path: string, options: { hasher: TokenHashe
     } catch {
       return new Map()
     }
-    if (cached !== undefined && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.records
+    // Every write renames a new file into place, so a new inode tells a change even within the clock's resolution.
+    if (cached !== undefined && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.records
     const contents = JSON.parse(readFileSync(path, 'utf8')) as FileContents
     const records = new Map<string, TokenRecord>()
     for (const [digest, text] of Object.entries(contents.records ?? {})) {
       const record = decodeTokenRecord(text)
       if (record !== undefined) records.set(digest, record)
     }
-    cached = { mtimeMs: stat.mtimeMs, size: stat.size, records }
+    cached = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, records }
     return records
   }
 
-  function save(records: Map<string, TokenRecord>): void {
+  /** Read, change and write back as one step against other processes. */
+  function update(change: (records: Map<string, TokenRecord>) => void): void {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    withFileLock(path, () => {
+      const records = new Map(load())
+      change(records)
+      save(records)
+    })
+  }
+
+  function save(records: Map<string, TokenRecord>): void {
     const contents: FileContents = { records: Object.fromEntries([...records].map(([digest, record]) => [digest, encodeTokenRecord(record)])) }
     const temporary = `${path}.${process.pid}.tmp`
     writeFileSync(temporary, JSON.stringify(contents), { mode: 0o600 })
@@ -83,9 +132,7 @@ export function createFileTokenStore(path: string, options: { hasher: TokenHashe
 
   function issue(input: Parameters<TokenStore['create']>[0], context: TokenEventContext | undefined, rotatedFrom?: string): ReturnType<TokenStore['create']> {
     const { token, digest, record } = newToken(input, hasher, now())
-    const records = new Map(load())
-    records.set(digest, record)
-    save(records)
+    update((records) => records.set(digest, record))
     if (rotatedFrom === undefined) enqueue('token.created', record, context)
     else enqueue('token.rotated', record, context, { rotatedFrom })
     return Promise.resolve({ token, record })
@@ -110,9 +157,7 @@ export function createFileTokenStore(path: string, options: { hasher: TokenHashe
       const found = find(tokenId)
       if (found === undefined) return undefined
       const revoked: TokenRecord = { ...found.record, status: 'revoked' }
-      const records = new Map(load())
-      records.set(found.digest, revoked)
-      save(records)
+      update((records) => records.set(found.digest, revoked))
       enqueue('token.revoked', revoked, context)
       return revoked
     },

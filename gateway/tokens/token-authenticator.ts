@@ -13,7 +13,7 @@
 //   was in flight when an invalidation arrived is answered but not cached.
 // - Redis down: cached tokens keep working until their entry expires; an
 //   uncached token gets `unavailable` as soon as the command fails (the
-//   connection fails fast, see lib/redis-connection.ts).
+//   connection fails fast, see gateway/redis/redis-connection.ts).
 // - A subscriber connection that goes silent without closing (half-open
 //   TCP) would miss invalidations forever: it is pinged every heartbeatMs
 //   and reconnected (hence flushed) when the ping times out. (Single and

@@ -1,6 +1,7 @@
 // Validation of what an admin asks the token store to do. Errors list every
 // problem at once and never quote a token.
 import { IDENTITY_SCOPES, type IdentityScope } from '../../lib/internal-identity.ts'
+import { ScimError } from '../../lib/scim-error.ts'
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 export const REGION_CODE_PATTERN = /^[A-Z][A-Z0-9]{1,15}$/
@@ -11,11 +12,11 @@ const KNOWN_SCOPES: readonly IdentityScope[] = IDENTITY_SCOPES
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/
 
 /** Bad input for the token store (an admin mistake, answered 400 by the admin API). */
-export class TokenInputError extends Error {
+export class TokenInputError extends ScimError {
   readonly problems: readonly string[]
 
   constructor(problems: readonly string[]) {
-    super(problems.length === 1 ? (problems[0] ?? '') : `invalid token request:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    super(400, 'invalidValue', problems.length === 1 ? (problems[0] ?? '') : `invalid token request:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
     this.name = 'TokenInputError'
     this.problems = problems
   }

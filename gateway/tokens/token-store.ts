@@ -19,8 +19,9 @@
 // expiry, or a revoked one, is kept RETENTION_MS (30 days) past its expiry /
 // revocation so `list` still shows it, then Redis drops it. Tenant sets keep
 // ids until `list` notices their record is gone.
-import type { Cluster, Redis } from 'ioredis'
+import { ReplyError, type Cluster, type Redis } from 'ioredis'
 import type { IdentityScope } from '../../lib/internal-identity.ts'
+import { DependencyUnavailableError } from '../../lib/scim-error.ts'
 import { parseToken } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
 import { TOKEN_ID_PATTERN, type CreateTokenInput } from './token-input.ts'
@@ -65,9 +66,23 @@ export interface TokenStore {
 
 type Transaction = ReturnType<Redis['multi']>
 
+export const REDIS_RETRY_AFTER_SECONDS = 2
+
+/**
+ * A Redis command that failed without an error reply (connection closed, not
+ * connected, timed out — see gateway/redis/redis-connection.ts) means Redis is
+ * unavailable: a 503 for the admin API. An error reply is a bug and stays one.
+ */
+function redisCall<T>(pending: Promise<T>): Promise<T> {
+  return pending.catch((error: unknown) => {
+    if (error instanceof ReplyError) throw error
+    throw new DependencyUnavailableError('the token store is unavailable; retry later', REDIS_RETRY_AFTER_SECONDS, { cause: error })
+  })
+}
+
 /** Runs a MULTI block and surfaces the first per-command error (ioredis reports them in the result). */
 async function execute(transaction: Transaction): Promise<void> {
-  const results = await transaction.exec()
+  const results = await redisCall(transaction.exec())
   if (results === null) throw new Error('token store transaction was aborted')
   for (const [error] of results) if (error) throw error
 }
@@ -93,7 +108,7 @@ export function decodeUsage(text: string | null | undefined): TokenUsage | undef
   return { lastUsedAt: Number(match[1]), clientKind: isClientKind(kind) ? kind : 'other' }
 }
 
-export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOptions): TokenStore {
+export function createTokenStore(client: Redis | Cluster, options: TokenStoreOptions): TokenStore {
   const { hasher, keyPrefix } = options
   const now = options.now ?? Date.now
   const base = `${keyPrefix}{tokens}:`
@@ -129,7 +144,7 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
 
   async function issue(input: CreateTokenInput, context: TokenEventContext | undefined, rotatedFrom?: string): Promise<IssuedToken> {
     const { token, digest, record } = newToken(input, hasher, now())
-    const transaction = redis.multi()
+    const transaction = client.multi()
     writeRecord(transaction, digest, record, dropAt(record))
     transaction.sadd(tenantKey(record.region, record.tenantId), record.tokenId)
     // The event is written with the token, in the same MULTI: neither exists without the other.
@@ -141,9 +156,9 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
 
   async function find(tokenId: string): Promise<{ digest: string; record: TokenRecord } | undefined> {
     if (typeof tokenId !== 'string' || !TOKEN_ID_PATTERN.test(tokenId)) return undefined
-    const digest = await redis.get(idKey(tokenId))
+    const digest = await redisCall(client.get(idKey(tokenId)))
     if (digest === null) return undefined
-    const record = decodeTokenRecord(await redis.get(recordKey(digest)))
+    const record = decodeTokenRecord(await redisCall(client.get(recordKey(digest))))
     return record?.tokenId === tokenId ? { digest, record } : undefined
   }
 
@@ -154,14 +169,14 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
     async list(tenantId, region) {
       const code = validListQuery(tenantId, region)
       const key = tenantKey(code, tenantId)
-      const ids = await redis.smembers(key)
+      const ids = await redisCall(client.smembers(key))
       if (ids.length === 0) return []
-      const digests = await redis.mget(ids.map(idKey))
+      const digests = await redisCall(client.mget(ids.map(idKey)))
       const present = digests.flatMap((digest, i) => (digest === null ? [] : [{ digest, tokenId: ids[i] }]))
       const gone = ids.filter((_, i) => digests[i] === null)
-      if (gone.length > 0) await redis.srem(key, ...gone)
+      if (gone.length > 0) await redisCall(client.srem(key, ...gone))
       if (present.length === 0) return []
-      const texts = await redis.mget(present.map((p) => recordKey(p.digest)))
+      const texts = await redisCall(client.mget(present.map((p) => recordKey(p.digest))))
       return texts
         .map((text) => decodeTokenRecord(text))
         .filter((r): r is TokenRecord => r !== undefined && r.tenantId === tenantId && r.region === code)
@@ -182,7 +197,7 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
       const found = await find(tokenId)
       if (found === undefined) return undefined
       const record: TokenRecord = { ...found.record, status: 'revoked' }
-      const transaction = redis.multi()
+      const transaction = client.multi()
       writeRecord(transaction, found.digest, record, dropAt(record, now()))
       // Same transaction: every gateway drops its cached copy as soon as the write lands.
       transaction.publish(invalidationChannel, found.digest)
@@ -194,31 +209,31 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
     async noteExpiredUse(record, context) {
       const at = now()
       const event = tokenEvent('token.expired', record, context, at, { expiredAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() })
-      await redis.eval(NOTE_EXPIRED_SCRIPT, 2, `${base}expired-noted:${record.tokenId}`, outboxKey(record.region), String(RETENTION_MS), String(at), JSON.stringify(event))
+      await redisCall(client.eval(NOTE_EXPIRED_SCRIPT, 2, `${base}expired-noted:${record.tokenId}`, outboxKey(record.region), String(RETENTION_MS), String(at), JSON.stringify(event)))
     },
 
     async pendingEvents(region, limit) {
-      const texts = await redis.zrange(outboxKey(region), '0', String(limit - 1))
+      const texts = await redisCall(client.zrange(outboxKey(region), '0', String(limit - 1)))
       const events = texts.flatMap((text) => decodeTokenEvent(text) ?? [])
       const broken = texts.filter((text) => decodeTokenEvent(text) === undefined)
-      if (broken.length > 0) await redis.zrem(outboxKey(region), ...broken)
+      if (broken.length > 0) await redisCall(client.zrem(outboxKey(region), ...broken))
       return events
     },
 
     async acknowledgeEvents(region, events) {
-      if (events.length > 0) await redis.zrem(outboxKey(region), ...events.map((e) => JSON.stringify(e)))
+      if (events.length > 0) await redisCall(client.zrem(outboxKey(region), ...events.map((e) => JSON.stringify(e))))
     },
 
     async recordUsage(usage) {
       if (usage.size === 0) return
       const args = [...usage].flatMap(([tokenId, u]) => [tokenId, `${u.lastUsedAt}|${u.clientKind}`])
-      await redis.eval(RECORD_USAGE_SCRIPT, 1, usageKey, ...args)
+      await redisCall(client.eval(RECORD_USAGE_SCRIPT, 1, usageKey, ...args))
     },
 
     async usage(tokenIds) {
       const result = new Map<string, TokenUsage>()
       if (tokenIds.length === 0) return result
-      const texts = await redis.hmget(usageKey, ...tokenIds)
+      const texts = await redisCall(client.hmget(usageKey, ...tokenIds))
       texts.forEach((text, i) => {
         const usage = decodeUsage(text)
         if (usage !== undefined) result.set(tokenIds[i]!, usage)
@@ -229,7 +244,7 @@ export function createTokenStore(redis: Redis | Cluster, options: TokenStoreOpti
     async lookup(token) {
       if (parseToken(token) === undefined) return undefined
       const versions = hasher.versions
-      const texts = await redis.mget(versions.map((version) => recordKey(hasher.digest(token, version))))
+      const texts = await redisCall(client.mget(versions.map((version) => recordKey(hasher.digest(token, version)))))
       for (const [i, text] of texts.entries()) {
         const record = decodeTokenRecord(text)
         if (record !== undefined && record.pepperVersion === versions[i]) return record

@@ -68,7 +68,7 @@ function resolveReferences(value: unknown, created: ReadonlyMap<string, string>,
     if (match === null) return value
     const id = created.get(match[1]!)
     if (id !== undefined) return id
-    if (failed.has(match[1]!)) throw new ScimError(409, 'invalidValue', `bulkId ${match[1]} refers to an operation that failed`)
+    if (failed.has(match[1]!)) throw new ScimError(409, undefined, `bulkId ${match[1]} refers to an operation that failed`)
     throw new UnresolvedReference(match[1])
   }
   if (Array.isArray(value)) return value.map((v) => resolveReferences(v, created, failed))
@@ -155,7 +155,7 @@ export function createBulkService(options: { users: UsersService; groups: Groups
             const operation = operations[index]!
             errors++
             if (operation.bulkId !== undefined) failedBulkIds.add(operation.bulkId)
-            const error = new ScimError(409, 'invalidValue', 'bulkId references form a cycle or name an unknown bulkId')
+            const error = new ScimError(409, undefined, 'bulkId references form a cycle or name an unknown bulkId')
             results[index] = { method: operation.method, ...(operation.bulkId === undefined ? {} : { bulkId: operation.bulkId }), status: '409', response: error.toBody() }
           }
           break

@@ -5,14 +5,14 @@ import type { NewEvent } from '../events/event-types.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import { deepEqual } from '../scim/patch/deep-equal.ts'
-import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberReference as MemberInput } from '../scim/patch/index.ts'
+import { applyPatch, parsePatchRequest, planMemberOperations, type MemberOperation, type MemberInput } from '../scim/patch/index.ts'
 import { isAttributeReturned, projectResource, type AttributeRequest } from '../scim/projection/index.ts'
 import { GROUP_ACCESS_SCHEMA, GROUP_RESOURCE_TYPE } from '../scim/schema/index.ts'
 import type { ScimResource } from '../scim/schema/types.ts'
 import { serializeResource, storableAttributes } from '../scim/serialize-resource.ts'
 import type { Queryable } from '../storage/database.ts'
 import type { MembershipLog } from '../storage/events-store.ts'
-import { createGroupsStore, type GroupsStore, type MemberReference, type MembershipChange } from '../storage/groups-store.ts'
+import { createGroupsStore, type GroupsStore, type MembershipChange, type StoredMember } from '../storage/groups-store.ts'
 import { GROUPS_TABLE } from '../storage/resource-tables.ts'
 import { createTenantSettingsStore } from '../storage/tenant-settings-store.ts'
 import { isUuid } from '../storage/sql-params.ts'
@@ -42,12 +42,12 @@ export interface GroupsService {
   setAccess(scope: RequestScope, id: string, access: GroupAccess, conditions: WriteConditions): Promise<ResourceResult>
 }
 
-const membersSource = (db: Queryable, tenantId: string): BudgetedSource<MemberReference> => {
+const membersSource = (db: Queryable, tenantId: string): BudgetedSource<StoredMember> => {
   const store = createGroupsStore(db)
   return { countUpTo: (ids, cap) => store.memberCountsUpTo(tenantId, ids, cap), read: (ids, limit) => store.membersOf(tenantId, ids, limit) }
 }
 
-const groupsList = (maxMembers: number): ListSource<MemberReference[]> => ({
+const groupsList = (maxMembers: number): ListSource<StoredMember[]> => ({
   resourceType: GROUP_RESOURCE_TYPE,
   table: GROUPS_TABLE,
   derivedAttribute: 'members',
@@ -57,7 +57,7 @@ const groupsList = (maxMembers: number): ListSource<MemberReference[]> => ({
   toWire: (scope, row, members) => toWire(scope, row, members),
 })
 
-function toWire(scope: RequestScope, stored: StoredResource, members: readonly MemberReference[] | undefined): ScimResource {
+function toWire(scope: RequestScope, stored: StoredResource, members: readonly StoredMember[] | undefined): ScimResource {
   const derived: ScimResource = {}
   if (members !== undefined && members.length > 0) {
     derived.members = members.map((m) => ({
@@ -141,7 +141,7 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
    * the answer to a write, which is already done, leaves `members` out.
    */
   async function readBack(db: Queryable, scope: RequestScope, stored: StoredResource, request: AttributeRequest, oversized: 'refuse' | 'omit' = 'omit'): Promise<ScimResource> {
-    let members: MemberReference[] | undefined
+    let members: StoredMember[] | undefined
     if (isAttributeReturned(GROUP_RESOURCE_TYPE, request, 'members')) {
       const budgeted = await readWithinBudget(membersSource(db, scope.tenantId), [stored.id], maxMembers)
       if (budgeted.omitted.size > 0 && oversized === 'refuse') {

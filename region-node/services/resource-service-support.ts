@@ -11,7 +11,7 @@ import type { Queryable } from '../storage/database.ts'
 import type { ResourceTable } from '../storage/resource-tables.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { ListQuery, ListedResource, StoredResource } from '../storage/stored-resource.ts'
-import { cutPage, planList } from './list-plan.ts'
+import { cutPage, planList } from '../storage/list-plan.ts'
 import type { RequestScope, ServiceDependencies, WriteConditions } from './service-context.ts'
 
 export const notFound = (type: string, id: string): ScimError => new ScimError(404, undefined, `${type} ${id} not found`)

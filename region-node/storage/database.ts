@@ -1,6 +1,8 @@
 import pg from 'pg'
 import type { DatabaseConfig } from '../../config/node-config.ts'
-import { isRetryableTransactionError, mapDatabaseError, RETRY_AFTER_SECONDS } from './pg-errors.ts'
+import { ConfigError } from '../../config/config-error.ts'
+import { databaseUnavailable, isRetryableTransactionError, mapDatabaseError, RETRY_AFTER_SECONDS } from './pg-errors.ts'
+import { rowSecurityBypasses } from './row-security-role.ts'
 import { createTenantSlots, type TenantSlots } from './tenant-slots.ts'
 
 export interface Queryable {
@@ -18,6 +20,8 @@ export interface TenantDatabase {
   /** One transaction: committed before it resolves, rolled back whole if `work` throws. */
   write<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
   ping(): Promise<void>
+  /** Throws a ConfigError when the connections' effective role would see past row-level security. */
+  verifyRowSecurity(): Promise<void>
   close(): Promise<void>
   readonly pool: pg.Pool
 }
@@ -43,6 +47,14 @@ export function createPool(config: DatabaseConfig, onError: (error: Error) => vo
   return pool
 }
 
+/** The effective role of a connection lets it past row-level security: it must serve nothing. */
+function unsafeRoleError(reasons: readonly string[]): ConfigError {
+  return new ConfigError('the database role (DATABASE_URL, DATABASE_ROW_SECURITY_ROLE)', [
+    ...reasons.map((reason) => `${reason}: row-level security would not separate tenants`),
+    'connect as (or set DATABASE_ROW_SECURITY_ROLE to) an unprivileged role that is a member of scimgate_app',
+  ])
+}
+
 /** The tenant share of the pool, how long a tenant over its share may wait, and the statement timeouts. */
 export interface TenantConcurrency {
   readonly connectionsPerTenant: number
@@ -52,6 +64,17 @@ export interface TenantConcurrency {
 }
 
 export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurrency): TenantDatabase {
+  // Connections whose role was checked. Each new connection is checked before its first use, so
+  // no request is served past row-level security, even when the database was unreachable at start.
+  const checked = new WeakSet<pg.PoolClient>()
+
+  async function checkRole(client: pg.PoolClient): Promise<void> {
+    if (checked.has(client)) return
+    const reasons = await rowSecurityBypasses(client as unknown as Queryable)
+    if (reasons.length > 0) throw unsafeRoleError(reasons)
+    checked.add(client)
+  }
+
   const slots: TenantSlots | undefined =
     concurrency === undefined
       ? undefined
@@ -71,9 +94,22 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
     try {
       client = await pool.connect()
     } catch (error) {
-      throw mapDatabaseError(error)
+      // No connection to be had (refused, timed out, the pool's wait expired): the database is unavailable.
+      throw databaseUnavailable(error)
+    }
+    try {
+      await checkRole(client)
+    } catch (error) {
+      client.release(true)
+      throw error instanceof ConfigError ? error : databaseUnavailable(error)
     }
     let broken: Error | undefined
+    // pg emits 'error' on the client before it rejects the queries a dead connection took with it.
+    let connectionLost = false
+    const onConnectionLost = (): void => {
+      connectionLost = true
+    }
+    client.on('error', onConnectionLost)
     try {
       if (transactional) await client.query('BEGIN')
       // Every checkout sets both, so a list's shorter timeout never outlives its read on the pooled connection.
@@ -88,8 +124,9 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
           broken = rollbackError
         })
       }
-      throw error
+      throw connectionLost ? databaseUnavailable(error) : error
     } finally {
+      client.off('error', onConnectionLost)
       // A read leaves its session-level tenant setting on the connection: every checkout sets the
       // tenant before its first query, so the next one overwrites it (saving a round trip per read).
       client.release(broken)
@@ -119,8 +156,23 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       try {
         await pool.query('SELECT 1')
       } catch (error) {
-        throw mapDatabaseError(error)
+        throw databaseUnavailable(error)
       }
+    },
+    async verifyRowSecurity() {
+      let client: pg.PoolClient
+      try {
+        client = await pool.connect()
+      } catch (error) {
+        throw databaseUnavailable(error)
+      }
+      try {
+        await checkRole(client)
+      } catch (error) {
+        client.release(true)
+        throw error instanceof ConfigError ? error : databaseUnavailable(error)
+      }
+      client.release()
     },
     async close() {
       await pool.end()

@@ -7,7 +7,7 @@ import { RESOURCE_COLUMNS, toStoredResource, type ListQuery, type ListedResource
 
 export type MemberType = 'User' | 'Group'
 
-export interface MemberReference {
+export interface StoredMember {
   readonly value: string
   readonly type: MemberType
   readonly display: string | null
@@ -18,7 +18,7 @@ export interface MemberInput {
   readonly type?: MemberType
 }
 
-/** What a membership change did; ids that are not users or groups of the tenant are skipped, not fatal (idp-behaviour rule 3). */
+/** What a membership change did; ids that are not users or groups of the tenant are skipped, not fatal (docs/identity-providers.md#r3). */
 export interface MembershipChange {
   readonly added: number
   readonly removed: number
@@ -36,7 +36,7 @@ export interface GroupsStore {
   list(tenantId: string, query: ListQuery): Promise<ListedResource[]>
   count(tenantId: string, where: string, values: readonly unknown[]): Promise<number>
   /** Members of the groups, at most `limit` rows in all (read with LIMIT, never a whole large group). */
-  membersOf(tenantId: string, groupIds: readonly string[], limit: number): Promise<Map<string, MemberReference[]>>
+  membersOf(tenantId: string, groupIds: readonly string[], limit: number): Promise<Map<string, StoredMember[]>>
   /** Each group's member count, counting no further than `cap` (a huge group costs `cap` index entries, not all of them). */
   memberCountsUpTo(tenantId: string, groupIds: readonly string[], cap: number): Promise<Map<string, number>>
   /** `log`: one event per member added or removed, written by the same statements. */
@@ -102,8 +102,8 @@ export function createGroupsStore(db: Queryable): GroupsStore {
 
   function updateGroup(tenantId: string, id: string, attributes: ScimResource | null, expectedVersion: number | undefined): Promise<UpdateOutcome> {
     return attributes === null
-      ? updateRow(db, 'groups', tenantId, id, expectedVersion, '', [])
-      : updateRow(db, 'groups', tenantId, id, expectedVersion, 'display_name = $4, external_id = $5, attributes = $6,', [String(attributes.displayName), externalId(attributes), attributes])
+      ? updateRow(db, 'groups', tenantId, id, expectedVersion, {})
+      : updateRow(db, 'groups', tenantId, id, expectedVersion, { display_name: String(attributes.displayName), external_id: externalId(attributes), attributes })
   }
 
   return {
@@ -134,7 +134,7 @@ export function createGroupsStore(db: Queryable): GroupsStore {
     count: (tenantId, where, values) => countRows(db, 'groups', tenantId, where, values),
 
     async membersOf(tenantId, groupIds, limit) {
-      const result = new Map<string, MemberReference[]>()
+      const result = new Map<string, StoredMember[]>()
       if (groupIds.length === 0 || limit <= 0) return result
       const { rows } = await db.query<{ group_id: string; member_id: string; member_type: MemberType; display: string | null }>(
         `SELECT m.group_id, m.member_id, m.member_type, COALESCE(u.display_name, u.user_name, g.display_name) AS display

@@ -1,23 +1,34 @@
-import { ScimError } from '../../lib/scim-error.ts'
+import pg from 'pg'
+import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
 
 export const RETRY_AFTER_SECONDS = 5
 
 interface PgLikeError {
   code?: string
   constraint?: string
-  message?: string
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'])
 
-/** True when PostgreSQL could not be reached or went away: worth a 503 and a retry, never a 500. */
+/**
+ * True when the error's code says PostgreSQL could not be reached or went
+ * away: a socket error, SQLSTATE class 08 (connection exception, but 08P01 —
+ * a protocol violation — is our bug), 57P01–57P03 (shutdown, crash, not yet
+ * accepting) or 53300 (too many connections). pg's own connection failures
+ * carry no code; database.ts classifies those by where they happen.
+ */
 export function isUnavailableError(error: unknown): boolean {
+  if (error instanceof DependencyUnavailableError) return true
   if (typeof error !== 'object' || error === null) return false
-  const { code, message } = error as PgLikeError
-  // 08P01 (protocol violation) is our bug, not an outage
-  if (code !== undefined && (CONNECTION_CODES.has(code) || (code.startsWith('08') && code !== '08P01') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300')) return true
-  // pg reports pool/connection problems as plain Errors without a code
-  return typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|Client was closed/i.test(message)
+  const { code } = error as PgLikeError
+  if (code === undefined) return false
+  if (error instanceof pg.DatabaseError) return (code.startsWith('08') && code !== '08P01') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300'
+  return CONNECTION_CODES.has(code)
+}
+
+/** The 503 a request gets while the region's database is unavailable. */
+export function databaseUnavailable(cause: unknown): DependencyUnavailableError {
+  return cause instanceof DependencyUnavailableError ? cause : new DependencyUnavailableError('the region database is unavailable; retry later', RETRY_AFTER_SECONDS, { cause })
 }
 
 /** Serialization failures and deadlocks: the transaction may simply be run again. */
@@ -29,9 +40,7 @@ export function isRetryableTransactionError(error: unknown): boolean {
 /** Maps what PostgreSQL says into the SCIM error the client should see; anything else stays as it is (a 500 after logging). */
 export function mapDatabaseError(error: unknown): unknown {
   if (error instanceof ScimError) return error
-  if (isUnavailableError(error)) {
-    return new ScimError(503, undefined, 'the region database is unavailable; retry later', { 'retry-after': String(RETRY_AFTER_SECONDS) })
-  }
+  if (isUnavailableError(error)) return databaseUnavailable(error)
   const { code, constraint } = (error ?? {}) as PgLikeError
   if (code === '23505') {
     const what = constraint === 'users_tenant_user_name_key' ? 'userName already exists (userName is unique regardless of letter case)' : 'the resource already exists'

@@ -26,27 +26,38 @@ export async function countRows(db: Queryable, table: ResourceTableName, tenantI
   return Number(rows[0]?.total ?? 0)
 }
 
+/** The columns an update may set, per table; assignments name only these (they are interpolated, values are bound). */
+const UPDATABLE_COLUMNS = {
+  users: ['user_name', 'external_id', 'display_name', 'active', 'attributes'],
+  groups: ['display_name', 'external_id', 'attributes'],
+} as const satisfies Record<ResourceTableName, readonly string[]>
+
+export type ColumnAssignments<Table extends ResourceTableName> = Readonly<Partial<Record<(typeof UPDATABLE_COLUMNS)[Table][number], unknown>>>
+
 /**
- * Updates one row (locking it first), bumping version and lastModified.
- * `assignments` uses placeholders from $4 on; $3 is the expected version (null = any).
+ * Updates one row (locking it first), bumping version and lastModified, and
+ * setting each column of `assignments` to its value (none: only the version moves).
  */
-export async function updateRow(
+export async function updateRow<Table extends ResourceTableName>(
   db: Queryable,
-  table: ResourceTableName,
+  table: Table,
   tenantId: string,
   id: string,
   expectedVersion: number | undefined,
-  assignments: string,
-  assignmentValues: readonly unknown[],
+  assignments: ColumnAssignments<Table>,
   log?: EventAttachment,
 ): Promise<UpdateOutcome> {
+  const allowed: readonly string[] = UPDATABLE_COLUMNS[table]
+  const entries = Object.entries(assignments).filter(([column]) => allowed.includes(column))
+  // $1 tenant, $2 id, $3 the expected version (null = any); assigned values from $4 on.
+  const sets = entries.map(([column], index) => `${column} = $${index + 4}, `).join('')
   // With `log`, the events are written by this statement even when no row matches: the caller then fails the transaction.
   const text = `WITH current AS (SELECT version FROM ${table} WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
-     UPDATE ${table} AS r SET ${assignments} version = r.version + 1, last_modified = clock_timestamp()
+     UPDATE ${table} AS r SET ${sets}version = r.version + 1, last_modified = clock_timestamp()
      FROM current
      WHERE r.tenant_id = $1 AND r.id = $2 AND ($3::int IS NULL OR current.version = $3::int)
      RETURNING ${RESOURCE_COLUMNS}`
-  const values = [tenantId, id, expectedVersion ?? null, ...assignmentValues]
+  const values = [tenantId, id, expectedVersion ?? null, ...entries.map(([, value]) => value)]
   const statement = log === undefined ? { text, values } : log.attach(text, values)
   const { rows } = await db.query<ResourceRow>(statement.text, statement.values)
   if (rows[0] !== undefined) return { kind: 'updated', resource: toStoredResource(rows[0]) }

@@ -31,17 +31,19 @@ export interface UsersStore {
   existingIds(tenantId: string, ids: readonly string[]): Promise<Set<string>>
 }
 
-function indexedColumns(attributes: ScimResource): [string, string | null, string | null, boolean] {
+/** The columns a user's attributes are indexed by, besides the JSON document. */
+function indexedColumns(attributes: ScimResource): { user_name: string; external_id: string | null; display_name: string | null; active: boolean } {
   const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
-  return [String(attributes.userName), text(attributes.externalId), text(attributes.displayName), attributes.active !== false]
+  return { user_name: String(attributes.userName), external_id: text(attributes.externalId), display_name: text(attributes.displayName), active: attributes.active !== false }
 }
 
 export function createUsersStore(db: Queryable): UsersStore {
   return {
     async insert(tenantId, id, attributes, log) {
+      const columns = indexedColumns(attributes)
       const text = `INSERT INTO users AS r (tenant_id, id, user_name, external_id, display_name, active, attributes)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${RESOURCE_COLUMNS}`
-      const values = [tenantId, id, ...indexedColumns(attributes), attributes]
+      const values = [tenantId, id, columns.user_name, columns.external_id, columns.display_name, columns.active, attributes]
       const statement = log === undefined ? { text, values } : log.attach(text, values)
       const { rows } = await db.query<ResourceRow>(statement.text, statement.values)
       return toStoredResource(rows[0]!)
@@ -66,8 +68,7 @@ export function createUsersStore(db: Queryable): UsersStore {
 
     findForUpdate: (tenantId, id) => findRow(db, 'users', tenantId, id, true),
 
-    update: (tenantId, id, attributes, expectedVersion, log) =>
-      updateRow(db, 'users', tenantId, id, expectedVersion, 'user_name = $4, external_id = $5, display_name = $6, active = $7, attributes = $8,', [...indexedColumns(attributes), attributes], log),
+    update: (tenantId, id, attributes, expectedVersion, log) => updateRow(db, 'users', tenantId, id, expectedVersion, { ...indexedColumns(attributes), attributes }, log),
 
     async delete(tenantId, id, log) {
       await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND member_id = $2', [tenantId, id])

@@ -1,20 +1,23 @@
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Redis } from 'ioredis'
 import { ConfigError } from '../../config/config-error.ts'
 import { parseExpiry, tokenCommand } from '../../cli/token-command.ts'
 import { parseToken } from '../../gateway/tokens/token-format.ts'
-import { createTokenHasher, resolvePeppers } from '../../gateway/tokens/token-hasher.ts'
+import { resolvePeppers } from '../../config/token-peppers.ts'
+import { createTokenHasher } from '../../gateway/tokens/token-hasher.ts'
 import { createTokenStore } from '../../gateway/tokens/token-store.ts'
-import { createRedisConnection, waitForRedisReady } from '../../lib/redis-connection.ts'
+import { createRedisConnection, waitForRedisReady } from '../../gateway/redis/redis-connection.ts'
 
 // bin/scimgate.js does not register `token` yet (cli/scimgate.ts is wired by
 // its owner), so the command runs in-process; one child-process run below
 // checks that it closes Redis and lets the process exit.
 const prefix = `test:cli:${randomBytes(6).toString('hex')}:`
-const PEPPERS = JSON.stringify([{ version: 'v1', secret: 'cli-test-pepper' }])
+const PEPPERS = JSON.stringify([{ version: 'v1', secret: 'cli-test-pepper-of-32-characters-or-more' }])
 const env = { REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: prefix, TOKEN_PEPPERS: PEPPERS }
 const redis = createRedisConnection({ mode: 'single', url: env.REDIS_URL }, 'commands') as Redis
 await waitForRedisReady(redis, 5_000)
@@ -111,9 +114,23 @@ t.test('mistakes are refused with a clear message', async (t) => {
   }
   const production = await run(['create', '--tenant', 'acme', '--region', 'EU1'], { TOKEN_PEPPERS: undefined, NODE_ENV: 'production' })
   t.ok(production.error instanceof ConfigError, 'production needs TOKEN_PEPPERS')
-  const dev = await run(['create', '--tenant', 'devtenant', '--region', 'EU1'], { TOKEN_PEPPERS: undefined })
+  const unasked = await run(['create', '--tenant', 'acme', '--region', 'EU1'], { TOKEN_PEPPERS: undefined })
+  t.ok(unasked.error instanceof ConfigError, 'without NODE_ENV, TOKEN_PEPPERS is still required (fail closed)')
+  const dev = await run(['create', '--tenant', 'devtenant', '--region', 'EU1'], { TOKEN_PEPPERS: undefined, SCIMGATE_DEV_SECRETS: '1' })
   t.match(dev.stderr, /development-only pepper/)
   t.match(dev.stdout, /^scg_eu1_/)
+})
+
+t.test('after `scimgate dev`, the token command follows its marker to the development pepper and token store', async (t) => {
+  const dataDir = t.testdir({})
+  await writeFile(join(dataDir, 'dev-mode.json'), JSON.stringify({ devSecrets: true, tokenStoreFile: join(dataDir, 'tokens.json') }))
+  const local = { REDIS_URL: undefined, SCIMGATE_REDIS_PREFIX: undefined, TOKEN_PEPPERS: undefined, SCIMGATE_DATA_DIR: dataDir }
+  const created = await run(['create', '--tenant', 'acme', '--region', 'EU1'], local)
+  t.equal(created.error, undefined, `${created.stderr}`)
+  t.match(created.stdout, /^scg_eu1_/)
+  t.match(created.stderr, /development-only pepper/)
+  const elsewhere = await run(['create', '--tenant', 'acme', '--region', 'EU1'], { ...local, REDIS_URL: 'redis://127.0.0.1:6379' })
+  t.ok(elsewhere.error instanceof ConfigError, 'a Redis named explicitly is not the development gateway: real peppers needed')
 })
 
 t.test('Redis down: a clear error, promptly', async (t) => {

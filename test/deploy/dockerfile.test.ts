@@ -8,7 +8,7 @@ import t from 'tap'
 
 const REPO_DIR = fileURLToPath(new URL('../../', import.meta.url))
 // Folders of TypeScript that never run in the image.
-const NOT_SHIPPED = new Set(['test', 'bench', 'deploy', 'node_modules', 'coverage', 'dist'])
+const NOT_SHIPPED = new Set(['test', 'bench', 'deploy', 'docs', 'node_modules', 'coverage', 'dist'])
 
 interface Instruction {
   keyword: string

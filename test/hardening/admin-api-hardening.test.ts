@@ -13,6 +13,7 @@ import { generateIdentityKeyPair } from '../../lib/internal-identity.ts'
 import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
 import { answerWith, startStandInUpstream } from '../helpers/stand-in-upstream.ts'
 import { ADMIN_TOKEN, type Teardown } from '../helpers/system.ts'
+import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error'
@@ -30,11 +31,12 @@ async function startAdminGateway(t: Teardown, upstreams: Readonly<Record<string,
     await deleteKeysUnderPrefix(redis, redisPrefix)
     redis.disconnect()
   })
+  const keys = await generateIdentityKeyPair()
   const config = loadGatewayConfig(
-    { HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', REDIS_URL, SCIMGATE_REDIS_PREFIX: redisPrefix, ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN), LOG_LEVEL: 'silent', ...env },
+    { HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', REDIS_URL, SCIMGATE_REDIS_PREFIX: redisPrefix, ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN), LOG_LEVEL: 'silent', ...gatewaySecretsEnv(keys), ...env },
     catalog,
   )
-  const running = await startGateway(config, { signingKey: (await generateIdentityKeyPair()).signingKey, logger: false })
+  const running = await startGateway(config, { signingKey: keys.signingKey, logger: false })
   t.teardown(() => running.close())
   return running
 }
@@ -91,5 +93,5 @@ t.test('tokens and group access only for the regions this gateway serves', async
 
 t.test('SCIMGATE_REGION must name regions of the catalog', async (t) => {
   t.throws(() => loadGatewayConfig({ SCIMGATE_REGION: 'MARS1' }, loadRegionCatalog()), /SCIMGATE_REGION: unknown region MARS1/)
-  t.same(loadGatewayConfig({}, loadRegionCatalog()).servedRegions, loadRegionCatalog().regions.map((r) => r.code), 'unset: every region (one local gateway)')
+  t.same(loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1' }, loadRegionCatalog()).servedRegions, loadRegionCatalog().regions.map((r) => r.code), 'unset: every region (one local gateway)')
 })

@@ -9,7 +9,7 @@ import { loadRegionCatalog } from '../../config/region-catalog.ts'
 
 const catalog = loadRegionCatalog()
 const JWKS = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'x', kid: 'k' }] })
-const node = (env: Record<string, string>) => loadNodeConfig({ SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: JWKS, ...env }, catalog)
+const node = (env: Record<string, string>) => loadNodeConfig({ SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: JWKS, SCIMGATE_DEV_SECRETS: '1', ...env }, catalog)
 
 function problemsOf(run: () => unknown): readonly string[] {
   try {
@@ -48,18 +48,18 @@ t.test('node settings are read and checked', async (t) => {
 
   t.match(problemsOf(() => node({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })), [/HTTP_HEADERS_TIMEOUT_MS/])
   t.match(problemsOf(() => node({ HTTP_REQUEST_TIMEOUT_MS: '60000' })), [/HTTP_REQUEST_TIMEOUT_MS/], 'well under the 60 s of the identity providers')
-  t.match(problemsOf(() => node({ NODE_ENV: 'production' })), [/SCIM_CURSOR_KEYS or SCIM_CURSOR_KEYS_FILE: is required/])
+  t.match(problemsOf(() => loadNodeConfig({ SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: JWKS, NODE_ENV: 'production' }, catalog)), [/SCIM_CURSOR_KEYS or SCIM_CURSOR_KEYS_FILE: is required/])
   t.match(problemsOf(() => node({ SCIM_CURSOR_KEYS: JSON.stringify([{ kid: 'c1', secret: 'short' }]) })), [/SCIM_CURSOR_KEYS/])
   t.match(problemsOf(() => node({ SCIM_CURSOR_KEYS: JSON.stringify([{ kid: 'c1', secret: 'a'.repeat(40) }, { kid: 'c2', secret: 'b'.repeat(40) }]) })), [/SCIM_CURSOR_KEY_CURRENT: is required/])
 })
 
 t.test('gateway settings: client timeouts, admin guess limit, served regions', async (t) => {
-  const defaults = loadGatewayConfig({}, catalog)
+  const defaults = loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1' }, catalog)
   t.same(defaults.clientTimeouts, { headersMs: 10_000, requestMs: 30_000 })
   t.equal(defaults.adminFailedAuthPerAddress, 10)
-  const set = loadGatewayConfig({ SCIMGATE_REGION: 'eu1', ADMIN_FAILED_AUTH_PER_ADDRESS: '3', HTTP_HEADERS_TIMEOUT_MS: '2000' }, catalog)
+  const set = loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1', SCIMGATE_REGION: 'eu1', ADMIN_FAILED_AUTH_PER_ADDRESS: '3', HTTP_HEADERS_TIMEOUT_MS: '2000' }, catalog)
   t.same(set.servedRegions, ['EU1'])
   t.equal(set.adminFailedAuthPerAddress, 3)
   t.equal(set.clientTimeouts.headersMs, 2_000)
-  t.match(problemsOf(() => loadGatewayConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000' }, catalog)), [/HTTP_HEADERS_TIMEOUT_MS: must not exceed/])
+  t.match(problemsOf(() => loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1', HTTP_HEADERS_TIMEOUT_MS: '40000' }, catalog)), [/HTTP_HEADERS_TIMEOUT_MS: must not exceed/])
 })

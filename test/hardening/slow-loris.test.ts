@@ -38,7 +38,7 @@ const slowHeaders = (host: string) => [`GET /scim/v2/Users HTTP/1.1\r\nHost: ${h
 const slowBody = (host: string, token = '') => [`POST /scim/v2/Users HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n{`, ...Array(100).fill(' ')]
 
 t.test('the defaults are set and well under the identity providers\' 60 s', async (t) => {
-  const config = loadGatewayConfig({}, loadRegionCatalog())
+  const config = loadGatewayConfig({ SCIMGATE_DEV_SECRETS: '1' }, loadRegionCatalog())
   t.ok(config.clientTimeouts.headersMs > 0 && config.clientTimeouts.headersMs < 60_000)
   t.ok(config.clientTimeouts.requestMs > 0 && config.clientTimeouts.requestMs < 60_000)
 })

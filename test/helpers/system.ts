@@ -15,6 +15,7 @@ import { buildRegionNode } from '../../region-node/app.ts'
 import { httpRequest, type HttpResponse } from './http-request.ts'
 import { createTestDatabase, testCursorKeys } from './test-database.ts'
 import { deleteKeysUnderPrefix } from './redis-keys.ts'
+import { gatewaySecretsEnv } from './test-secrets.ts'
 
 export const ADMIN_TOKEN = 'test-admin-credential'
 
@@ -122,6 +123,7 @@ export async function startSystem(
     SCIMGATE_REDIS_PREFIX: redisPrefix,
     ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN),
     LOG_LEVEL: 'silent',
+    ...gatewaySecretsEnv(keys),
     ...options.env,
   }
   const launch = async (env: Record<string, string> = {}): Promise<RunningGateway> => {

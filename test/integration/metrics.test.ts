@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { describeScimRequest } from '../../lib/metrics/scim-operation.ts'
-import { opsListenFromEnv } from '../../lib/ops-server.ts'
+import { opsListenFromEnv } from '../../config/process-settings.ts'
 import { startSystem } from '../helpers/system.ts'
 import { startTcpProxy } from '../helpers/tcp-proxy.ts'
 

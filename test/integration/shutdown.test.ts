@@ -15,6 +15,7 @@ import { httpRequest } from '../helpers/http-request.ts'
 import { startTestNode } from '../helpers/region-node.ts'
 import { answerAfter, answerWith, startStandInUpstream } from '../helpers/stand-in-upstream.ts'
 import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
+import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
 
 const SLOW_MS = 800
 
@@ -59,8 +60,8 @@ t.test('gateway: an in-flight proxied request completes, a late one gets 503, re
     await deleteKeysUnderPrefix(redis, redisPrefix)
     redis.disconnect()
   })
-  const config = loadGatewayConfig({ HOST: '127.0.0.1', PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent' }, catalog)
   const keys = await generateIdentityKeyPair()
+  const config = loadGatewayConfig({ HOST: '127.0.0.1', PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379', SCIMGATE_REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'silent', ...gatewaySecretsEnv(keys) }, catalog)
   const gateway = await startGateway(config, { signingKey: keys.signingKey, logger: false, ops: { host: '127.0.0.1', port: 0 } })
   let closed = false
   t.teardown(() => (closed ? undefined : gateway.close()))
@@ -83,7 +84,10 @@ t.test('gateway: an in-flight proxied request completes, a late one gets 503, re
   const readiness = await fetch(`${gateway.opsUrl}/readyz`)
   t.equal(readiness.status, 503, 'not ready while draining')
   t.same(await readiness.json(), { status: 'unavailable', reason: 'shutting down' })
-  t.match(await late.finish(), /^HTTP\/1\.1 503 /, 'a request arriving during shutdown gets 503')
+  const lateAnswer = await late.finish()
+  t.match(lateAnswer, /^HTTP\/1\.1 503 /, 'a request arriving during shutdown gets 503')
+  t.match(lateAnswer, /content-type: application\/scim\+json/i, 'as a SCIM error')
+  t.match(lateAnswer, /"schemas":\["urn:ietf:params:scim:api:messages:2\.0:Error"\]/)
   t.ok(await connectionRefused(port), 'new connections are refused')
   t.equal((await inFlight).status, 200, 'the in-flight request completes')
   t.equal(upstream.requests.length, 2, 'the late request never reached the node')
@@ -105,7 +109,9 @@ t.test('region node: an in-flight request completes, a late one gets 503', async
   const started = Date.now()
   const closing = node.app.close().then(() => Date.now() - started)
   await sleep(50)
-  t.match(await late.finish(), /^HTTP\/1\.1 503 /, 'a request arriving during shutdown gets 503')
+  const lateAnswer = await late.finish()
+  t.match(lateAnswer, /^HTTP\/1\.1 503 /, 'a request arriving during shutdown gets 503')
+  t.match(lateAnswer, /content-type: application\/scim\+json/i, 'as a SCIM error')
   t.ok(await connectionRefused(port), 'new connections are refused')
   const done = await inFlight
   t.equal(done.status, 200, 'the in-flight request completes')

@@ -131,3 +131,37 @@ t.test('the admin API sets a group’s roles and scope on the tenant’s region 
   const unauthenticated = await fetch(`${system.gateway.adminUrl}/admin/v1/tokens?tenant=acme&region=EU1`)
   t.equal(unauthenticated.status, 401, 'the admin API needs the admin credential')
 })
+
+t.test('admin API: bad token requests are 400 invalidValue, and Redis being down is 503 with Retry-After', async (t) => {
+  const proxy = await startTcpProxy('127.0.0.1', 6379)
+  t.teardown(() => proxy.close())
+  const system = await startSystem(t, { regions: ['EU1'], redisUrl: `redis://127.0.0.1:${proxy.port}` })
+  const { tokenId } = await system.createToken('acme', 'EU1')
+  t.equal((await system.admin('DELETE', `/admin/v1/tokens/${tokenId}`)).status, 200)
+  const rotateRevoked = await system.admin('POST', `/admin/v1/tokens/${tokenId}/rotate`, {})
+  t.equal(rotateRevoked.status, 400, 'a revoked token cannot be rotated')
+  t.match(await rotateRevoked.json(), { status: '400', scimType: 'invalidValue', detail: /revoked/ })
+
+  proxy.cut()
+  const down = await system.admin('GET', '/admin/v1/tokens?tenant=acme&region=EU1')
+  t.equal(down.status, 503)
+  t.equal(down.headers.get('retry-after'), '2')
+  t.match(down.headers.get('content-type'), /application\/scim\+json/)
+  t.match(await down.json(), { status: '503', detail: /token store is unavailable/ })
+  proxy.restore()
+})
+
+t.test('a revoked token’s identity, though still cached by the gateway, never reaches the node again', async (t) => {
+  const system = await startSystem(t, { regions: ['EU1'], ops: true })
+  const { token, tokenId } = await system.createToken('acme', 'EU1')
+  t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token })).status, 200, 'the identity is now cached')
+  const nodeRequests = async (): Promise<number> => {
+    const text = await (await fetch(`${system.nodes.get('EU1')!.opsUrl}/metrics`)).text()
+    return [...text.matchAll(/^scimgate_http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0)
+  }
+  await system.admin('DELETE', `/admin/v1/tokens/${tokenId}`)
+  await sleep(1_000)
+  const before = await nodeRequests()
+  for (let i = 0; i < 3; i++) t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token })).status, 401)
+  t.equal(await nodeRequests(), before, 'the token is refused before an identity is looked at')
+})

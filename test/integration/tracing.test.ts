@@ -9,7 +9,8 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { pino, type LoggerOptions } from 'pino'
 import t from 'tap'
 import { loggerOptions } from '../../lib/logger-options.ts'
-import { isTracingEnabled, startTracing } from '../../lib/tracing.ts'
+import { isTracingEnabled } from '../../config/tracing-settings.ts'
+import { startTracing } from '../../lib/tracing.ts'
 
 const exporter = new InMemorySpanExporter()
 const tracing = await startTracing({ spanProcessors: [new SimpleSpanProcessor(exporter)] })

@@ -1,7 +1,7 @@
 // RFC 7644 §3.4.2.2 (Figure 1) filters and §3.5.2 PATCH paths, by recursive
 // descent: `or` < `and` < `not (…)` / `( … )` / attrExp / valuePath.
 // Operators and keywords are case-insensitive. Lenient forms real identity
-// providers send (see docs/idp-behaviour.md):
+// providers send (docs/identity-providers.md#r8):
 // - Entra ID `emails[type eq "work"].value eq "x"` folds into the value path:
 //   `emails[type eq "work" and value eq "x"]`;
 // - Entra ID unquoted literals: a bare word that is not true/false/null or a

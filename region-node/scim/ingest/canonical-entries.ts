@@ -1,6 +1,6 @@
 // RFC 7643 §2.1: attribute names are case-insensitive. Maps the keys of an
 // input object to attribute definitions; keys naming no attribute are dropped
-// (idp-behaviour.md rule 2: unknown attributes are ignored, not stored).
+// (docs/identity-providers.md#r2: unknown attributes are ignored, not stored).
 import { findAttributeDefinition } from '../schema/resolve.ts'
 import type { AttributeDefinition } from '../schema/types.ts'
 

@@ -1,4 +1,4 @@
-// idp-behaviour.md rule 2: the lenient per-attribute normalisation of what
+// docs/identity-providers.md#r2: the lenient per-attribute normalisation of what
 // identity providers send, followed by strict type checking (RFC 7643 §2.3).
 // Leniency never widens what is stored: the result has the RFC types only.
 import type { AttributeDefinition } from '../schema/types.ts'

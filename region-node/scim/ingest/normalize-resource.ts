@@ -1,4 +1,4 @@
-// idp-behaviour.md rule 2, for resource bodies (POST, PUT, Bulk): turn what
+// docs/identity-providers.md#r2, for resource bodies (POST, PUT, Bulk): turn what
 // Okta, Entra ID and OneLogin send into the wire shape the strict core knows.
 // - attribute names and schema URNs in any letter case → canonical;
 // - extension attributes under their URN key (any case), or as URN-qualified

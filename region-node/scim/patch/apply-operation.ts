@@ -27,7 +27,7 @@ export interface PatchContext {
 /**
  * How the target was named: by `path` (strict: unknown attributes and
  * readOnly targets are errors) or as a key of a no-path value (lenient, as
- * idp-behaviour.md rule 2 asks: unknown attributes and readOnly attributes
+ * docs/identity-providers.md#r2 asks: unknown attributes and readOnly attributes
  * such as `meta` are ignored).
  */
 interface Target {

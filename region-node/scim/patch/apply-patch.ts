@@ -1,7 +1,7 @@
 // RFC 7644 §3.5.2: apply PATCH operations to a resource. Pure and
 // non-mutating (the lesson of scim-patch): the resource is deep-copied once
 // and only the copy is changed; values are coerced with the ingest rules
-// (idp-behaviour.md rule 2), so what is stored has the RFC types only.
+// (docs/identity-providers.md#r2), so what is stored has the RFC types only.
 // The result still goes through validateResource before it is stored.
 //
 // Choices where the RFC leaves room or identity providers deviate:

@@ -1,5 +1,5 @@
 // RFC 7644 §3.5.2: read a PATCH body into operations, normalising what
-// identity providers really send (idp-behaviour.md rule 2) so that applyPatch
+// identity providers really send (docs/identity-providers.md#r2) so that applyPatch
 // and planMemberOperations only see RFC-shaped operations:
 // - keys (`Operations`, `op`, `path`, `value`) and `op` values in any case
 //   (Entra sends `"Replace"`);

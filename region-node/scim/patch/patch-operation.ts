@@ -16,11 +16,11 @@ export interface PatchOperation {
   readonly index?: number
 }
 
-export type MemberReference = { value: string; type?: 'User' | 'Group' }
+export type MemberInput = { value: string; type?: 'User' | 'Group' }
 
-/** A change of Group `members`, executed by the store as SQL set operations (idp-behaviour.md rule 3). */
+/** A change of Group `members`, executed by the store as SQL set operations (docs/identity-providers.md#r3). */
 export type MemberOperation =
-  | { kind: 'add'; members: MemberReference[] }
+  | { kind: 'add'; members: MemberInput[] }
   | { kind: 'remove'; memberIds: string[] }
   | { kind: 'removeAll' }
-  | { kind: 'replace'; members: MemberReference[] }
+  | { kind: 'replace'; members: MemberInput[] }

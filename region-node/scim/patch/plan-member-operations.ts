@@ -1,5 +1,5 @@
 // Group `members` are never read-modified-written: large groups change by SQL
-// set operations (idp-behaviour.md rule 3). This splits the member changes of
+// set operations (docs/identity-providers.md#r3). This splits the member changes of
 // a PATCH (already read by parsePatchRequest) from the other operations,
 // keeping request order within each list. Member ids are not checked here:
 // the store skips ids unknown in the tenant.
@@ -9,7 +9,7 @@ import type { FilterNode, PatchPath } from '../filter/index.ts'
 import type { ResourceTypeDefinition } from '../schema/index.ts'
 import { findResourceSchema } from '../schema/index.ts'
 import { withOperationIndex } from './operation-error.ts'
-import type { MemberOperation, MemberReference, PatchOperation } from './patch-operation.ts'
+import type { MemberOperation, MemberInput, PatchOperation } from './patch-operation.ts'
 import { isPlainObject, readKey } from './plain-object.ts'
 import type { PlainObject } from './plain-object.ts'
 import { removeValueIds } from './remove-value-ids.ts'
@@ -154,7 +154,7 @@ function listOperation(kind: 'add' | 'replace', value: unknown): MemberOperation
  * `[{value, display, $ref, type}]` or one such object; only `value` and `type` are kept. Entra ID's test
  * collection also sends bare id strings (`"value": "<id>"` or `["<id>"]`): read as `{ value: "<id>" }`.
  */
-function readMembers(value: unknown): MemberReference[] {
+function readMembers(value: unknown): MemberInput[] {
   const items = Array.isArray(value) ? value : [value]
   return items.map((item, position) => {
     const id = isPlainObject(item) ? readKey(item, 'value') : item
@@ -166,7 +166,7 @@ function readMembers(value: unknown): MemberReference[] {
   })
 }
 
-function memberType(type: unknown): MemberReference['type'] {
+function memberType(type: unknown): MemberInput['type'] {
   if (typeof type !== 'string') return undefined
   const lower = type.toLowerCase()
   return lower === 'user' ? 'User' : lower === 'group' ? 'Group' : undefined

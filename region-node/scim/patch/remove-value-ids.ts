@@ -1,6 +1,6 @@
 // Entra ID removes members with a value array instead of a filter:
 // `{"op":"Remove","path":"members","value":[{"value":"<id>"}]}`
-// (idp-behaviour.md). These are the ids of such a value.
+// (docs/identity-providers.md#r12). These are the ids of such a value.
 import { ScimError } from '../../../lib/scim-error.ts'
 import { isPlainObject, readKey } from './plain-object.ts'
 

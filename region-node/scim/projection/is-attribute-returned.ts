@@ -1,6 +1,6 @@
 // Lets a caller know before any database work whether an attribute will be
 // in the response: Entra ID reads groups with `excludedAttributes=members`,
-// and then the members must not even be loaded (idp-behaviour.md).
+// and then the members must not even be loaded (docs/identity-providers.md#r7).
 import { findResourceSchema } from '../schema/resolve.ts'
 import type { ResourceTypeDefinition } from '../schema/types.ts'
 import { createAttributeSelection, resolveRequestedPath, type AttributeRequest } from './attribute-selection.ts'

@@ -15,7 +15,7 @@ export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [
     returned: 'always',
     uniqueness: 'server',
   }),
-  // Identity providers' own key: caseExact, and not unique (idp-behaviour.md rule 4).
+  // Identity providers' own key: caseExact, and not unique (docs/identity-providers.md#r4).
   defineAttribute('externalId', 'string', 'A String that is an identifier for the resource as defined by the provisioning client.', {
     caseExact: true,
   }),

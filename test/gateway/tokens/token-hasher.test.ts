@@ -1,7 +1,8 @@
 import t from 'tap'
 import { createHmac } from 'node:crypto'
 import { ConfigError } from '../../../config/config-error.ts'
-import { DEVELOPMENT_ONLY_PEPPER, createTokenHasher, resolvePeppers } from '../../../gateway/tokens/token-hasher.ts'
+import { DEVELOPMENT_ONLY_PEPPER, resolvePeppers } from '../../../config/token-peppers.ts'
+import { createTokenHasher } from '../../../gateway/tokens/token-hasher.ts'
 
 const LONG = 'x'.repeat(40)
 
@@ -24,7 +25,7 @@ t.test('createTokenHasher refuses bad peppers', async (t) => {
 })
 
 t.test('resolvePeppers', async (t) => {
-  const dev = resolvePeppers({})
+  const dev = resolvePeppers({ SCIMGATE_DEV_SECRETS: '1' })
   t.equal(dev.isDevelopment, true)
   t.equal(dev.current, DEVELOPMENT_ONLY_PEPPER.version)
   t.same(dev.peppers, [DEVELOPMENT_ONLY_PEPPER])
@@ -41,7 +42,7 @@ t.test('resolvePeppers', async (t) => {
   t.throws(() => resolvePeppers({ TOKEN_PEPPERS: JSON.stringify([DEVELOPMENT_ONLY_PEPPER]), NODE_ENV: 'production' }), /development pepper/)
   t.throws(() => resolvePeppers({ TOKEN_PEPPERS: '[]' }), /at least one/)
   t.throws(() => resolvePeppers({ TOKEN_PEPPERS: '[{"version":"v1"}]' }), ConfigError)
-  t.throws(() => resolvePeppers({ TOKEN_PEPPER_CURRENT: 'v1' }), /TOKEN_PEPPERS is not/)
+  t.throws(() => resolvePeppers({ TOKEN_PEPPER_CURRENT: 'v1', SCIMGATE_DEV_SECRETS: '1' }), /TOKEN_PEPPERS is not/)
 
   try {
     resolvePeppers({ TOKEN_PEPPERS: '[{"version":"v1","secret":"supersecret' })
@@ -50,4 +51,14 @@ t.test('resolvePeppers', async (t) => {
     t.ok(error instanceof ConfigError)
     t.notMatch((error as Error).message, /supersecret/, 'the secret is not quoted')
   }
+})
+
+t.test('fail closed: the development pepper only when SCIMGATE_DEV_SECRETS=1 asks for it, whatever NODE_ENV says', async (t) => {
+  for (const NODE_ENV of [undefined, 'development', 'Production', 'prod', 'staging']) {
+    t.throws(() => resolvePeppers({ NODE_ENV }), /TOKEN_PEPPERS: is required/, `no pepper, NODE_ENV=${NODE_ENV}`)
+    t.throws(() => resolvePeppers({ NODE_ENV, TOKEN_PEPPERS: JSON.stringify([{ version: 'v1', secret: 'short' }]) }), /at least 32/, `short pepper, NODE_ENV=${NODE_ENV}`)
+    t.throws(() => resolvePeppers({ NODE_ENV, TOKEN_PEPPERS: JSON.stringify([DEVELOPMENT_ONLY_PEPPER]) }), /development pepper/, `the public pepper, NODE_ENV=${NODE_ENV}`)
+  }
+  t.equal(resolvePeppers({ SCIMGATE_DEV_SECRETS: '1', TOKEN_PEPPERS: JSON.stringify([{ version: 'v1', secret: 'short' }]) }).current, 'v1', 'development may use a short pepper')
+  t.throws(() => resolvePeppers({ SCIMGATE_DEV_SECRETS: '0' }), /TOKEN_PEPPERS: is required/, 'SCIMGATE_DEV_SECRETS=0 asks for nothing')
 })

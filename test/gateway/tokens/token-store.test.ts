@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { createRedisConnection, waitForRedisReady } from '../../../lib/redis-connection.ts'
+import { createRedisConnection, waitForRedisReady } from '../../../gateway/redis/redis-connection.ts'
 import { createTokenHasher } from '../../../gateway/tokens/token-hasher.ts'
 import { TokenInputError } from '../../../gateway/tokens/token-input.ts'
 import { isUsable } from '../../../gateway/tokens/token-record.ts'

@@ -1,5 +1,5 @@
 // Microsoft Entra ID's provisioning service, replayed request by request
-// (idp-behaviour.md, "Microsoft Entra ID").
+// (docs/identity-providers.md#entra-id).
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { PoolClient } from 'pg'
@@ -288,7 +288,7 @@ t.test('manager as a bare id string, or as a {value,$ref} array', async (t) => {
   t.same((await readUser(tenant, patched))[ENTERPRISE].manager, { value: managerId }, 'PATCH Add with a bare string')
 })
 
-// idp-behaviour.md lists it among what Entra sends; the node answers 400 invalidValue, and Entra does not retry a 400.
+// Entra sends app roles as JSON text inside `value` (docs/identity-providers.md#r2).
 t.test('app roles arriving as JSON text inside value are stored as roles', async (t) => {
   const tenant = newTenant()
   const id = await createUser(tenant, 'roles@entra.example')

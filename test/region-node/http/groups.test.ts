@@ -1,4 +1,4 @@
-// Product rules on Groups over HTTP (brief.md): admin-set roles and scope,
+// Product rules on Groups over HTTP (docs/architecture.md#product-rules): admin-set roles and scope,
 // deactivation keeps access, exact membership after every request, deletes,
 // concurrency, skipped unknown members and tenant isolation.
 import { randomUUID } from 'node:crypto'

@@ -1,4 +1,4 @@
-// Okta's SCIM 2.0 client, replayed request by request (idp-behaviour.md, "Okta").
+// Okta's SCIM 2.0 client, replayed request by request (docs/identity-providers.md#okta).
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { startTestNode } from '../../helpers/region-node.ts'

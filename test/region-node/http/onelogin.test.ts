@@ -1,5 +1,5 @@
 // OneLogin's SCIM connector, whose bodies come from an admin-edited JSON
-// template (idp-behaviour.md, "OneLogin").
+// template (docs/identity-providers.md#onelogin).
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { startTestNode } from '../../helpers/region-node.ts'

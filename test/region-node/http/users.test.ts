@@ -1,4 +1,4 @@
-// Product rules on Users over HTTP (brief.md): derived read-only groups,
+// Product rules on Users over HTTP (docs/architecture.md#product-rules): derived read-only groups,
 // ETags, userName uniqueness under concurrency, SCIM error bodies, Bulk and
 // tenant isolation.
 import { randomUUID } from 'node:crypto'
@@ -303,4 +303,25 @@ t.test('tenant B cannot read, change, delete or list tenant A\'s users', async (
   const user = (await node.scim(a, 'GET', `Users/${id}`)).json()
   t.match(user, { userName: 'private@example.com', active: true, meta: { version: 'W/"1"' } }, 'A\'s user is untouched')
   t.equal((await node.scim(b, 'POST', 'Users', { userName: 'private@example.com' })).statusCode, 201, 'userName is unique per tenant only')
+})
+
+t.test('Bulk: a reference to a failed operation, and a cycle, are 409 without a scimType (RFC 7644 §3.12 pairs invalidValue with 400 only)', async (t) => {
+  const tenant = newTenant()
+  await createUser(tenant, 'taken@example.com')
+  const response = await node.scim(tenant, 'POST', 'Bulk', {
+    schemas: [BULK_REQUEST],
+    Operations: [
+      { method: 'POST', path: '/Users', bulkId: 'dup', data: { userName: 'TAKEN@example.com' } },
+      { method: 'POST', path: '/Groups', bulkId: 'g1', data: { displayName: 'G1', members: [{ value: 'bulkId:dup' }] } },
+      { method: 'POST', path: '/Groups', bulkId: 'a', data: { displayName: 'A', members: [{ value: 'bulkId:b' }] } },
+      { method: 'POST', path: '/Groups', bulkId: 'b', data: { displayName: 'B', members: [{ value: 'bulkId:a' }] } },
+    ],
+  })
+  t.equal(response.statusCode, 200, response.body)
+  const results = response.json().Operations as { bulkId: string; status: string; response?: { status: string; scimType?: string } }[]
+  t.same(results.map((o) => [o.bulkId, o.status]).sort(), [['a', '409'], ['b', '409'], ['dup', '409'], ['g1', '409']])
+  for (const result of results.filter((o) => o.bulkId !== 'dup')) {
+    t.equal(result.response?.status, '409')
+    t.equal(result.response?.scimType, undefined, `${result.bulkId}: no scimType with 409 but uniqueness`)
+  }
 })

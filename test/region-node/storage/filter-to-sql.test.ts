@@ -6,7 +6,7 @@ import { parseListRequest } from '../../../region-node/scim/list-request.ts'
 import { USER_RESOURCE_TYPE } from '../../../region-node/scim/schema/index.ts'
 import { DEVELOPMENT_CURSOR_KEYS } from '../../../config/cursor-keys.ts'
 import { createCursorCodec } from '../../../region-node/scim/cursor.ts'
-import { planList } from '../../../region-node/services/list-plan.ts'
+import { planList } from '../../../region-node/storage/list-plan.ts'
 import { USERS_TABLE } from '../../../region-node/storage/resource-tables.ts'
 import { startTestNode, type TestNode } from '../../helpers/region-node.ts'
 
@@ -171,7 +171,7 @@ function userCases(s: Seeded): [string, string[]][] {
     ['title ne "Engineer"', except(U.alee, U.mgarcia)],
     ['NOT (userName sw "b") AND userName ew ".com"', [U.jsmith, U.alee, U.obrien, U.percent, U.under, U.nomail]],
     ['not (not (userType eq "Intern"))', [U.tkim]],
-    // externalId is caseExact (idp-behaviour.md rule 4)
+    // externalId is caseExact (docs/identity-providers.md#r4)
     ['externalId eq "BJensen-EXT"', [U.bjensen]],
     ['externalId eq "bjensen-ext"', [U.jsmith]],
     ['externalId eq "BJENSEN-EXT"', []],

@@ -139,7 +139,7 @@ t.test('attribute paths', async (t) => {
   for (const [text, expected] of cases) t.strictSame(parseFilter(text), expected, text)
 })
 
-t.test('identity provider filters (docs/idp-behaviour.md)', async (t) => {
+t.test('identity provider filters (docs/identity-providers.md#r8)', async (t) => {
   const cases: [string, string, FilterNode][] = [
     ['Okta existence check', 'userName eq "bjensen@example.com"', cmp('userName', 'eq', 'bjensen@example.com')],
     ['Okta group lookup', 'displayName eq "Engineering"', cmp('displayName', 'eq', 'Engineering')],

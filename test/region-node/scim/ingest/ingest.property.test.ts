@@ -5,7 +5,7 @@ import { normalizeResource, validateResource } from '../../../../region-node/sci
 import { GROUP_RESOURCE_TYPE, RESOURCE_TYPES, USER_RESOURCE_TYPE } from '../../../../region-node/scim/schema/index.ts'
 import type { AttributeDefinition, ResourceTypeDefinition } from '../../../../region-node/scim/schema/index.ts'
 
-// brief.md: "Bad input of any kind: a SCIM 4xx error, never a 500".
+// docs/architecture.md#reliability-rules: bad input of any kind is a SCIM 4xx, never a 500.
 function ingest(body: unknown, resourceType: ResourceTypeDefinition): 'ok' | 'scim 4xx' {
   try {
     const result = validateResource(normalizeResource(body, resourceType), resourceType, { mode: 'create' })

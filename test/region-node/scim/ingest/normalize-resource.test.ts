@@ -10,7 +10,7 @@ import {
 } from '../../../../region-node/scim/schema/index.ts'
 import type { ResourceTypeDefinition, ScimResource } from '../../../../region-node/scim/schema/index.ts'
 
-// What each identity provider really sends (shared/docs/idp-behaviour.md), and
+// What each identity provider really sends (docs/identity-providers.md), and
 // what the strict core must receive.
 const PROVIDER_CASES: [string, ResourceTypeDefinition, unknown, ScimResource][] = [
   [

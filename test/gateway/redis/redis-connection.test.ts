@@ -1,7 +1,7 @@
-// lib/redis-connection.ts (tested here, next to its main user).
 import t from 'tap'
 import { ConfigError } from '../../../config/config-error.ts'
-import { closeRedisConnection, createRedisConnection, parseRedisConfig, reconnectDelay, waitForRedisReady } from '../../../lib/redis-connection.ts'
+import { parseRedisConfig } from '../../../config/redis-settings.ts'
+import { closeRedisConnection, createRedisConnection, reconnectDelay, waitForRedisReady } from '../../../gateway/redis/redis-connection.ts'
 
 t.test('parseRedisConfig', async (t) => {
   const good: [string, Record<string, string>, unknown][] = [

@@ -4,10 +4,10 @@ import { queryFingerprint, type CursorBinding, type CursorCodec, type SortKeyVal
 import { formatAttributePath } from '../scim/filter/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import type { ResourceTypeDefinition } from '../scim/schema/types.ts'
-import { filterToSql, sortExpression, type CompileContext } from '../storage/filter-to-sql.ts'
-import type { ResourceTable } from '../storage/resource-tables.ts'
-import { SqlParams } from '../storage/sql-params.ts'
-import type { ListQuery, ListedResource } from '../storage/stored-resource.ts'
+import { filterToSql, sortExpression, type CompileContext } from './filter-to-sql.ts'
+import type { ResourceTable } from './resource-tables.ts'
+import { SqlParams } from './sql-params.ts'
+import type { ListQuery, ListedResource } from './stored-resource.ts'
 
 export interface ListPlan {
   readonly query: ListQuery
