@@ -15,7 +15,7 @@ import type { TokenStore } from '../tokens/token-store.ts'
 import type { TokenEventContext, TokenUsage } from '../tokens/token-events.ts'
 import type { TokenEventRelay } from '../tokens/token-event-relay.ts'
 import { createAdminCredentialCheck } from './admin-credential.ts'
-import { tenantRoutes } from './tenant-routes.ts'
+import { accessEventRoutes } from './access-event-routes.ts'
 
 export interface AdminApiDependencies {
   readonly tokenStore: TokenStore
@@ -173,7 +173,7 @@ export async function buildAdminApi(config: GatewayConfig, deps: AdminApiDepende
     return reply.code(response.status).type(response.headers.get('content-type') ?? 'application/scim+json').send(await response.text())
   })
 
-  await app.register(tenantRoutes, { config, signingKey: deps.signingKey })
+  await app.register(accessEventRoutes, { config, signingKey: deps.signingKey })
 
   return app
 }

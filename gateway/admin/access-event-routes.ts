@@ -13,7 +13,7 @@ const TENANT = '/admin/v1/regions/:region/tenants/:tenant'
  * answered by the node of its region. Each route names the permission a
  * credential needs in `config.permission`.
  */
-export async function tenantRoutes(app: FastifyInstance, options: { config: GatewayConfig; signingKey: SigningKey }): Promise<void> {
+export async function accessEventRoutes(app: FastifyInstance, options: { config: GatewayConfig; signingKey: SigningKey }): Promise<void> {
   const forward = createNodeForwarder(options.config, options.signingKey)
 
   app.get<{ Params: TenantPathParams }>(`${TENANT}/access`, { config: { permission: 'access:read' } }, (request, reply) => forward(request, reply, { path: '/access' }))
