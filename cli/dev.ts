@@ -121,7 +121,11 @@ export async function startDev(env: Env, catalog: RegionCatalog, print: (line: s
 
     const port = new URL(gateway.url).port
     if (embedded.length > 0) print(`\nembedded mode: ${embedded.join(' and ')} (data in ${dataDir})`)
-    print(`\ngateway ${gateway.url}   admin API ${gateway.adminUrl ?? 'off'}${gateway.opsUrl === undefined ? '' : `   ops ${gateway.opsUrl}`}${env.ADMIN_TOKEN === undefined ? `   (admin credential for this run: ${adminToken})` : ''}`)
+    print(`\ngateway ${gateway.url}   admin API ${gateway.adminUrl ?? 'off'}${gateway.opsUrl === undefined ? '' : `   ops ${gateway.opsUrl}`}`)
+    if (gateway.adminUrl !== undefined) {
+      print(`console ${gateway.adminUrl}/console/${env.ADMIN_TOKEN === undefined ? `   sign in with the operator credential of this run: ${adminToken}` : ''}`)
+      print('        team admins: npx scimgate credential create --kind admin --tenant acme --region EU1')
+    }
     print('\ntenant URLs (locally, send the Host header):')
     for (const region of catalog.regions) {
       const local = region.hostnames.find((h) => h.endsWith('.localhost')) ?? region.hostnames[0]

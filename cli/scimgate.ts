@@ -12,6 +12,7 @@ import { migrateDatabase } from '../region-node/migrations/migrate.ts'
 import { startRegionNode } from '../region-node/server.ts'
 import { loadOrCreateDevKeys } from './dev-keys.ts'
 import { startDev } from './dev.ts'
+import { credentialCommand } from './credential-command.ts'
 import { eventsCommand } from './events-command.ts'
 import { gatewayCommand } from './gateway-command.ts'
 import { tokenCommand } from './token-command.ts'
@@ -58,6 +59,7 @@ program
 program.addCommand(gatewayCommand(catalog))
 program.addCommand(tokenCommand())
 program.addCommand(eventsCommand())
+program.addCommand(credentialCommand())
 
 program
   .command('dev')
@@ -68,6 +70,15 @@ program
       await system.close()
       await shutdownTracing()
     })
+  })
+
+program
+  .command('build-console')
+  .description('build the admin console’s browser assets (content-hashed) into dist/console, or CONSOLE_ASSETS_DIR')
+  .action(async () => {
+    const { buildConsole } = await import('../console/build.ts')
+    const manifest = await buildConsole(process.env.CONSOLE_ASSETS_DIR)
+    console.error(`console built: ${manifest.script}, ${manifest.style}`)
   })
 
 program

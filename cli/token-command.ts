@@ -76,7 +76,25 @@ export function parseScopes(text: string): IdentityScope[] {
   return [...new Set(scopes)] as IdentityScope[]
 }
 
-function describeStatus(record: TokenRecord, nowMs: number): string {
+/** Reads every setting first (so a bad one fails before connecting), then runs `work` and always closes Redis. */
+export async function withTokenStore<T>(env: Readonly<Record<string, string | undefined>>, stderr: (text: string) => void, now: () => number, work: (store: TokenStore) => Promise<T>): Promise<T> {
+  const config = loadTokenCommandConfig(await withDevSecretsOfDev(env))
+  const { peppers } = config
+  if (peppers.isDevelopment) stderr('warning: TOKEN_PEPPERS is not set; using the development-only pepper\n')
+  const hasher = createTokenHasher(peppers.peppers, peppers.current)
+  const tokenStoreFile = await builtInTokenStoreFile(config, env)
+  if (tokenStoreFile !== undefined) return work(createFileTokenStore(tokenStoreFile, { hasher, now }))
+  const redis = createRedisConnection(config.redis, 'commands', { connectionName: 'scimgate-token-cli' })
+  try {
+    await waitForRedisReady(redis, CONNECT_TIMEOUT_MS)
+    // TokenInputError messages list every problem; cli/scimgate.ts prints them.
+    return await work(createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher, now }))
+  } finally {
+    await closeRedisConnection(redis)
+  }
+}
+
+export function describeStatus(record: TokenRecord, nowMs: number): string {
   if (record.status === 'revoked') return 'revoked'
   return isUsable(record, nowMs) ? 'active' : 'expired'
 }
@@ -88,23 +106,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
   const catalog = dependencies.catalog ?? (() => loadRegionCatalogFromEnv(env))
   const now = dependencies.now ?? Date.now
 
-  /** Reads every setting first (so a bad one fails before connecting), then runs `work` and always closes Redis. */
-  async function withStore<T>(work: (store: TokenStore) => Promise<T>): Promise<T> {
-    const config = loadTokenCommandConfig(await withDevSecretsOfDev(env))
-    const { peppers } = config
-    if (peppers.isDevelopment) stderr('warning: TOKEN_PEPPERS is not set; using the development-only pepper\n')
-    const hasher = createTokenHasher(peppers.peppers, peppers.current)
-    const tokenStoreFile = await builtInTokenStoreFile(config, env)
-    if (tokenStoreFile !== undefined) return work(createFileTokenStore(tokenStoreFile, { hasher, now }))
-    const redis = createRedisConnection(config.redis, 'commands', { connectionName: 'scimgate-token-cli' })
-    try {
-      await waitForRedisReady(redis, CONNECT_TIMEOUT_MS)
-      // TokenInputError messages list every problem; cli/scimgate.ts prints them.
-      return await work(createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher, now }))
-    } finally {
-      await closeRedisConnection(redis)
-    }
-  }
+  const withStore = <T>(work: (store: TokenStore) => Promise<T>): Promise<T> => withTokenStore(env, stderr, now, work)
 
   function regionCode(region: string): string {
     const found = catalog().byCode(region)
@@ -141,7 +143,7 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
     .action(async (options: { tenant: string; region: string }) => {
       const region = regionCode(options.region)
       const { records, usage } = await withStore(async (store) => {
-        const listed = await store.list(options.tenant, region)
+        const listed = (await store.list(options.tenant, region)).filter((r) => r.kind === 'provisioning')
         return { records: listed, usage: await store.usage(listed.map((r) => r.tokenId)) }
       })
       const at = now()

@@ -1,3 +1,5 @@
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { JWK } from 'jose'
 import { z } from 'zod'
 import { collectProblems, ConfigError, describeIssues } from './config-error.ts'
@@ -20,6 +22,13 @@ export interface RateLimits {
   readonly windowMs: number
   /** Failed authentications per client address per window before it gets 429 without a token check. */
   readonly failedAuthPerAddress: number
+}
+
+export interface ConsoleSettings {
+  /** Where the built console lives (console/build.ts writes it; built on demand when missing). */
+  readonly assetsDir: string
+  /** A console session ends after this long without a request. */
+  readonly idleTimeoutMs: number
 }
 
 export interface GatewayConfig {
@@ -50,12 +59,16 @@ export interface GatewayConfig {
   readonly servedRegions: readonly string[]
   /** Failed admin API authentications per client address per window (RATE_LIMIT_WINDOW_MS) before 429. */
   readonly adminFailedAuthPerAddress: number
+  readonly console: ConsoleSettings
   readonly logLevel: string
   /** The ops listener (/metrics, /livez, /readyz) of the process's command; undefined = off. */
   readonly ops?: OpsListen | undefined
   /** How long in-flight requests may take to finish on SIGTERM (the process's command; default 10 s). */
   readonly shutdownGraceMs?: number
 }
+
+// console/build.ts writes here by default (dist/ at the repository root).
+const DEFAULT_CONSOLE_ASSETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'console')
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 
@@ -83,6 +96,8 @@ const envSchema = z.object({
   RATE_LIMIT_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(30),
   ADMIN_FAILED_AUTH_PER_ADDRESS: integer(1, 1_000_000).default(10),
   SCIMGATE_REGION: z.string().optional(),
+  CONSOLE_ASSETS_DIR: z.string().min(1).default(DEFAULT_CONSOLE_ASSETS_DIR),
+  CONSOLE_IDLE_TIMEOUT_MINUTES: integer(1, 24 * 60).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -138,6 +153,7 @@ export function loadGatewayConfig(env: Readonly<Record<string, string | undefine
     // Unset: one gateway for every region of the catalog (local runs).
     servedRegions: Object.freeze(servedRegions.length === 0 ? catalog.regions.map((r) => r.code) : servedRegions),
     adminFailedAuthPerAddress: e.ADMIN_FAILED_AUTH_PER_ADDRESS,
+    console: Object.freeze({ assetsDir: e.CONSOLE_ASSETS_DIR, idleTimeoutMs: e.CONSOLE_IDLE_TIMEOUT_MINUTES * 60_000 }),
     logLevel: e.LOG_LEVEL,
     ops,
     shutdownGraceMs,

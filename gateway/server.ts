@@ -63,7 +63,7 @@ export async function startGateway(
       app.log.warn({ err: error, region }, 'token events not delivered yet; retrying')
     },
   })
-  const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey, tokenEvents }, { logger: options.logger })
+  const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey, redis, tokenEvents }, { logger: options.logger })
   if (!tokens.ready) app.log.warn('Redis is not reachable yet; uncached tokens get 503 until it is')
   const url = await app.listen({ host: config.host, port: config.port })
   const adminUrl = admin === undefined ? undefined : await admin.listen({ host: config.adminHost, port: config.adminPort })

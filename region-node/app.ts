@@ -17,6 +17,7 @@ import { adminRoutes } from './routes/admin-routes.ts'
 import { eventRoutes } from './routes/event-routes.ts'
 import { rolesRoutes } from './routes/roles-routes.ts'
 import { bulkRoutes } from './routes/bulk-routes.ts'
+import { directoryRoutes } from './routes/directory-routes.ts'
 import { discoveryRoutes } from './routes/discovery-routes.ts'
 import { healthRoutes } from './routes/health-routes.ts'
 import { resourceRoutes } from './routes/resource-routes.ts'
@@ -25,6 +26,7 @@ import { createAccessService } from './services/access-service.ts'
 import { createEventRecorder } from './services/event-recorder.ts'
 import { createEventsService } from './services/events-service.ts'
 import { createCursorCodec } from './scim/cursor.ts'
+import { createDirectoryService } from './services/directory-service.ts'
 import { createGroupsService } from './services/groups-service.ts'
 import { createRolesService } from './services/roles-service.ts'
 import { createUsersService } from './services/users-service.ts'
@@ -99,6 +101,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     await admin.register(accessRoutes, { access })
     await admin.register(rolesRoutes, { roles })
     await admin.register(eventRoutes, { events: eventLogReader })
+    await admin.register(directoryRoutes, { directory: createDirectoryService(app.database, cursors) })
   }, { prefix: '/admin/v1' })
 
   return app

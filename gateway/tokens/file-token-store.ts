@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path'
 import { CLI_CONTEXT, decodeTokenEvent, tokenEvent, type TokenEvent, type TokenEventContext, type TokenEventType, type TokenUsage } from './token-events.ts'
 import { parseToken } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
-import { TOKEN_ID_PATTERN } from './token-input.ts'
+import { ALL_TENANTS, TOKEN_ID_PATTERN } from './token-input.ts'
 import { decodeTokenRecord, encodeTokenRecord, type TokenRecord } from './token-record.ts'
 import { newToken, rotationInput, validListQuery } from './token-rules.ts'
 import { decodeUsage, type TokenStore } from './token-store.ts'
@@ -112,6 +112,8 @@ export function createFileTokenStore(path: string, options: { hasher: TokenHashe
   }
 
   function enqueue(type: TokenEventType, record: TokenRecord, context: TokenEventContext | undefined, data?: Record<string, unknown>): void {
+    // An access credential belongs to no tenant, so no tenant's event log records it.
+    if (record.tenantId === ALL_TENANTS) return
     const event = tokenEvent(type, record, context ?? CLI_CONTEXT, now(), data)
     writeAtomically(join(eventsDir, record.region, `${Date.now().toString().padStart(15, '0')}-${event.id}.json`), JSON.stringify(event))
   }

@@ -2,9 +2,12 @@
 // problem at once and never quote a token.
 import { IDENTITY_SCOPES, type IdentityScope } from '../../lib/internal-identity.ts'
 import { ScimError } from '../../lib/scim-error.ts'
+import type { CredentialKind } from './token-record.ts'
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 export const REGION_CODE_PATTERN = /^[A-Z][A-Z0-9]{1,15}$/
+/** The tenant of an access credential: every tenant of its region. */
+export const ALL_TENANTS = '*'
 export const TOKEN_ID_PATTERN = /^tok_[0-9A-Za-z]{20}$/
 export const MAX_LABEL_LENGTH = 200
 const KNOWN_SCOPES: readonly IdentityScope[] = IDENTITY_SCOPES
@@ -23,6 +26,8 @@ export class TokenInputError extends ScimError {
 }
 
 export interface CreateTokenInput {
+  /** Default `provisioning`. */
+  kind?: CredentialKind
   tenantId: string
   region: string
   label?: string
@@ -31,6 +36,7 @@ export interface CreateTokenInput {
 }
 
 export interface ValidCreateTokenInput {
+  kind: CredentialKind
   tenantId: string
   region: string
   label: string
@@ -54,16 +60,22 @@ export function expiresAtProblems(expiresAt: unknown, nowMs: number): string[] {
 
 export function validateCreateInput(input: CreateTokenInput, nowMs: number): ValidCreateTokenInput {
   const problems: string[] = []
+  const kind = input.kind ?? 'provisioning'
   const tenantId: unknown = input.tenantId
-  if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) {
+  if (kind === 'access') {
+    if (tenantId !== ALL_TENANTS) problems.push('an access credential belongs to a whole region: its tenant is *')
+  } else if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) {
     problems.push(`tenant id must match ${TENANT_ID_PATTERN.source}`)
   }
   const region = typeof input.region === 'string' ? input.region.toUpperCase() : ''
   if (!REGION_CODE_PATTERN.test(region)) problems.push(`region must be a region code such as EU1 (${REGION_CODE_PATTERN.source})`)
   const label = input.label ?? ''
   problems.push(...labelProblems(label))
-  const scopes: unknown = input.scopes ?? ['scim']
-  if (!Array.isArray(scopes) || scopes.length === 0) problems.push(`scopes must be a non-empty list of ${KNOWN_SCOPES.join(', ')}`)
+  // Admin and access credentials never provision: what they may do follows from their kind.
+  const scopes: unknown = kind === 'provisioning' ? (input.scopes ?? ['scim']) : []
+  if (kind !== 'provisioning') {
+    if (input.scopes !== undefined && input.scopes.length > 0) problems.push(`a credential of kind ${kind} takes no scopes`)
+  } else if (!Array.isArray(scopes) || scopes.length === 0) problems.push(`scopes must be a non-empty list of ${KNOWN_SCOPES.join(', ')}`)
   else {
     const unknown = scopes.filter((s) => !KNOWN_SCOPES.includes(s as IdentityScope))
     if (unknown.length > 0) problems.push(`unknown scope(s) ${unknown.map((s) => JSON.stringify(s)).join(', ')}; known: ${KNOWN_SCOPES.join(', ')}`)
@@ -71,6 +83,7 @@ export function validateCreateInput(input: CreateTokenInput, nowMs: number): Val
   problems.push(...expiresAtProblems(input.expiresAt, nowMs))
   if (problems.length > 0) throw new TokenInputError(problems)
   return {
+    kind,
     tenantId: input.tenantId,
     region,
     label,

@@ -1,9 +1,19 @@
-// What the store keeps about a provisioning token (never the token itself).
+// What the store keeps about a provisioning token or an admin-API credential (never the secret itself).
 import { IDENTITY_SCOPES, type IdentityScope } from '../../lib/internal-identity.ts'
+
+/**
+ * What a stored secret is for: `provisioning` tokens for identity providers (SCIM),
+ * `admin` credentials for a team admin of one tenant in one region (admin API and console),
+ * `access` credentials for a region's product services (access decisions and change feed only).
+ */
+export type CredentialKind = 'provisioning' | 'admin' | 'access'
+export const CREDENTIAL_KINDS: readonly CredentialKind[] = ['provisioning', 'admin', 'access']
 
 export interface TokenRecord {
   /** Public, random identifier (`tok_…`) used by the CLI and the admin API; reveals nothing about the token. */
   tokenId: string
+  kind: CredentialKind
+  /** The tenant; `*` for an access credential, which answers for every tenant of its region. */
   tenantId: string
   /** Upper-case region code, e.g. EU1. */
   region: string
@@ -37,6 +47,7 @@ export function decodeTokenRecord(text: string | null | undefined): TokenRecord 
   const r = value as Record<string, unknown>
   const ok =
     typeof r.tokenId === 'string' &&
+    (r.kind === undefined || CREDENTIAL_KINDS.includes(r.kind as CredentialKind)) &&
     typeof r.tenantId === 'string' &&
     typeof r.region === 'string' &&
     typeof r.label === 'string' &&
@@ -49,6 +60,8 @@ export function decodeTokenRecord(text: string | null | undefined): TokenRecord 
   if (!ok) return undefined
   return {
     tokenId: r.tokenId as string,
+    // Records written before credential kinds existed are provisioning tokens.
+    kind: (r.kind as CredentialKind | undefined) ?? 'provisioning',
     tenantId: r.tenantId as string,
     region: r.region as string,
     label: r.label as string,
@@ -61,6 +74,6 @@ export function decodeTokenRecord(text: string | null | undefined): TokenRecord 
 }
 
 export function encodeTokenRecord(record: TokenRecord): string {
-  const { tokenId, tenantId, region, label, scopes, createdAt, expiresAt, status, pepperVersion } = record
-  return JSON.stringify({ tokenId, tenantId, region, label, scopes, createdAt, expiresAt, status, pepperVersion })
+  const { tokenId, kind, tenantId, region, label, scopes, createdAt, expiresAt, status, pepperVersion } = record
+  return JSON.stringify({ tokenId, kind, tenantId, region, label, scopes, createdAt, expiresAt, status, pepperVersion })
 }

@@ -1,7 +1,7 @@
 // The rules every token store follows, whatever it keeps records in.
 import { generateToken, randomBase62 } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
-import { REGION_CODE_PATTERN, TENANT_ID_PATTERN, TokenInputError, expiresAtProblems, labelProblems, validateCreateInput, type CreateTokenInput } from './token-input.ts'
+import { ALL_TENANTS, REGION_CODE_PATTERN, TENANT_ID_PATTERN, TokenInputError, expiresAtProblems, labelProblems, validateCreateInput, type CreateTokenInput } from './token-input.ts'
 import type { TokenRecord } from './token-record.ts'
 
 /** A new token and its record, with the digest it is stored under; nothing is stored yet. */
@@ -10,6 +10,7 @@ export function newToken(input: CreateTokenInput, hasher: TokenHasher, nowMs: nu
   const token = generateToken(valid.region)
   const record: TokenRecord = {
     tokenId: `tok_${randomBase62(20)}`,
+    kind: valid.kind,
     tenantId: valid.tenantId,
     region: valid.region,
     label: valid.label,
@@ -28,14 +29,14 @@ export function rotationInput(old: TokenRecord, options: { expiresAt?: number | 
   const problems = [...(options.label === undefined ? [] : labelProblems(options.label)), ...expiresAtProblems(options.expiresAt, nowMs)]
   if (problems.length > 0) throw new TokenInputError(problems)
   const expiresAt = options.expiresAt !== undefined ? options.expiresAt : old.expiresAt === null ? null : nowMs + (old.expiresAt - old.createdAt)
-  return { tenantId: old.tenantId, region: old.region, scopes: old.scopes, label: options.label ?? old.label, expiresAt }
+  return { kind: old.kind, tenantId: old.tenantId, region: old.region, ...(old.kind === 'provisioning' ? { scopes: old.scopes } : {}), label: options.label ?? old.label, expiresAt }
 }
 
 /** Checks a listing's tenant and region; returns the region code in upper case. */
 export function validListQuery(tenantId: unknown, region: unknown): string {
   const code = typeof region === 'string' ? region.toUpperCase() : ''
   const problems: string[] = []
-  if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) problems.push(`tenant id must match ${TENANT_ID_PATTERN.source}`)
+  if (tenantId !== ALL_TENANTS && (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId))) problems.push(`tenant id must match ${TENANT_ID_PATTERN.source}`)
   if (!REGION_CODE_PATTERN.test(code)) problems.push('region must be a region code such as EU1')
   if (problems.length > 0) throw new TokenInputError(problems)
   return code

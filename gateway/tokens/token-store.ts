@@ -20,11 +20,10 @@
 // revocation so `list` still shows it, then Redis drops it. Tenant sets keep
 // ids until `list` notices their record is gone.
 import { ReplyError, type Cluster, type Redis } from 'ioredis'
-import type { IdentityScope } from '../../lib/internal-identity.ts'
 import { DependencyUnavailableError } from '../../lib/scim-error.ts'
 import { parseToken } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
-import { TOKEN_ID_PATTERN, type CreateTokenInput } from './token-input.ts'
+import { ALL_TENANTS, TOKEN_ID_PATTERN, type CreateTokenInput } from './token-input.ts'
 import { isClientKind } from '../../lib/client-kind.ts'
 import { CLI_CONTEXT, decodeTokenEvent, tokenEvent, type TokenEvent, type TokenEventContext, type TokenEventType, type TokenUsage } from './token-events.ts'
 import { decodeTokenRecord, encodeTokenRecord, type TokenRecord } from './token-record.ts'
@@ -46,7 +45,8 @@ export interface IssuedToken {
 
 export interface TokenStore {
   /** `context` says who asked, for the token's event (default: the CLI). */
-  create(input: { tenantId: string; region: string; label?: string; scopes?: IdentityScope[]; expiresAt?: number | null }, context?: TokenEventContext): Promise<IssuedToken>
+  create(input: CreateTokenInput, context?: TokenEventContext): Promise<IssuedToken>
+  /** Every kind of credential of the tenant (`*`: a region's access credentials); callers filter by kind. */
   list(tenantId: string, region: string): Promise<TokenRecord[]>
   get(tokenId: string): Promise<TokenRecord | undefined>
   rotate(tokenId: string, options?: { expiresAt?: number | null; label?: string }, context?: TokenEventContext): Promise<IssuedToken | undefined>
@@ -120,6 +120,8 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
   const usageKey = `${base}usage`
 
   function enqueue(transaction: Transaction, type: TokenEventType, record: TokenRecord, context: TokenEventContext | undefined, data?: Record<string, unknown>): void {
+    // An access credential belongs to no tenant, so no tenant's event log records it.
+    if (record.tenantId === ALL_TENANTS) return
     const at = now()
     transaction.zadd(outboxKey(record.region), at, JSON.stringify(tokenEvent(type, record, context ?? CLI_CONTEXT, at, data)))
   }
