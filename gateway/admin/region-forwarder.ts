@@ -4,7 +4,7 @@ import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/intern
 import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
 import { TENANT_ID_PATTERN } from '../tokens/token-input.ts'
 import { pickUpstream } from '../routing/pick-upstream.ts'
-import { servedRegionOf, type AdminRegions } from './token-routes.ts'
+import { adminActorId, servedRegionOf, type AdminRegions } from './token-routes.ts'
 
 export interface ForwardRequest {
   readonly region: string
@@ -24,15 +24,16 @@ export type RegionForwarder = (reply: FastifyReply, request: ForwardRequest) => 
 
 /**
  * Sends an admin request to the tenant's region node with a short-lived admin
- * identity for that tenant (the node checks audience = its region, and row
- * security scopes every query to the tenant), and relays the answer: status,
- * body, content type and ETag. Only regions this gateway serves; an unreachable node is a 503 with Retry-After.
+ * identity for that tenant, naming the credential that asked (the node checks
+ * audience = its region, and row security scopes every query to the tenant),
+ * and relays the answer: status, body, content type and ETag. Only regions this gateway serves; an unreachable node is a 503 with Retry-After.
  */
 export function createRegionForwarder(options: { regions: AdminRegions; signingKey: SigningKey; timeouts: UpstreamTimeouts }): RegionForwarder {
   return async (reply, request) => {
     const region = servedRegionOf(options.regions, request.region)
     if (!TENANT_ID_PATTERN.test(request.tenantId)) throw new ScimError(400, 'invalidValue', 'invalid tenant id')
-    const identity = await signIdentity(options.signingKey, { tenantId: request.tenantId, tokenId: 'admin-api', region: region.code, scopes: ['admin'] }, 60)
+    // The node records the identity's token id as the actor of the events a change writes.
+    const identity = await signIdentity(options.signingKey, { tenantId: request.tenantId, tokenId: adminActorId(reply.request), region: region.code, scopes: ['admin'] }, 60)
     // The node records the gateway's request id on the events the change writes.
     const headers: Record<string, string> = { [IDENTITY_HEADER]: identity, 'x-request-id': String(reply.request.id) }
     if (request.body !== undefined) headers['content-type'] = 'application/json'

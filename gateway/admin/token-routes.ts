@@ -42,11 +42,14 @@ const queryBinding = (request: FastifyRequest): Binding | undefined => {
   return typeof query.tenant === 'string' && typeof query.region === 'string' ? { tenantId: query.tenant, region: query.region } : undefined
 }
 
-/** Who changes a token, for its event: the credential the access-control gate authenticated. */
-export function adminContext(request: FastifyRequest): TokenEventContext {
+/** Who acts through the admin API, for the events a change writes: the credential the access-control gate authenticated. */
+export function adminActorId(request: FastifyRequest): string {
   const principal = request.principal
-  const id = principal === null ? 'admin-api' : principal.kind === 'operator' ? 'operator' : principal.credentialId
-  return { actor: { type: 'admin', id }, requestId: String(request.id) }
+  return principal === null ? 'admin-api' : principal.kind === 'operator' ? 'operator' : principal.credentialId
+}
+
+export function adminContext(request: FastifyRequest): TokenEventContext {
+  return { actor: { type: 'admin', id: adminActorId(request) }, requestId: String(request.id) }
 }
 
 /**
