@@ -10,6 +10,7 @@ import { formatTable, machineInfo, writeResults } from './lib/report.ts'
 import type { BenchResult } from './lib/result.ts'
 import { POSTGRES_URL } from './lib/services.ts'
 import { FULL_SIZES, QUICK_SIZES, describeSizes, type BenchSizes } from './lib/sizes.ts'
+import { runEventsSuite } from './suites/events-suite.ts'
 import { runGatewaySuite } from './suites/gateway-suite.ts'
 import { runScaleSuite } from './suites/scale-suite.ts'
 import { runSyncSuite } from './suites/sync-suite.ts'
@@ -18,6 +19,7 @@ const SUITES = {
   gateway: runGatewaySuite,
   scale: runScaleSuite,
   sync: runSyncSuite,
+  events: runEventsSuite,
 } as const satisfies Record<string, (sizes: BenchSizes, progress: ReturnType<typeof createProgress>) => Promise<BenchResult[]>>
 
 function parseArguments(argv: readonly string[]): { sizes: BenchSizes; only: (keyof typeof SUITES)[] } {

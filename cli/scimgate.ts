@@ -2,9 +2,11 @@ import { Command } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
 import { loadRegionCatalogFromEnv, type RegionCatalog } from '../config/region-catalog.ts'
 import { credentialCommand } from './credential-command.ts'
+import { buildConsoleCommand } from './build-console-command.ts'
 import { devCommand } from './dev-command.ts'
 import { devIdentityCommand } from './dev-identity-command.ts'
 import { embeddedPostgresCommand } from './embedded-postgres-command.ts'
+import { eventsCommand } from './events-command.ts'
 import { gatewayCommand } from './gateway-command.ts'
 import { migrateCommand } from './migrate-command.ts'
 import { nodeCommand } from './node-command.ts'
@@ -23,6 +25,8 @@ const program = new Command()
   .addCommand(gatewayCommand(catalog))
   .addCommand(tokenCommand())
   .addCommand(credentialCommand())
+  .addCommand(eventsCommand())
+  .addCommand(buildConsoleCommand())
   .addCommand(devCommand(catalog))
   .addCommand(devIdentityCommand(catalog))
   .addCommand(embeddedPostgresCommand(), { hidden: true })

@@ -137,16 +137,21 @@ export function tokenCommand(dependencies: TokenCommandDependencies = {}): Comma
 
   command
     .command('list')
-    .description('list the tokens of a tenant: id, label, created, expires, status (tab-separated; never the token)')
+    .description('list the tokens of a tenant: id, label, created, expires, status, last used, last used by (tab-separated; never the token)')
     .requiredOption('-t, --tenant <id>', 'tenant id')
     .requiredOption('-r, --region <code>', 'region code of the tenant')
     .action(async (options: { tenant: string; region: string }) => {
       const region = regionCode(options.region)
-      const records = (await withStore((store) => store.list(options.tenant, region))).filter((r) => r.kind === 'provisioning')
+      const { records, usage } = await withStore(async (store) => {
+        const listed = (await store.list(options.tenant, region)).filter((r) => r.kind === 'provisioning')
+        return { records: listed, usage: await store.usage(listed.map((r) => r.tokenId)) }
+      })
       const at = now()
       for (const r of records) {
         const expires = r.expiresAt === null ? 'never' : new Date(r.expiresAt).toISOString()
-        stdout(`${[r.tokenId, r.label, new Date(r.createdAt).toISOString(), expires, describeStatus(r, at)].join('\t')}\n`)
+        const used = usage.get(r.tokenId)
+        const lastUsed = used === undefined ? ['never', '-'] : [new Date(used.lastUsedAt).toISOString(), used.clientKind]
+        stdout(`${[r.tokenId, r.label, new Date(r.createdAt).toISOString(), expires, describeStatus(r, at), ...lastUsed].join('\t')}\n`)
       }
       if (records.length === 0) stderr(`no tokens for tenant ${options.tenant} in ${region}\n`)
     })

@@ -1,8 +1,10 @@
 import rateLimit from '@fastify/rate-limit'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { LRUCache } from 'lru-cache'
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import type { Registry } from 'prom-client'
 import type { GatewayConfig } from '../config/gateway-config.ts'
+import type { ClientKind } from '../lib/client-kind.ts'
 import type { SigningKey } from '../lib/internal-identity.ts'
 import { clientTimeoutOptions } from '../lib/client-timeouts.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
@@ -17,6 +19,9 @@ import { provisioningAuth } from './plugins/provisioning-auth.ts'
 import { scimProxy } from './plugins/scim-proxy.ts'
 import { createRegionResolver } from './routing/resolve-region.ts'
 import type { TokenAuthenticator } from './tokens/token-authenticator.ts'
+import type { TokenEventContext } from './tokens/token-events.ts'
+import type { TokenRecord } from './tokens/token-record.ts'
+import type { TokenUsageRecorder } from './tokens/token-usage-recorder.ts'
 
 export interface GatewayDependencies {
   /** Absent in embedded mode (built-in token store): rate limits are then counted in memory. */
@@ -25,6 +30,10 @@ export interface GatewayDependencies {
   readonly signingKey: SigningKey
   /** The invalidation subscriber, for the Redis health gauge. */
   readonly subscriber?: Redis | Cluster
+  /** Batched "last used" of tokens. */
+  readonly usage?: TokenUsageRecorder
+  /** Records that an expired token was presented (token event). */
+  readonly noteExpiredUse?: (record: TokenRecord, context: TokenEventContext) => Promise<void>
 }
 
 export interface GatewayBuildOptions {
@@ -66,6 +75,16 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
   await app.register(gatewayObservability, { metrics, regionOf: (request) => resolveRegion(request.host)?.code })
 
   const issuer = createIdentityIssuer(deps.signingKey, config.identityTtlSeconds)
+  // An expired token an identity provider keeps sending is recorded once, not on every request.
+  const expiredNoted = new LRUCache<string, true>({ max: 10_000 })
+  const onExpiredUse = (record: TokenRecord, request: FastifyRequest, clientKind: ClientKind): void => {
+    if (deps.noteExpiredUse === undefined || expiredNoted.has(record.tokenId)) return
+    expiredNoted.set(record.tokenId, true)
+    deps.noteExpiredUse(record, { actor: { type: 'token', id: record.tokenId, label: record.label }, clientKind, requestId: String(request.id) }).catch((error: unknown) => {
+      expiredNoted.delete(record.tokenId)
+      request.log.warn({ err: error }, 'could not record the expired token event')
+    })
+  }
   const failedAuth = createFailedAuthLimiter({ maxFailures: config.rateLimits.failedAuthPerAddress, windowMs: config.rateLimits.windowMs })
 
   await app.register(async (scim) => {
@@ -77,6 +96,8 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
       authenticator: deps.authenticator,
       issuer,
       failedAuth,
+      onExpiredUse,
+      ...(deps.usage === undefined ? {} : { onTokenUse: (record: TokenRecord, clientKind: ClientKind) => deps.usage?.record(record.tokenId, clientKind) }),
     })
     await scim.register(rateLimit, {
       hook: 'preHandler',

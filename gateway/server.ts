@@ -14,6 +14,8 @@ import { createFileTokenStore } from './tokens/file-token-store.ts'
 import type { TokenAuthenticator } from './tokens/token-authenticator.ts'
 import { createTokenHasher, type TokenHasher } from './tokens/token-hasher.ts'
 import { createTokenStore, type TokenStore } from './tokens/token-store.ts'
+import { createTokenEventRelay } from './tokens/token-event-relay.ts'
+import { createTokenUsageRecorder } from './tokens/token-usage-recorder.ts'
 
 export interface RunningGateway {
   readonly app: FastifyInstance
@@ -39,8 +41,29 @@ export async function startGateway(
   const { redis, tokenStore, authenticator } = tokens
   const metricsRegistry = createMetricsRegistry()
   if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
-  const app = await buildGateway(config, { redis, authenticator, signingKey: options.signingKey, subscriber: tokens.subscriber }, { logger: options.logger, metricsRegistry })
-  const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey, redis }, { logger: options.logger })
+  const usage = createTokenUsageRecorder(tokenStore)
+  const app = await buildGateway(
+    config,
+    { redis, authenticator, signingKey: options.signingKey, subscriber: tokens.subscriber, usage, noteExpiredUse: (record, context) => tokenStore.noteExpiredUse(record, context) },
+    { logger: options.logger, metricsRegistry },
+  )
+  // Token events (also those the CLI wrote) reach their region's event log through any running gateway.
+  const relayWarnedAt = new Map<string, number>()
+  const tokenEvents = createTokenEventRelay({
+    store: tokenStore,
+    catalog: config.catalog,
+    regions: config.servedRegions,
+    signingKey: options.signingKey,
+    timeoutMs: config.upstreamTimeouts.headersMs,
+    // At most one warning per region every 30 s while a node (or Redis) is unreachable: the relay retries every second.
+    onError: (error, region) => {
+      const now = Date.now()
+      if ((relayWarnedAt.get(region) ?? 0) > now - 30_000) return
+      relayWarnedAt.set(region, now)
+      app.log.warn({ err: error, region }, 'token events not delivered yet; retrying')
+    },
+  })
+  const admin = config.adminTokenSha256 === undefined ? undefined : await buildAdminApi(config, { tokenStore, signingKey: options.signingKey, redis, tokenEvents }, { logger: options.logger })
   if (!tokens.ready) app.log.warn('Redis is not reachable yet; uncached tokens get 503 until it is')
   const url = await app.listen({ host: config.host, port: config.port })
   const adminUrl = admin === undefined ? undefined : await admin.listen({ host: config.adminHost, port: config.adminPort })
@@ -66,6 +89,7 @@ export async function startGateway(
       // Waits for in-flight requests (fastify drains; see buildGateway).
       await app.close()
       await admin?.close()
+      await Promise.all([usage.close(), tokenEvents.close()])
       await tokens.close()
       await ops?.close()
     },

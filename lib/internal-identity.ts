@@ -22,6 +22,8 @@ export interface IdentityClaims {
   readonly tokenId: string
   readonly region: string
   readonly scopes: readonly IdentityScope[]
+  /** The token's label, for the event log's actor (absent for admin identities). */
+  readonly label?: string
 }
 
 export interface VerifiedIdentity extends IdentityClaims {
@@ -41,7 +43,7 @@ export class IdentityError extends Error {
 }
 
 export async function signIdentity(key: SigningKey, claims: IdentityClaims, ttlSeconds: number): Promise<string> {
-  return new SignJWT({ tid: claims.tokenId, scope: claims.scopes.join(' ') })
+  return new SignJWT({ tid: claims.tokenId, scope: claims.scopes.join(' '), ...(claims.label === undefined ? {} : { lbl: claims.label }) })
     .setProtectedHeader({ alg: IDENTITY_ALGORITHM, kid: key.kid, typ: 'scimgate-identity+jwt' })
     .setIssuer(IDENTITY_ISSUER)
     .setSubject(claims.tenantId)
@@ -80,6 +82,7 @@ export function createIdentityVerifier(keySet: JSONWebKeySet, region: string): I
       tokenId: payload.tid,
       region,
       scopes: scopes as IdentityScope[],
+      ...(typeof payload.lbl === 'string' ? { label: payload.lbl } : {}),
       expiresAt: payload.exp * 1000,
     }
   }

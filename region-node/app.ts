@@ -5,21 +5,31 @@ import { clientTimeoutOptions } from '../lib/client-timeouts.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
 import { scimErrorHandling, scimErrorServerOptions } from '../lib/scim-error-handling.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
+import { DEFAULT_EVENT_LOG } from '../config/node-config.ts'
 import { database } from './plugins/database.ts'
+import { eventListener } from './plugins/event-listener.ts'
+import { eventRetention } from './plugins/event-retention.ts'
 import { internalAuth } from './plugins/internal-auth.ts'
 import { nodeObservability } from './plugins/metrics.ts'
 import { scimJson } from './plugins/scim-json.ts'
 import { tlsReload } from './plugins/tls-reload.ts'
+import { accessRoutes } from './routes/access-routes.ts'
 import { adminRoutes } from './routes/admin-routes.ts'
+import { eventRoutes } from './routes/event-routes.ts'
+import { rolesRoutes } from './routes/roles-routes.ts'
 import { bulkRoutes } from './routes/bulk-routes.ts'
 import { directoryRoutes } from './routes/directory-routes.ts'
 import { discoveryRoutes } from './routes/discovery-routes.ts'
 import { healthRoutes } from './routes/health-routes.ts'
 import { resourceRoutes } from './routes/resource-routes.ts'
 import { searchRoutes } from './routes/search-routes.ts'
+import { createAccessService } from './services/access-service.ts'
+import { createEventRecorder } from './services/event-recorder.ts'
+import { createEventsService } from './services/events-service.ts'
 import { createCursorCodec } from './scim/cursor.ts'
 import { createDirectoryService } from './services/directory-service.ts'
 import { createGroupsService } from './services/groups-service.ts'
+import { createRolesService } from './services/roles-service.ts'
 import { createUsersService } from './services/users-service.ts'
 
 export interface BuildOptions {
@@ -56,24 +66,33 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   await app.register(database, config.database)
   await app.register(nodeObservability, { registry: options.metricsRegistry ?? createMetricsRegistry(), region: config.region.code, pool: app.database.pool })
   await app.register(healthRoutes, { database: app.database })
+  const eventLog = config.events ?? DEFAULT_EVENT_LOG
+  await app.register(eventListener, { url: eventLog.listenUrl ?? config.database.url, connectTimeoutMs: config.database.connectionTimeoutMs })
+  await app.register(eventRetention, { database: app.database, retentionDays: eventLog.retentionDays, intervalMs: eventLog.purgeIntervalMs, batchSize: eventLog.purgeBatchSize })
 
+  const events = createEventRecorder({ enabled: eventLog.enabled })
   const cursors = createCursorCodec(config.cursorKeys, config.limits.cursorTtlSeconds)
   const services = {
-    users: createUsersService({ database: app.database, limits: config.limits, cursors }),
+    users: createUsersService({ database: app.database, limits: config.limits, cursors, events }),
     groups: createGroupsService({
       database: app.database,
       limits: config.limits,
       cursors,
+      events,
       onSkippedMembers: (tenantId, groupId, ids) => app.log.info({ tenantId, groupId, skipped: ids.length }, 'membership push named ids the tenant does not have; skipped'),
     }),
   }
+
+  const roles = createRolesService({ database: app.database, events })
+  const access = createAccessService({ database: app.database })
+  const eventLogReader = createEventsService({ database: app.database, waker: app.eventWaker })
 
   await app.register(internalAuth, { keySet: config.identityKeySet, region: config.region.code })
 
   await app.register(async (scim) => {
     await scim.register(scimJson)
     scim.addHook('onRequest', async (request) => scim.authenticate(request, 'scim'))
-    await scim.register(discoveryRoutes, { limits: config.limits })
+    await scim.register(discoveryRoutes, { limits: config.limits, roleCatalog: async (tenantId) => (await roles.get(tenantId)).roles })
     await scim.register(resourceRoutes, { ...services, limits: config.limits })
     await scim.register(searchRoutes, { ...services, limits: config.limits })
     await scim.register(bulkRoutes, { ...services, limits: config.limits })
@@ -83,6 +102,9 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     await admin.register(scimJson)
     admin.addHook('onRequest', async (request) => admin.authenticate(request, 'admin'))
     await admin.register(adminRoutes, { groups: services.groups })
+    await admin.register(accessRoutes, { access })
+    await admin.register(rolesRoutes, { roles })
+    await admin.register(eventRoutes, { events: eventLogReader })
     await admin.register(directoryRoutes, { directory: createDirectoryService(app.database, cursors) })
   }, { prefix: '/admin/v1' })
 

@@ -114,8 +114,8 @@ export async function createBenchKeys(): Promise<BenchKeys> {
   }
 }
 
-export async function startNodeProcess(cleanup: Cleanup, name: string, database: BenchDatabase, keys: BenchKeys, poolSize = 10): Promise<{ url: string; child: BenchChild }> {
-  const child = await startChild(name, 'region-node.ts', { region: REGION, databaseUrl: database.url, publicJwk: keys.publicJwk, poolSize })
+export async function startNodeProcess(cleanup: Cleanup, name: string, database: BenchDatabase, keys: BenchKeys, poolSize = 10, eventLog = true): Promise<{ url: string; child: BenchChild }> {
+  const child = await startChild(name, 'region-node.ts', { region: REGION, databaseUrl: database.url, publicJwk: keys.publicJwk, poolSize, eventLog })
   cleanup.teardown(() => child.stop())
   return { url: String(child.details.url), child }
 }

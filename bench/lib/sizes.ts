@@ -11,6 +11,16 @@ export interface BenchSizes {
   readonly membershipSamples: number
   readonly pagingUsers: number
   readonly sync: { readonly users: number; readonly groups: number; readonly memberships: number; readonly concurrency: number; readonly membersPerPatch: number }
+  /** Access decisions and the event log: the tenant's size, the probe users' groups, and samples of the write comparisons. */
+  readonly events: {
+    readonly users: number
+    readonly groups: number
+    readonly membersPerGroup: number
+    readonly groupsPerProbeUser: number
+    readonly createSamples: number
+    readonly patchSamples: number
+    readonly patchMembers: number
+  }
 }
 
 export const FULL_SIZES: BenchSizes = {
@@ -25,6 +35,7 @@ export const FULL_SIZES: BenchSizes = {
   membershipSamples: 300,
   pagingUsers: 100_000,
   sync: { users: 100_000, groups: 1_000, memberships: 200_000, concurrency: 32, membersPerPatch: 50 },
+  events: { users: 100_000, groups: 1_000, membersPerGroup: 200, groupsPerProbeUser: 20, createSamples: 1000, patchSamples: 60, patchMembers: 1000 },
 }
 
 export const QUICK_SIZES: BenchSizes = {
@@ -39,6 +50,7 @@ export const QUICK_SIZES: BenchSizes = {
   membershipSamples: 40,
   pagingUsers: 20_000,
   sync: { users: 3_000, groups: 30, memberships: 6_000, concurrency: 32, membersPerPatch: 50 },
+  events: { users: 20_000, groups: 200, membersPerGroup: 100, groupsPerProbeUser: 20, createSamples: 200, patchSamples: 15, patchMembers: 1000 },
 }
 
 /** Tiny sizes for the CI smoke test: exercises the code, measures nothing worth reading. */
@@ -54,6 +66,7 @@ export const SMOKE_SIZES: BenchSizes = {
   membershipSamples: 3,
   pagingUsers: 350,
   sync: { users: 60, groups: 4, memberships: 80, concurrency: 8, membersPerPatch: 10 },
+  events: { users: 300, groups: 30, membersPerGroup: 10, groupsPerProbeUser: 5, createSamples: 5, patchSamples: 2, patchMembers: 50 },
 }
 
 export function describeSizes(sizes: BenchSizes): string {

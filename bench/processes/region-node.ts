@@ -1,7 +1,7 @@
 // A region node in its own process, built exactly as the product builds it.
 import type { JWK } from 'jose'
 import type { AddressInfo } from 'node:net'
-import { DEFAULT_LIMITS, type RegionNodeConfig } from '../../config/node-config.ts'
+import { DEFAULT_EVENT_LOG, DEFAULT_LIMITS, type RegionNodeConfig } from '../../config/node-config.ts'
 import { DEVELOPMENT_CURSOR_KEYS } from '../../config/cursor-keys.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
@@ -12,6 +12,8 @@ export interface NodeProcessConfig {
   readonly databaseUrl: string
   readonly publicJwk: JWK
   readonly poolSize: number
+  /** false: the event log's off switch, to measure what the log costs (default on). */
+  readonly eventLog?: boolean
 }
 
 const options = readConfig<NodeProcessConfig>()
@@ -26,6 +28,7 @@ const config: RegionNodeConfig = {
   cursorKeys: DEVELOPMENT_CURSOR_KEYS,
   limits: DEFAULT_LIMITS,
   logLevel: 'silent',
+  events: { ...DEFAULT_EVENT_LOG, enabled: options.eventLog !== false },
 }
 const app = await buildRegionNode(config, { logger: false })
 await app.listen({ host: '127.0.0.1', port: 0 })

@@ -12,6 +12,7 @@ import {
   type IssuedToken,
   type MemberPage,
   type RegionList,
+  type RoleCatalog,
   type SessionInfo,
   type TokenList,
   type TokenView,
@@ -95,15 +96,9 @@ export const api = {
   members: (t: Tenant, id: string, cursor?: string) => get<MemberPage>(`${tenantBase(t)}/groups/${encodeURIComponent(id)}/members${query({ cursor, count: '25' })}`),
   setAccess: async (t: Tenant, id: string, access: GroupAccessRequest, etag: string) =>
     (await call<unknown>('PUT', `${tenantBase(t)}/groups/${encodeURIComponent(id)}/access`, access.scope === null ? { roles: access.roles } : access, { 'if-match': etag })).etag,
-  roles: async (t: Tenant): Promise<string[]> => rolesOf(await get<unknown>(`${tenantBase(t)}/roles`)),
+  roles: (t: Tenant) => get<RoleCatalog>(`${tenantBase(t)}/roles`),
 
   events: (t: Tenant, filters: Record<string, string | undefined>) => get<EventPage>(`${tenantBase(t)}/events${query(filters)}`),
   changes: (t: Tenant, after: string | undefined, wait: number) => get<EventPage>(`${tenantBase(t)}/changes${query({ after, wait: String(wait) })}`),
 }
 
-/** The role catalog as names, whether it answers `["Admin", …]`, `{roles: ["Admin"]}` or `{roles: [{name: "Admin"}]}`. */
-function rolesOf(body: unknown): string[] {
-  const list = Array.isArray(body) ? body : ((body as { roles?: unknown } | null)?.roles ?? [])
-  if (!Array.isArray(list)) return []
-  return list.map((r) => (typeof r === 'string' ? r : ((r as { name?: string; value?: string }).name ?? (r as { value?: string }).value ?? ''))).filter((r) => r !== '')
-}

@@ -3,15 +3,19 @@ import type { IssuedToken, TokenList, TokenView } from '../../lib/admin-api/cont
 import { createCredentialSchema, rotateTokenSchema } from '../../lib/admin-api/request-schemas.ts'
 import { ScimError } from '../../lib/scim-error.ts'
 import { ALL_TENANTS, TENANT_ID_PATTERN } from '../tokens/token-input.ts'
+import type { TokenEventRelay } from '../tokens/token-event-relay.ts'
 import type { TokenRecord } from '../tokens/token-record.ts'
 import type { TokenStore } from '../tokens/token-store.ts'
 import { parseInput } from './parse-input.ts'
-import { regionOf, servedRegionOf, type AdminRegions } from './token-routes.ts'
+import { adminContext, regionOf, servedRegionOf, type AdminRegions } from './token-routes.ts'
 import { describeToken } from './token-view.ts'
 
-/** Admin and access credentials, for the operator only (what `scimgate credential …` does, over HTTP). */
-export async function credentialRoutes(app: FastifyInstance, options: { regions: AdminRegions; tokenStore: TokenStore }): Promise<void> {
-  const { regions, tokenStore } = options
+/**
+ * Admin and access credentials, for the operator only (what `scimgate credential …` does, over HTTP).
+ * Changes to an admin credential are token events of its tenant, like those of provisioning tokens.
+ */
+export async function credentialRoutes(app: FastifyInstance, options: { regions: AdminRegions; tokenStore: TokenStore; tokenEvents?: TokenEventRelay | undefined }): Promise<void> {
+  const { regions, tokenStore, tokenEvents } = options
   const { catalog } = regions
   const config = { permission: 'operator' as const }
 
@@ -26,13 +30,17 @@ export async function credentialRoutes(app: FastifyInstance, options: { regions:
     if (input.kind === 'admin' && (input.tenantId === undefined || !TENANT_ID_PATTERN.test(input.tenantId))) throw new ScimError(400, 'invalidValue', 'tenantId: an admin credential needs a valid tenant id')
     if (input.kind === 'access' && input.tenantId !== undefined) throw new ScimError(400, 'invalidValue', 'tenantId: an access credential serves every tenant of its region; leave it out')
     const region = servedRegionOf(regions, input.region)
-    const { token, record } = await tokenStore.create({
-      kind: input.kind,
-      tenantId: input.kind === 'access' ? ALL_TENANTS : (input.tenantId ?? ''),
-      region: region.code,
-      label: input.label,
-      expiresAt: input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt),
-    })
+    const { token, record } = await tokenStore.create(
+      {
+        kind: input.kind,
+        tenantId: input.kind === 'access' ? ALL_TENANTS : (input.tenantId ?? ''),
+        region: region.code,
+        label: input.label,
+        expiresAt: input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt),
+      },
+      adminContext(request),
+    )
+    tokenEvents?.kick()
     const issued: IssuedToken = { token, ...describeToken(record) }
     return reply.code(201).send(issued)
   })
@@ -48,19 +56,25 @@ export async function credentialRoutes(app: FastifyInstance, options: { regions:
   app.post<{ Params: { id: string } }>('/admin/v1/credentials/:id/rotate', { config }, async (request, reply) => {
     const input = parseInput(rotateTokenSchema, request.body)
     await credential(request.params.id)
-    const rotated = await tokenStore.rotate(request.params.id, {
-      ...(input.label === undefined ? {} : { label: input.label }),
-      ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt === null ? null : Date.parse(input.expiresAt) }),
-    })
+    const rotated = await tokenStore.rotate(
+      request.params.id,
+      {
+        ...(input.label === undefined ? {} : { label: input.label }),
+        ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt === null ? null : Date.parse(input.expiresAt) }),
+      },
+      adminContext(request),
+    )
     if (rotated === undefined) throw new ScimError(404, undefined, `credential ${request.params.id} not found`)
+    tokenEvents?.kick()
     const issued: IssuedToken = { token: rotated.token, ...describeToken(rotated.record) }
     return reply.code(201).send(issued)
   })
 
   app.delete<{ Params: { id: string } }>('/admin/v1/credentials/:id', { config }, async (request): Promise<TokenView> => {
     await credential(request.params.id)
-    const revoked = await tokenStore.revoke(request.params.id)
+    const revoked = await tokenStore.revoke(request.params.id, adminContext(request))
     if (revoked === undefined) throw new ScimError(404, undefined, `credential ${request.params.id} not found`)
+    tokenEvents?.kick()
     return describeToken(revoked)
   })
 }

@@ -5,7 +5,7 @@ import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/intern
 import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
 import { TENANT_ID_PATTERN } from '../tokens/token-input.ts'
 import { pickUpstream } from '../routing/pick-upstream.ts'
-import { servedRegionOf, type AdminRegions } from './token-routes.ts'
+import { adminActorId, servedRegionOf, type AdminRegions } from './token-routes.ts'
 
 export interface ForwardRequest {
   readonly region: string
@@ -17,6 +17,8 @@ export interface ForwardRequest {
   readonly query?: string
   readonly body?: unknown
   readonly ifMatch?: string
+  /** Default: the gateway's upstream headers timeout (the change feed's long poll waits longer). */
+  readonly timeoutMs?: number
 }
 
 function isCertificateError(error: unknown): boolean {
@@ -28,9 +30,9 @@ export type RegionForwarder = (reply: FastifyReply, request: ForwardRequest) => 
 
 /**
  * Sends an admin request to the tenant's region node with a short-lived admin
- * identity for that tenant (the node checks audience = its region, and row
- * security scopes every query to the tenant), and relays the answer: status,
- * body, content type and ETag. Only regions this gateway serves; an unreachable node is a 503 with Retry-After, one whose certificate does not verify a 502.
+ * identity for that tenant, naming the credential that asked (the node checks
+ * audience = its region, and row security scopes every query to the tenant),
+ * and relays the answer: status, body, content type and ETag. Only regions this gateway serves; an unreachable node is a 503 with Retry-After, one whose certificate does not verify a 502.
  */
 export function createRegionForwarder(options: {
   regions: AdminRegions
@@ -42,8 +44,10 @@ export function createRegionForwarder(options: {
   return async (reply, request) => {
     const region = servedRegionOf(options.regions, request.region)
     if (!TENANT_ID_PATTERN.test(request.tenantId)) throw new ScimError(400, 'invalidValue', 'invalid tenant id')
-    const identity = await signIdentity(options.signingKey, { tenantId: request.tenantId, tokenId: 'admin-api', region: region.code, scopes: ['admin'] }, 60)
-    const headers: Record<string, string> = { [IDENTITY_HEADER]: identity }
+    // The node records the identity's token id as the actor of the events a change writes.
+    const identity = await signIdentity(options.signingKey, { tenantId: request.tenantId, tokenId: adminActorId(reply.request), region: region.code, scopes: ['admin'] }, 60)
+    // The node records the gateway's request id on the events the change writes.
+    const headers: Record<string, string> = { [IDENTITY_HEADER]: identity, 'x-request-id': String(reply.request.id) }
     if (request.body !== undefined) headers['content-type'] = 'application/json'
     if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch
     // Routed like the proxy routes SCIM traffic.
@@ -55,7 +59,7 @@ export function createRegionForwarder(options: {
         method: request.method,
         headers,
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal: AbortSignal.timeout(options.timeouts.headersMs),
+        signal: AbortSignal.timeout(request.timeoutMs ?? options.timeouts.headersMs),
       })
     } catch (error) {
       // A node whose certificate does not verify answered, but not as itself (RFC 9110 §15.6.3).

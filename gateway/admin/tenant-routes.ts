@@ -7,7 +7,8 @@ import type { AdminRegions } from './token-routes.ts'
 type TenantParams = { region: string; tenant: string }
 type IdParams = TenantParams & { id: string }
 
-const rawQuery = (request: FastifyRequest): string => {
+/** The query string as the client sent it (without `?`), for the node. */
+export const rawQuery = (request: FastifyRequest): string => {
   const url = request.raw.url ?? ''
   const index = url.indexOf('?')
   return index < 0 ? '' : url.slice(index + 1)

@@ -1,16 +1,13 @@
 import type { TokenView } from '../../lib/admin-api/contract.ts'
+import type { TokenUsage } from '../tokens/token-events.ts'
 import { isUsable, type TokenRecord } from '../tokens/token-record.ts'
 
-function optionalTime(value: unknown): string | null | undefined {
-  if (value === undefined) return undefined
-  return typeof value === 'number' ? new Date(value).toISOString() : typeof value === 'string' ? value : null
-}
-
-/** What the admin API shows of a token or credential: everything but the secret (last use when the record tracks it). */
-export function describeToken(record: TokenRecord, nowMs: number = Date.now()): TokenView {
-  const tracked = record as TokenRecord & { lastUsedAt?: unknown; lastUsedBy?: unknown; lastUsedClient?: unknown }
-  const lastUsedAt = optionalTime(tracked.lastUsedAt)
-  const lastUsedBy = tracked.lastUsedBy ?? tracked.lastUsedClient
+/**
+ * What the admin API shows of a token or credential: everything but the
+ * secret. `usage` is its last use as the gateways record it (null: never
+ * used); left out, the view says nothing of last use (not tracked).
+ */
+export function describeToken(record: TokenRecord, usage?: TokenUsage | null, nowMs: number = Date.now()): TokenView {
   return {
     tokenId: record.tokenId,
     kind: record.kind,
@@ -21,7 +18,6 @@ export function describeToken(record: TokenRecord, nowMs: number = Date.now()): 
     createdAt: new Date(record.createdAt).toISOString(),
     expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
     status: record.status === 'revoked' ? 'revoked' : isUsable(record, nowMs) ? 'active' : 'expired',
-    ...(lastUsedAt === undefined ? {} : { lastUsedAt }),
-    ...(lastUsedBy === undefined ? {} : { lastUsedBy: typeof lastUsedBy === 'string' ? lastUsedBy : null }),
+    ...(usage === undefined ? {} : { lastUsedAt: usage === null ? null : new Date(usage.lastUsedAt).toISOString(), lastUsedBy: usage?.clientKind ?? null }),
   }
 }

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Region, RegionCatalog } from '../../config/region-catalog.ts'
+import { clientKindOf, type ClientKind } from '../../lib/client-kind.ts'
 import type { IdentityScope } from '../../lib/internal-identity.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
 import { failedAuthKey, type FailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
@@ -10,6 +11,7 @@ import type { RegionResolver } from '../routing/resolve-region.ts'
 import { isSafeScimPath } from '../routing/safe-scim-path.ts'
 import { parseToken } from '../tokens/token-format.ts'
 import type { TokenAuthenticator } from '../tokens/token-authenticator.ts'
+import type { TokenRecord } from '../tokens/token-record.ts'
 import { REDIS_RETRY_AFTER_SECONDS } from '../tokens/token-store.ts'
 
 /** What an authenticated SCIM request carries to the proxy. */
@@ -18,6 +20,8 @@ export interface GatewayContext {
   readonly tenantId: string
   readonly tokenId: string
   readonly identity: string
+  /** Read from the User-Agent; passed to the node for the event log. */
+  readonly clientKind: ClientKind
 }
 
 declare module 'fastify' {
@@ -32,6 +36,10 @@ export interface ProvisioningAuthOptions {
   readonly authenticator: TokenAuthenticator
   readonly issuer: IdentityIssuer
   readonly failedAuth: FailedAuthLimiter
+  /** Told about every authenticated request (batched "last used" of tokens); must not block. */
+  readonly onTokenUse?: (record: TokenRecord, clientKind: ClientKind) => void
+  /** Told when an expired token is presented (its event is recorded once); must not block. */
+  readonly onExpiredUse?: (record: TokenRecord, request: FastifyRequest, clientKind: ClientKind) => void
 }
 
 const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer realm="scimgate"' }
@@ -73,14 +81,19 @@ export const provisioningAuth = fp(
       if (outcome.kind === 'unavailable') {
         return sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) })
       }
-      if (outcome.kind === 'invalid') return refuse(reply, failureKey, 'the provisioning token is not valid')
+      const clientKind = clientKindOf(request.headers['user-agent'])
+      if (outcome.kind === 'invalid') {
+        if (outcome.reason === 'expired' && outcome.record !== undefined && outcome.record.region === region.code) options.onExpiredUse?.(outcome.record, request, clientKind)
+        return refuse(reply, failureKey, 'the provisioning token is not valid')
+      }
       const { record } = outcome
       if (record.region !== region.code) return refuse(reply, failureKey, 'the provisioning token is not valid')
       if (!record.scopes.includes('scim')) return sendScimError(reply, 403, 'this token may not provision')
       // Setting group roles and scope is off unless the token was created with it (team admins decide).
       const scopes: IdentityScope[] = record.scopes.includes('groups:access:write') ? ['scim', 'groups:access:write'] : ['scim']
-      const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes })
-      request.gateway = { region, tenantId: record.tenantId, tokenId: record.tokenId, identity }
+      const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes, label: record.label })
+      request.gateway = { region, tenantId: record.tenantId, tokenId: record.tokenId, identity, clientKind }
+      options.onTokenUse?.(record, clientKind)
     })
   },
   { name: 'provisioning-auth' },

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import type { UpstreamTimeouts } from '../../config/gateway-config.ts'
+import { CLIENT_KIND_HEADER } from '../../lib/client-kind.ts'
 import { IDENTITY_HEADER } from '../../lib/internal-identity.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
 import { pickUpstream } from '../routing/pick-upstream.ts'
@@ -22,6 +23,7 @@ export interface ScimProxyOptions {
 const DROPPED_REQUEST_HEADERS = [
   'authorization',
   IDENTITY_HEADER,
+  CLIENT_KIND_HEADER,
   'proxy-authorization',
   'cookie',
   'x-forwarded-for',
@@ -63,6 +65,7 @@ function rewriteRequestHeaders(request: FastifyRequest, headers: IncomingHttpHea
   forwarded['x-forwarded-host'] = request.host
   forwarded['x-forwarded-proto'] = request.protocol
   forwarded['x-request-id'] = String(request.id)
+  forwarded[CLIENT_KIND_HEADER] = request.gateway?.clientKind ?? 'other'
   return forwarded
 }
 

@@ -18,7 +18,7 @@ export function createDirectAuthenticator(store: TokenStore, hasher: TokenHasher
       const record = await store.lookup(token)
       if (record === undefined) return { kind: 'invalid', reason: 'unknown' }
       if (record.status === 'revoked') return { kind: 'invalid', reason: 'revoked' }
-      if (!isUsable(record, now())) return { kind: 'invalid', reason: 'expired' }
+      if (!isUsable(record, now())) return { kind: 'invalid', reason: 'expired', record }
       hits++
       return { kind: 'ok', record, cacheKey: hasher.digest(token, hasher.current) }
     },

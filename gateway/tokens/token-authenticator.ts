@@ -36,7 +36,7 @@ import type { TokenStore } from './token-store.ts'
 
 export type AuthOutcome =
   | { kind: 'ok'; record: TokenRecord; cacheKey: string }
-  | { kind: 'invalid'; reason: 'malformed' | 'unknown' | 'revoked' | 'expired' }
+  | { kind: 'invalid'; reason: 'malformed' | 'unknown' | 'revoked' | 'expired'; record?: TokenRecord }
   | { kind: 'unavailable' }
 
 export interface TokenAuthenticator {
@@ -109,7 +109,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     const record = entry.record
     if (record === undefined) return invalid('unknown')
     if (record.status === 'revoked') return invalid('revoked')
-    if (!isUsable(record, now())) return invalid('expired')
+    if (!isUsable(record, now())) return { kind: 'invalid', reason: 'expired', record }
     return { kind: 'ok', record, cacheKey }
   }
 

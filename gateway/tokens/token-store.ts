@@ -4,6 +4,9 @@
 //   K record:<digest>             string, JSON TokenRecord          (the lookup key)
 //   K id:<tokenId>                string, <digest>                  (admin operations by id)
 //   K tenant:<REGION>:<tenantId>  set of tokenIds                   (listing; pruned lazily)
+//   K events:<REGION>             sorted set of JSON TokenEvents by time: the outbox the relay delivers to the region's node
+//   K expired-noted:<tokenId>     marks a token whose expiry was already recorded as an event
+//   K usage                       hash tokenId → "<lastUsedMs>|<clientKind>" (written in batches by the gateways)
 //   channel ${keyPrefix}token-invalidations  message = <digest> of a revoked token
 //
 // `{tokens}` is a Redis Cluster hash tag: every key of the store hashes to one
@@ -20,7 +23,9 @@ import { ReplyError, type Cluster, type Redis } from 'ioredis'
 import { DependencyUnavailableError } from '../../lib/scim-error.ts'
 import { parseToken } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
-import { TOKEN_ID_PATTERN, type CreateTokenInput } from './token-input.ts'
+import { ALL_TENANTS, TOKEN_ID_PATTERN, type CreateTokenInput } from './token-input.ts'
+import { isClientKind } from '../../lib/client-kind.ts'
+import { CLI_CONTEXT, decodeTokenEvent, tokenEvent, type TokenEvent, type TokenEventContext, type TokenEventType, type TokenUsage } from './token-events.ts'
 import { decodeTokenRecord, encodeTokenRecord, type TokenRecord } from './token-record.ts'
 import { newToken, rotationInput, validListQuery } from './token-rules.ts'
 
@@ -39,12 +44,21 @@ export interface IssuedToken {
 }
 
 export interface TokenStore {
-  create(input: CreateTokenInput): Promise<IssuedToken>
+  /** `context` says who asked, for the token's event (default: the CLI). */
+  create(input: CreateTokenInput, context?: TokenEventContext): Promise<IssuedToken>
   /** Every kind of credential of the tenant (`*`: a region's access credentials); callers filter by kind. */
   list(tenantId: string, region: string): Promise<TokenRecord[]>
   get(tokenId: string): Promise<TokenRecord | undefined>
-  rotate(tokenId: string, options?: { expiresAt?: number | null; label?: string }): Promise<IssuedToken | undefined>
-  revoke(tokenId: string): Promise<TokenRecord | undefined>
+  rotate(tokenId: string, options?: { expiresAt?: number | null; label?: string }, context?: TokenEventContext): Promise<IssuedToken | undefined>
+  revoke(tokenId: string, context?: TokenEventContext): Promise<TokenRecord | undefined>
+  /** Records, once per token, that an expired token was presented. */
+  noteExpiredUse(record: TokenRecord, context: TokenEventContext): Promise<void>
+  /** A region's outbox of token events, oldest first, and their removal once the region's node stored them. */
+  pendingEvents(region: string, limit: number): Promise<TokenEvent[]>
+  acknowledgeEvents(region: string, events: readonly TokenEvent[]): Promise<void>
+  /** Adds gateways' batched "last used" observations (the newest wins). */
+  recordUsage(usage: ReadonlyMap<string, TokenUsage>): Promise<void>
+  usage(tokenIds: readonly string[]): Promise<Map<string, TokenUsage>>
   /** One round trip; undefined for unknown or malformed tokens; throws when Redis fails. */
   lookup(token: string): Promise<TokenRecord | undefined>
   readonly invalidationChannel: string
@@ -73,6 +87,27 @@ async function execute(transaction: Transaction): Promise<void> {
   for (const [error] of results) if (error) throw error
 }
 
+// Keeps the newest observation per token: ARGV = tokenId, "<ms>|<kind>", tokenId, …
+const RECORD_USAGE_SCRIPT = `
+for i = 1, #ARGV, 2 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  local newer = tonumber(string.match(ARGV[i + 1], '^(%d+)'))
+  if not current or tonumber(string.match(current, '^(%d+)')) < newer then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+return 1`
+
+// Records an expiry event once per token: KEYS = marker, outbox; ARGV = marker lifetime ms, score, event JSON.
+const NOTE_EXPIRED_SCRIPT = `
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) return 1 end
+return 0`
+
+export function decodeUsage(text: string | null | undefined): TokenUsage | undefined {
+  const match = typeof text === 'string' ? /^(\d+)\|(\w+)$/.exec(text) : null
+  if (match === null) return undefined
+  const kind = match[2]
+  return { lastUsedAt: Number(match[1]), clientKind: isClientKind(kind) ? kind : 'other' }
+}
+
 export function createTokenStore(client: Redis | Cluster, options: TokenStoreOptions): TokenStore {
   const { hasher, keyPrefix } = options
   const now = options.now ?? Date.now
@@ -81,6 +116,15 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
   const idKey = (tokenId: string): string => `${base}id:${tokenId}`
   const tenantKey = (region: string, tenantId: string): string => `${base}tenant:${region}:${tenantId}`
   const invalidationChannel = `${keyPrefix}token-invalidations`
+  const outboxKey = (region: string): string => `${base}events:${region}`
+  const usageKey = `${base}usage`
+
+  function enqueue(transaction: Transaction, type: TokenEventType, record: TokenRecord, context: TokenEventContext | undefined, data?: Record<string, unknown>): void {
+    // An access credential belongs to no tenant, so no tenant's event log records it.
+    if (record.tenantId === ALL_TENANTS) return
+    const at = now()
+    transaction.zadd(outboxKey(record.region), at, JSON.stringify(tokenEvent(type, record, context ?? CLI_CONTEXT, at, data)))
+  }
 
   /** When Redis may forget the record; undefined = keep while active. */
   function dropAt(record: TokenRecord, revokedAt?: number): number | undefined {
@@ -100,11 +144,14 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
     }
   }
 
-  async function issue(input: CreateTokenInput): Promise<IssuedToken> {
+  async function issue(input: CreateTokenInput, context: TokenEventContext | undefined, rotatedFrom?: string): Promise<IssuedToken> {
     const { token, digest, record } = newToken(input, hasher, now())
     const transaction = client.multi()
     writeRecord(transaction, digest, record, dropAt(record))
     transaction.sadd(tenantKey(record.region, record.tenantId), record.tokenId)
+    // The event is written with the token, in the same MULTI: neither exists without the other.
+    if (rotatedFrom === undefined) enqueue(transaction, 'token.created', record, context)
+    else enqueue(transaction, 'token.rotated', record, context, { rotatedFrom })
     await execute(transaction)
     return { token, record }
   }
@@ -119,7 +166,7 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
 
   return {
     invalidationChannel,
-    create: issue,
+    create: (input, context) => issue(input, context),
 
     async list(tenantId, region) {
       const code = validListQuery(tenantId, region)
@@ -142,13 +189,13 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
       return (await find(tokenId))?.record
     },
 
-    async rotate(tokenId, rotateOptions = {}) {
+    async rotate(tokenId, rotateOptions = {}, context) {
       const found = await find(tokenId)
       if (found === undefined) return undefined
-      return issue(rotationInput(found.record, rotateOptions, now()))
+      return issue(rotationInput(found.record, rotateOptions, now()), context, tokenId)
     },
 
-    async revoke(tokenId) {
+    async revoke(tokenId, context) {
       const found = await find(tokenId)
       if (found === undefined) return undefined
       const record: TokenRecord = { ...found.record, status: 'revoked' }
@@ -156,8 +203,44 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
       writeRecord(transaction, found.digest, record, dropAt(record, now()))
       // Same transaction: every gateway drops its cached copy as soon as the write lands.
       transaction.publish(invalidationChannel, found.digest)
+      enqueue(transaction, 'token.revoked', record, context)
       await execute(transaction)
       return record
+    },
+
+    async noteExpiredUse(record, context) {
+      const at = now()
+      const event = tokenEvent('token.expired', record, context, at, { expiredAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() })
+      await redisCall(client.eval(NOTE_EXPIRED_SCRIPT, 2, `${base}expired-noted:${record.tokenId}`, outboxKey(record.region), String(RETENTION_MS), String(at), JSON.stringify(event)))
+    },
+
+    async pendingEvents(region, limit) {
+      const texts = await redisCall(client.zrange(outboxKey(region), '0', String(limit - 1)))
+      const events = texts.flatMap((text) => decodeTokenEvent(text) ?? [])
+      const broken = texts.filter((text) => decodeTokenEvent(text) === undefined)
+      if (broken.length > 0) await redisCall(client.zrem(outboxKey(region), ...broken))
+      return events
+    },
+
+    async acknowledgeEvents(region, events) {
+      if (events.length > 0) await redisCall(client.zrem(outboxKey(region), ...events.map((e) => JSON.stringify(e))))
+    },
+
+    async recordUsage(usage) {
+      if (usage.size === 0) return
+      const args = [...usage].flatMap(([tokenId, u]) => [tokenId, `${u.lastUsedAt}|${u.clientKind}`])
+      await redisCall(client.eval(RECORD_USAGE_SCRIPT, 1, usageKey, ...args))
+    },
+
+    async usage(tokenIds) {
+      const result = new Map<string, TokenUsage>()
+      if (tokenIds.length === 0) return result
+      const texts = await redisCall(client.hmget(usageKey, ...tokenIds))
+      texts.forEach((text, i) => {
+        const usage = decodeUsage(text)
+        if (usage !== undefined) result.set(tokenIds[i]!, usage)
+      })
+      return result
     },
 
     async lookup(token) {

@@ -170,25 +170,34 @@ export interface GroupAccessRequest {
   readonly scope: { readonly type: 'Exact'; readonly values: string[] } | null
 }
 
-// ---- issue 8: access decisions, role catalog, events (documented shapes) --
+// ---- access decisions, role catalog, events (answered by the region's node) --
 export interface AccessDecision {
   readonly allowed: boolean
-  readonly reason: string
+  readonly reason: 'active' | 'deactivated' | 'unknown_user'
   readonly userId?: string
   readonly roles: readonly string[]
-  readonly scope: { readonly type: string; readonly values: readonly string[] } | null
+  /** null: the whole team. */
+  readonly scope: { readonly type: 'Exact'; readonly values: readonly string[] } | null
   readonly groups: readonly GroupRef[]
 }
+export interface RoleCatalog {
+  readonly roles: readonly string[]
+  /** What an active user in no group gets. */
+  readonly defaultRoles: readonly string[]
+}
+export type EventActor = { readonly type: 'token'; readonly id: string; readonly label?: string } | { readonly type: 'admin'; readonly id?: string } | { readonly type: 'system' }
 export interface AuditEvent {
   readonly id: string
-  readonly cursor?: string
+  /** Position in the tenant's log: the change feed's `after`. */
+  readonly cursor: string
   readonly time: string
   readonly type: string
-  readonly resourceType?: string | null
-  readonly resourceId?: string | null
-  readonly actor?: { readonly type?: string; readonly kind?: string; readonly id?: string | null; readonly label?: string | null } | string | null
-  readonly clientKind?: string | null
-  readonly requestId?: string | null
+  readonly resourceType: string
+  readonly resourceId: string
+  readonly actor: EventActor
+  readonly clientKind: string | null
+  readonly requestId: string | null
+  readonly data: Readonly<Record<string, unknown>> | null
 }
 export interface EventPage {
   readonly events: readonly AuditEvent[]

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { ScimError } from '../../lib/scim-error.ts'
 import type { GroupAccess, GroupsService } from '../services/groups-service.ts'
-import { ifMatchOf, scopeOf, sendScim } from './request-helpers.ts'
+import { adminScopeOf, ifMatchOf, sendScim } from './request-helpers.ts'
 
 function readAccess(body: unknown): GroupAccess {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimError(400, 'invalidSyntax', 'send a JSON object with roles and/or scope')
@@ -20,7 +20,7 @@ function readAccess(body: unknown): GroupAccess {
 /** Team admins set a group's roles and scope here (through the gateway's admin API); validation is the SCIM schema's. */
 export async function adminRoutes(app: FastifyInstance, options: { groups: GroupsService }): Promise<void> {
   app.put<{ Params: { id: string } }>('/groups/:id/access', async (request, reply) => {
-    const updated = await options.groups.setAccess(scopeOf(request), request.params.id, readAccess(request.body), { ifMatch: ifMatchOf(request) })
+    const updated = await options.groups.setAccess(adminScopeOf(request), request.params.id, readAccess(request.body), { ifMatch: ifMatchOf(request) })
     return sendScim(reply, 200, updated.resource, updated.version)
   })
 }

@@ -5,6 +5,8 @@ import { formatVersion } from '../scim/etag.ts'
 import { tenantOf } from '../plugins/internal-auth.ts'
 import { SCIM_CONTENT_TYPE } from '../../lib/scim-reply.ts'
 import type { RequestScope } from '../services/service-context.ts'
+import { CLIENT_KIND_HEADER, isClientKind } from '../../lib/client-kind.ts'
+import type { EventOrigin } from '../events/event-types.ts'
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value
@@ -22,9 +24,31 @@ export function publicBaseUrl(request: FastifyRequest): string {
   return `${proto === 'https' ? 'https' : 'http'}://${safeHost}/scim/v2`
 }
 
+/**
+ * Who caused a request's changes. The client kind and request id are headers the gateway sets; they reach
+ * this point only on requests that carry a valid gateway identity (every route checks it first).
+ */
+export function originOf(request: FastifyRequest, actorType: 'token' | 'admin'): EventOrigin {
+  const identity = request.identity
+  if (identity === null) throw new ScimError(401, undefined, 'authentication required')
+  const kind = request.headers[CLIENT_KIND_HEADER]
+  const actor = actorType === 'token' ? { type: 'token' as const, id: identity.tokenId, ...(identity.label === undefined ? {} : { label: identity.label }) } : { type: 'admin' as const, id: identity.tokenId }
+  return { actor, clientKind: isClientKind(kind) ? kind : 'other', requestId: String(request.id) }
+}
+
 export function scopeOf(request: FastifyRequest): RequestScope {
   const scopes = request.identity?.scopes ?? []
-  return { tenantId: tenantOf(request), baseUrl: publicBaseUrl(request), mayWriteGroupAccess: scopes.includes('groups:access:write') || scopes.includes('admin') }
+  return {
+    tenantId: tenantOf(request),
+    baseUrl: publicBaseUrl(request),
+    mayWriteGroupAccess: scopes.includes('groups:access:write') || scopes.includes('admin'),
+    origin: originOf(request, 'token'),
+  }
+}
+
+/** A request on the admin routes: its changes are the admin's. */
+export function adminScopeOf(request: FastifyRequest): RequestScope {
+  return { tenantId: tenantOf(request), baseUrl: publicBaseUrl(request), mayWriteGroupAccess: true, origin: originOf(request, 'admin') }
 }
 
 export function ifMatchOf(request: FastifyRequest): VersionCondition | undefined {

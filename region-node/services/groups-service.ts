@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ScimError } from '../../lib/scim-error.ts'
+import { assertRolesInCatalog } from '../access/role-catalog.ts'
+import type { NewEvent } from '../events/event-types.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import { deepEqual } from '../scim/patch/deep-equal.ts'
@@ -9,13 +11,16 @@ import { GROUP_ACCESS_SCHEMA, GROUP_RESOURCE_TYPE } from '../scim/schema/index.t
 import type { ScimResource } from '../scim/schema/types.ts'
 import { serializeResource, storableAttributes } from '../scim/serialize-resource.ts'
 import type { Queryable } from '../storage/database.ts'
+import type { MembershipLog } from '../storage/events-store.ts'
 import { createGroupsStore, type GroupsStore, type MembershipChange, type StoredMember } from '../storage/groups-store.ts'
 import { GROUPS_TABLE } from '../storage/resource-tables.ts'
+import { createTenantSettingsStore } from '../storage/tenant-settings-store.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
 import { readWithinBudget, type BudgetedSource } from './member-budget.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
+import { ALWAYS_RECORD } from './event-recorder.ts'
 
 // Members live in group_members, changed by set operations, never inside the group row.
 const NOT_STORED = ['members'] as const
@@ -78,27 +83,54 @@ function memberInputs(value: unknown): MemberInput[] {
   return Array.isArray(value) ? value.filter((m): m is MemberInput => typeof m === 'object' && m !== null && typeof (m as MemberInput).value === 'string') : []
 }
 
-async function runMemberOperation(store: GroupsStore, tenantId: string, groupId: string, operation: MemberOperation): Promise<MembershipChange> {
+function roleNames(attributes: ScimResource): string[] {
+  const roles = (attributes[GROUP_ACCESS_SCHEMA] as { roles?: unknown } | undefined)?.roles
+  return Array.isArray(roles) ? roles.flatMap((r) => (typeof r === 'object' && r !== null && typeof (r as { value?: unknown }).value === 'string' ? [(r as { value: string }).value] : [])) : []
+}
+
+/** What a write changed on the group row itself: its name and what it grants. */
+function groupUpdateEvents(id: string, before: ScimResource, after: ScimResource): NewEvent[] {
+  const events: NewEvent[] = []
+  if (before.displayName !== after.displayName) events.push({ type: 'group.renamed', resourceType: 'Group', resourceId: id, data: { displayName: after.displayName } })
+  if (!deepEqual(before[GROUP_ACCESS_SCHEMA], after[GROUP_ACCESS_SCHEMA])) events.push(accessChanged(id, after))
+  return events
+}
+
+function accessChanged(id: string, attributes: ScimResource): NewEvent {
+  const access = (attributes[GROUP_ACCESS_SCHEMA] ?? {}) as { scope?: unknown }
+  return { type: 'group.access_changed', resourceType: 'Group', resourceId: id, data: { roles: roleNames(attributes), scope: access.scope ?? null } }
+}
+
+async function runMemberOperation(store: GroupsStore, tenantId: string, groupId: string, operation: MemberOperation, log: MembershipLog | undefined): Promise<MembershipChange> {
   switch (operation.kind) {
     case 'add':
-      return store.addMembers(tenantId, groupId, operation.members)
+      return store.addMembers(tenantId, groupId, operation.members, log)
     case 'remove':
-      return store.removeMembers(tenantId, groupId, operation.memberIds)
+      return store.removeMembers(tenantId, groupId, operation.memberIds, log)
     case 'removeAll':
-      return store.removeAllMembers(tenantId, groupId)
+      return store.removeAllMembers(tenantId, groupId, log)
     case 'replace':
-      return store.replaceMembers(tenantId, groupId, operation.members)
+      return store.replaceMembers(tenantId, groupId, operation.members, log)
   }
 }
 
 export function createGroupsService(deps: ServiceDependencies): GroupsService {
   const { database } = deps
+  const events = deps.events ?? ALWAYS_RECORD
   const reportSkipped = (tenantId: string, groupId: string, change: MembershipChange): void => {
     if (change.skipped.length > 0) deps.onSkippedMembers?.(tenantId, groupId, change.skipped)
   }
 
   const loadForWrite = (db: Queryable, scope: RequestScope, id: string, conditions: WriteConditions): Promise<StoredResource> =>
     lockForWrite('Group', (tenantId, groupId) => createGroupsStore(db).findForUpdate(tenantId, groupId), scope, id, conditions)
+
+  /** Roles a write sets must be in the tenant's catalog; the catalog row is share-locked so a concurrent removal waits for this write. */
+  async function checkRoles(db: Queryable, tenantId: string, attributes: ScimResource): Promise<void> {
+    const roles = roleNames(attributes)
+    if (roles.length === 0) return
+    const catalog = await createTenantSettingsStore(db).catalog(tenantId, 'share')
+    assertRolesInCatalog(roles, catalog.roles)
+  }
 
   const maxMembers = deps.limits.maxMembersInResponse
   const groupsListSource = groupsList(maxMembers)
@@ -132,9 +164,15 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
       return database.write(scope.tenantId, async (db) => {
         const store = createGroupsStore(db)
         const id = randomUUID()
-        let stored = await store.insert(scope.tenantId, id, storableAttributes(validated, NOT_STORED))
+        const attributes = storableAttributes(validated, NOT_STORED)
+        await checkRoles(db, scope.tenantId, attributes)
+        let stored = await store.insert(scope.tenantId, id, attributes)
+        const log: NewEvent[] = [{ type: 'group.created', resourceType: 'Group', resourceId: id }]
+        if (attributes[GROUP_ACCESS_SCHEMA] !== undefined) log.push(accessChanged(id, attributes))
+        // The group's own events go first: membership events of this request follow them in the feed.
+        await events.record(db, scope, log)
         if (members.length > 0) {
-          reportSkipped(scope.tenantId, id, await store.addMembers(scope.tenantId, id, members))
+          reportSkipped(scope.tenantId, id, await store.addMembers(scope.tenantId, id, members, events.membershipLog(scope)))
           stored = (await store.find(scope.tenantId, id)) ?? stored
         }
         return { resource: await readBack(db, scope, stored, {}), version: stored.version }
@@ -163,8 +201,10 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
           attributes[GROUP_ACCESS_SCHEMA] = current.attributes[GROUP_ACCESS_SCHEMA]
         }
         assertAccessUnchanged(scope, current.attributes[GROUP_ACCESS_SCHEMA], attributes[GROUP_ACCESS_SCHEMA])
+        if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await checkRoles(db, scope.tenantId, attributes)
         // RFC 7644 §3.5.1: PUT replaces the member list too (as a diff, so unchanged rows stay)
-        reportSkipped(scope.tenantId, id, await store.replaceMembers(scope.tenantId, id, memberInputs(validated.members)))
+        await events.record(db, scope, groupUpdateEvents(id, current.attributes, attributes))
+        reportSkipped(scope.tenantId, id, await store.replaceMembers(scope.tenantId, id, memberInputs(validated.members), events.membershipLog(scope)))
         const outcome = await store.update(scope.tenantId, id, attributes, undefined)
         if (outcome.kind !== 'updated') throw notFound('Group', id)
         return { resource: await readBack(db, scope, outcome.resource, {}), version: outcome.resource.version }
@@ -179,32 +219,39 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         // Locking the group row first queues concurrent PATCHes of one group, so none loses a member.
         const current = await loadForWrite(db, scope, id, conditions)
         let membersChanged = false
+        const membershipLog = events.membershipLog(scope)
         for (const operation of memberOperations) {
-          const change = await runMemberOperation(store, scope.tenantId, id, operation)
+          const change = await runMemberOperation(store, scope.tenantId, id, operation, membershipLog)
           reportSkipped(scope.tenantId, id, change)
           if (change.added > 0 || change.removed > 0) membersChanged = true
         }
+        const log: NewEvent[] = []
         let stored = current
         const patched = otherOperations.length === 0 ? undefined : applyPatch({ ...current.attributes, id }, otherOperations, GROUP_RESOURCE_TYPE)
         if (patched?.changed === true) {
           const validated = validateResource(patched.resource, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
           assertAccessUnchanged(scope, current.attributes[GROUP_ACCESS_SCHEMA], validated[GROUP_ACCESS_SCHEMA])
-          const outcome = await store.update(scope.tenantId, id, storableAttributes(validated, NOT_STORED), undefined)
+          const attributes = storableAttributes(validated, NOT_STORED)
+          if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await checkRoles(db, scope.tenantId, attributes)
+          const outcome = await store.update(scope.tenantId, id, attributes, undefined)
           if (outcome.kind !== 'updated') throw notFound('Group', id)
           stored = outcome.resource
+          log.push(...groupUpdateEvents(id, current.attributes, attributes))
         } else if (membersChanged) {
           const outcome = await store.touch(scope.tenantId, id, undefined)
           if (outcome.kind !== 'updated') throw notFound('Group', id)
           stored = outcome.resource
         }
+        await events.record(db, scope, log)
         return { resource: request === undefined ? undefined : await readBack(db, scope, stored, request), version: stored.version }
       })
     },
 
     async delete(scope, id, conditions) {
       await database.write(scope.tenantId, async (db) => {
-        await loadForWrite(db, scope, id, conditions)
+        const current = await loadForWrite(db, scope, id, conditions)
         await createGroupsStore(db).delete(scope.tenantId, id)
+        await events.record(db, scope, [{ type: 'group.deleted', resourceType: 'Group', resourceId: current.id }])
       })
     },
 
@@ -218,8 +265,11 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         if (access.scope !== undefined) extension.scope = access.scope
         const candidate = { ...current.attributes, [GROUP_ACCESS_SCHEMA]: extension }
         const validated = validateResource(candidate, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
-        const outcome = await createGroupsStore(db).update(scope.tenantId, id, storableAttributes(validated, NOT_STORED), undefined)
+        const attributes = storableAttributes(validated, NOT_STORED)
+        await checkRoles(db, scope.tenantId, attributes)
+        const outcome = await createGroupsStore(db).update(scope.tenantId, id, attributes, undefined)
         if (outcome.kind !== 'updated') throw notFound('Group', id)
+        if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await events.record(db, scope, [accessChanged(id, attributes)])
         return { resource: await readBack(db, scope, outcome.resource, {}), version: outcome.resource.version }
       })
     },

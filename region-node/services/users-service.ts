@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import type { NewEvent } from '../events/event-types.ts'
+import { changedPaths } from '../scim/changed-paths.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import { applyPatch, parsePatchRequest } from '../scim/patch/index.ts'
@@ -14,6 +16,7 @@ import { createUsersStore, type GroupReference } from '../storage/users-store.ts
 import { readWithinBudget, type BudgetedSource } from './member-budget.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
+import { ALWAYS_RECORD } from './event-recorder.ts'
 
 // `groups` is derived from memberships; `password` is never kept: team members sign in through their identity provider.
 const NOT_STORED = ['groups', 'password'] as const
@@ -55,6 +58,18 @@ function toWire(scope: RequestScope, stored: StoredResource, groups: readonly Gr
   return serializeResource(USER_RESOURCE_TYPE, stored, derived, `${scope.baseUrl}/Users/${stored.id}`)
 }
 
+/** What a write did to a user, for the event log: changed paths (never values), and (de)activation on its own. */
+function userUpdateEvents(id: string, before: ScimResource, after: ScimResource): NewEvent[] {
+  const events: NewEvent[] = []
+  const wasActive = before.active !== false
+  const isActive = after.active !== false
+  if (wasActive && !isActive) events.push({ type: 'user.deactivated', resourceType: 'User', resourceId: id })
+  if (!wasActive && isActive) events.push({ type: 'user.reactivated', resourceType: 'User', resourceId: id })
+  const paths = changedPaths(before, after, ['active', ...NOT_STORED])
+  if (paths.length > 0) events.push({ type: 'user.updated', resourceType: 'User', resourceId: id, data: { paths } })
+  return events
+}
+
 /** RFC 7644 §3.3: a new user; `active` defaults to true so "not deactivated" is explicit. */
 function prepareNewUser(body: unknown): ScimResource {
   const normalized = normalizeResource(body, USER_RESOURCE_TYPE)
@@ -64,6 +79,7 @@ function prepareNewUser(body: unknown): ScimResource {
 
 export function createUsersService(deps: ServiceDependencies): UsersService {
   const { database } = deps
+  const events = deps.events ?? ALWAYS_RECORD
   const budget = deps.limits.maxMembersInResponse
   const usersListSource = usersList(budget)
 
@@ -72,7 +88,9 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
 
   async function save(db: Queryable, scope: RequestScope, current: StoredResource, attributes: ScimResource): Promise<ResourceResult> {
     const store = createUsersStore(db)
-    const outcome = await store.update(scope.tenantId, current.id, attributes, current.version)
+    const log = events.attachment(scope, userUpdateEvents(current.id, current.attributes, attributes))
+    const outcome = await store.update(scope.tenantId, current.id, attributes, current.version, log)
+    // Not updated: the error rolls the transaction back, the events with it.
     if (outcome.kind !== 'updated') throw notFound('User', current.id)
     const groups = await groupsWithinBudget(db, scope.tenantId, current.id, budget)
     return { resource: toWire(scope, outcome.resource, groups), version: outcome.resource.version }
@@ -81,7 +99,9 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
   return {
     async create(scope, body) {
       const attributes = prepareNewUser(body)
-      const stored = await database.write(scope.tenantId, (db) => createUsersStore(db).insert(scope.tenantId, randomUUID(), attributes))
+      const id = randomUUID()
+      const log = events.attachment(scope, [{ type: 'user.created', resourceType: 'User', resourceId: id }])
+      const stored = await database.write(scope.tenantId, (db) => createUsersStore(db).insert(scope.tenantId, id, attributes, log))
       return { resource: toWire(scope, stored, []), version: stored.version }
     },
 
@@ -128,8 +148,8 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
 
     async delete(scope, id, conditions) {
       await database.write(scope.tenantId, async (db) => {
-        await loadForWrite(db, scope, id, conditions)
-        await createUsersStore(db).delete(scope.tenantId, id)
+        const current = await loadForWrite(db, scope, id, conditions)
+        await createUsersStore(db).delete(scope.tenantId, current.id, events.attachment(scope, [{ type: 'user.deleted', resourceType: 'User', resourceId: current.id }]))
       })
     },
 

@@ -1,5 +1,6 @@
 import type { ScimResource } from '../scim/schema/types.ts'
 import type { Queryable } from './database.ts'
+import type { MembershipLog } from './events-store.ts'
 import { isUuid } from './sql-params.ts'
 import { countRows, findRow, listRows, updateRow } from './resource-rows.ts'
 import { RESOURCE_COLUMNS, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
@@ -38,11 +39,12 @@ export interface GroupsStore {
   membersOf(tenantId: string, groupIds: readonly string[], limit: number): Promise<Map<string, StoredMember[]>>
   /** Each group's member count, counting no further than `cap` (a huge group costs `cap` index entries, not all of them). */
   memberCountsUpTo(tenantId: string, groupIds: readonly string[], cap: number): Promise<Map<string, number>>
-  addMembers(tenantId: string, groupId: string, members: readonly MemberInput[]): Promise<MembershipChange>
-  removeMembers(tenantId: string, groupId: string, memberIds: readonly string[]): Promise<MembershipChange>
-  removeAllMembers(tenantId: string, groupId: string): Promise<MembershipChange>
+  /** `log`: one event per member added or removed, written by the same statements. */
+  addMembers(tenantId: string, groupId: string, members: readonly MemberInput[], log?: MembershipLog): Promise<MembershipChange>
+  removeMembers(tenantId: string, groupId: string, memberIds: readonly string[], log?: MembershipLog): Promise<MembershipChange>
+  removeAllMembers(tenantId: string, groupId: string, log?: MembershipLog): Promise<MembershipChange>
   /** Makes the member set exactly `members`, as a diff: rows that stay are not touched. */
-  replaceMembers(tenantId: string, groupId: string, members: readonly MemberInput[]): Promise<MembershipChange>
+  replaceMembers(tenantId: string, groupId: string, members: readonly MemberInput[], log?: MembershipLog): Promise<MembershipChange>
 }
 
 function splitIds(values: readonly string[], selfId?: string): { valid: string[]; skipped: string[] } {
@@ -64,9 +66,10 @@ export function createGroupsStore(db: Queryable): GroupsStore {
   const externalId = (attributes: ScimResource): string | null => (typeof attributes.externalId === 'string' ? attributes.externalId : null)
 
   /** Inserts the given ids that exist as users or groups of the tenant; returns how many rows were new and which ids were unknown. */
-  async function insertMembers(tenantId: string, groupId: string, ids: readonly string[]): Promise<{ added: number; unknown: string[] }> {
+  async function insertMembers(tenantId: string, groupId: string, ids: readonly string[], log: MembershipLog | undefined): Promise<{ added: number; unknown: string[] }> {
     if (ids.length === 0) return { added: 0, unknown: [] }
-    const { rows } = await db.query<{ member_id: string; inserted: boolean }>(
+    const events = log?.ctes('inserted', 'membership.added', groupId, 4)
+    const { rows } = await db.query<{ member_id: string; known: boolean; inserted: boolean }>(
       `WITH wanted AS (SELECT DISTINCT unnest($3::uuid[]) AS id),
             resolved AS (
               SELECT w.id, CASE WHEN u.id IS NOT NULL THEN 'User' WHEN g.id IS NOT NULL THEN 'Group' END AS member_type
@@ -77,13 +80,24 @@ export function createGroupsStore(db: Queryable): GroupsStore {
               INSERT INTO group_members (tenant_id, group_id, member_id, member_type)
               SELECT $1, $2, id, member_type FROM resolved WHERE member_type IS NOT NULL
               ON CONFLICT DO NOTHING
-              RETURNING member_id)
+              RETURNING member_id, member_type)${events === undefined ? '' : `, ${events.sql}`}
        SELECT r.id::text AS member_id, (r.member_type IS NOT NULL) AS known, (i.member_id IS NOT NULL) AS inserted
        FROM resolved r LEFT JOIN inserted i ON i.member_id = r.id`,
-      [tenantId, groupId, ids],
+      [tenantId, groupId, ids, ...(events?.values ?? [])],
     )
-    const unknown = (rows as unknown as { member_id: string; known: boolean; inserted: boolean }[]).filter((r) => !r.known).map((r) => r.member_id)
+    const unknown = rows.filter((r) => !r.known).map((r) => r.member_id)
     return { added: rows.filter((r) => r.inserted).length, unknown }
+  }
+
+  /** `values` are [tenantId, groupId, …]; the condition's own placeholders follow. */
+  async function deleteMembers(condition: string, values: readonly unknown[], log: MembershipLog | undefined): Promise<number> {
+    const events = log?.ctes('removed', 'membership.removed', String(values[1]), values.length + 1)
+    const { rows } = await db.query<{ removed: number }>(
+      `WITH removed AS (DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND ${condition} RETURNING member_id, member_type)${events === undefined ? '' : `, ${events.sql}`}
+       SELECT count(*)::int AS removed FROM removed`,
+      [...values, ...(events?.values ?? [])],
+    )
+    return rows[0]?.removed ?? 0
   }
 
   function updateGroup(tenantId: string, id: string, attributes: ScimResource | null, expectedVersion: number | undefined): Promise<UpdateOutcome> {
@@ -153,29 +167,29 @@ export function createGroupsStore(db: Queryable): GroupsStore {
       return result
     },
 
-    async addMembers(tenantId, groupId, members) {
+    async addMembers(tenantId, groupId, members, log) {
       const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
-      const { added, unknown } = await insertMembers(tenantId, groupId, valid)
+      const { added, unknown } = await insertMembers(tenantId, groupId, valid, log)
       return { added, removed: 0, skipped: [...skipped, ...unknown] }
     },
 
-    async removeMembers(tenantId, groupId, memberIds) {
+    async removeMembers(tenantId, groupId, memberIds, log) {
       const { valid, skipped } = splitIds(memberIds)
       if (valid.length === 0) return { added: 0, removed: 0, skipped }
-      const { rowCount } = await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND member_id = ANY($3::uuid[])', [tenantId, groupId, valid])
-      return { added: 0, removed: rowCount ?? 0, skipped }
+      const removed = await deleteMembers('member_id = ANY($3::uuid[])', [tenantId, groupId, valid], log)
+      return { added: 0, removed, skipped }
     },
 
-    async removeAllMembers(tenantId, groupId) {
-      const { rowCount } = await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2', [tenantId, groupId])
-      return { added: 0, removed: rowCount ?? 0, skipped: [] }
+    async removeAllMembers(tenantId, groupId, log) {
+      const removed = await deleteMembers('true', [tenantId, groupId], log)
+      return { added: 0, removed, skipped: [] }
     },
 
-    async replaceMembers(tenantId, groupId, members) {
+    async replaceMembers(tenantId, groupId, members, log) {
       const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
-      const removed = await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND NOT (member_id = ANY($3::uuid[]))', [tenantId, groupId, valid])
-      const { added, unknown } = await insertMembers(tenantId, groupId, valid)
-      return { added, removed: removed.rowCount ?? 0, skipped: [...skipped, ...unknown] }
+      const removed = await deleteMembers('NOT (member_id = ANY($3::uuid[]))', [tenantId, groupId, valid], log)
+      const { added, unknown } = await insertMembers(tenantId, groupId, valid, log)
+      return { added, removed, skipped: [...skipped, ...unknown] }
     },
   }
 }

@@ -1,6 +1,7 @@
 // Row operations Users and Groups share; `table` is one of our two table
 // names (never client input), everything else is bound.
 import type { Queryable } from './database.ts'
+import type { EventAttachment } from './events-store.ts'
 import { RESOURCE_COLUMNS, toListedResource, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
 
 export type ResourceTableName = 'users' | 'groups'
@@ -44,19 +45,21 @@ export async function updateRow<Table extends ResourceTableName>(
   id: string,
   expectedVersion: number | undefined,
   assignments: ColumnAssignments<Table>,
+  log?: EventAttachment,
 ): Promise<UpdateOutcome> {
   const allowed: readonly string[] = UPDATABLE_COLUMNS[table]
   const entries = Object.entries(assignments).filter(([column]) => allowed.includes(column))
   // $1 tenant, $2 id, $3 the expected version (null = any); assigned values from $4 on.
   const sets = entries.map(([column], index) => `${column} = $${index + 4}, `).join('')
-  const { rows } = await db.query<ResourceRow>(
-    `WITH current AS (SELECT version FROM ${table} WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
+  // With `log`, the events are written by this statement even when no row matches: the caller then fails the transaction.
+  const text = `WITH current AS (SELECT version FROM ${table} WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
      UPDATE ${table} AS r SET ${sets}version = r.version + 1, last_modified = clock_timestamp()
      FROM current
      WHERE r.tenant_id = $1 AND r.id = $2 AND ($3::int IS NULL OR current.version = $3::int)
-     RETURNING ${RESOURCE_COLUMNS}`,
-    [tenantId, id, expectedVersion ?? null, ...entries.map(([, value]) => value)],
-  )
+     RETURNING ${RESOURCE_COLUMNS}`
+  const values = [tenantId, id, expectedVersion ?? null, ...entries.map(([, value]) => value)]
+  const statement = log === undefined ? { text, values } : log.attach(text, values)
+  const { rows } = await db.query<ResourceRow>(statement.text, statement.values)
   if (rows[0] !== undefined) return { kind: 'updated', resource: toStoredResource(rows[0]) }
   const current = await db.query<{ version: number }>(`SELECT version FROM ${table} WHERE tenant_id = $1 AND id = $2`, [tenantId, id])
   return current.rows[0] === undefined ? { kind: 'missing' } : { kind: 'versionMismatch', current: current.rows[0].version }

@@ -1,5 +1,6 @@
 import type { ScimResource } from '../scim/schema/types.ts'
 import type { Queryable } from './database.ts'
+import type { EventAttachment } from './events-store.ts'
 import { countRows, findRow, listRows, updateRow } from './resource-rows.ts'
 import { RESOURCE_COLUMNS, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
 
@@ -9,16 +10,17 @@ export interface GroupReference {
 }
 
 export interface UsersStore {
-  insert(tenantId: string, id: string, attributes: ScimResource): Promise<StoredResource>
+  /** `log`: the change's events, written by the same statement. */
+  insert(tenantId: string, id: string, attributes: ScimResource, log?: EventAttachment): Promise<StoredResource>
   find(tenantId: string, id: string): Promise<StoredResource | undefined>
   /** The user and its derived `groups` in one round trip (GET /Users/{id} reads both). */
   /** The user and at most `limit` of its groups (ask one more than you show to learn whether there are more). */
   findWithGroups(tenantId: string, id: string, limit: number): Promise<{ user: StoredResource; groups: GroupReference[] } | undefined>
   /** Locks the row for the rest of the transaction. */
   findForUpdate(tenantId: string, id: string): Promise<StoredResource | undefined>
-  update(tenantId: string, id: string, attributes: ScimResource, expectedVersion: number | undefined): Promise<UpdateOutcome>
+  update(tenantId: string, id: string, attributes: ScimResource, expectedVersion: number | undefined, log?: EventAttachment): Promise<UpdateOutcome>
   /** Removes the user and every membership of it, in the caller's transaction. */
-  delete(tenantId: string, id: string): Promise<boolean>
+  delete(tenantId: string, id: string, log?: EventAttachment): Promise<boolean>
   list(tenantId: string, query: ListQuery): Promise<ListedResource[]>
   count(tenantId: string, where: string, values: readonly unknown[]): Promise<number>
   /** RFC 7643 §4.1.2: the derived `groups` attribute, for many users at once. */
@@ -37,13 +39,13 @@ function indexedColumns(attributes: ScimResource): { user_name: string; external
 
 export function createUsersStore(db: Queryable): UsersStore {
   return {
-    async insert(tenantId, id, attributes) {
+    async insert(tenantId, id, attributes, log) {
       const columns = indexedColumns(attributes)
-      const { rows } = await db.query<ResourceRow>(
-        `INSERT INTO users AS r (tenant_id, id, user_name, external_id, display_name, active, attributes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${RESOURCE_COLUMNS}`,
-        [tenantId, id, columns.user_name, columns.external_id, columns.display_name, columns.active, attributes],
-      )
+      const text = `INSERT INTO users AS r (tenant_id, id, user_name, external_id, display_name, active, attributes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${RESOURCE_COLUMNS}`
+      const values = [tenantId, id, columns.user_name, columns.external_id, columns.display_name, columns.active, attributes]
+      const statement = log === undefined ? { text, values } : log.attach(text, values)
+      const { rows } = await db.query<ResourceRow>(statement.text, statement.values)
       return toStoredResource(rows[0]!)
     },
 
@@ -66,12 +68,13 @@ export function createUsersStore(db: Queryable): UsersStore {
 
     findForUpdate: (tenantId, id) => findRow(db, 'users', tenantId, id, true),
 
-    update: (tenantId, id, attributes, expectedVersion) =>
-      updateRow(db, 'users', tenantId, id, expectedVersion, { ...indexedColumns(attributes), attributes }),
+    update: (tenantId, id, attributes, expectedVersion, log) => updateRow(db, 'users', tenantId, id, expectedVersion, { ...indexedColumns(attributes), attributes }, log),
 
-    async delete(tenantId, id) {
+    async delete(tenantId, id, log) {
       await db.query('DELETE FROM group_members WHERE tenant_id = $1 AND member_id = $2', [tenantId, id])
-      const { rowCount } = await db.query('DELETE FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, id])
+      const text = 'DELETE FROM users WHERE tenant_id = $1 AND id = $2'
+      const statement = log === undefined ? { text, values: [tenantId, id] } : log.attach(text, [tenantId, id])
+      const { rowCount } = await db.query(statement.text, statement.values)
       return (rowCount ?? 0) > 0
     },
 

@@ -6,6 +6,7 @@ import { formatTable } from '../../bench/lib/report.ts'
 import { isWellFormed, type BenchResult } from '../../bench/lib/result.ts'
 import { SMOKE_SIZES } from '../../bench/lib/sizes.ts'
 import { latencyStats } from '../../bench/lib/stats.ts'
+import { runEventsSuite } from '../../bench/suites/events-suite.ts'
 import { runGatewaySuite } from '../../bench/suites/gateway-suite.ts'
 import { runScaleSuite } from '../../bench/suites/scale-suite.ts'
 import { runSyncSuite } from '../../bench/suites/sync-suite.ts'
@@ -19,6 +20,7 @@ const suites = [
   { name: 'gateway', run: runGatewaySuite, expects: ['gateway throughput', 'added p50 latency', 'Redis commands per request'] },
   { name: 'scale', run: runScaleSuite, expects: ['filter userName eq', 'filter externalId eq', 'PATCH add one member', 'PATCH remove one member', 'GET group excludedAttributes=members', 'last page by cursor'] },
   { name: 'sync', run: runSyncSuite, expects: ['initial sync users/s', 'initial sync total time'] },
+  { name: 'events', run: runEventsSuite, expects: ['access decision p50', 'event log cost: user create p50', 'event log cost: PATCH adding'] },
 ]
 
 for (const suite of suites) {

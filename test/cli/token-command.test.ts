@@ -66,7 +66,15 @@ t.test('create prints only the token; list, rotate, revoke', async (t) => {
   t.match(fields[2], /^\d{4}-\d{2}-\d{2}T/)
   t.match(fields[3], /^\d{4}-\d{2}-\d{2}T/)
   t.equal(fields[4], 'active')
+  t.same(fields.slice(5), ['never', '-'], 'not used yet')
   t.notMatch(listed.stdout, token.slice(8, 40), 'never the token')
+  await store.recordUsage(new Map([[record!.tokenId, { lastUsedAt: Date.parse('2026-11-30T10:00:00Z'), clientKind: 'entra' as const }]]))
+  t.same((await run(['list', '--tenant', 'acme', '--region', 'EU1'])).stdout.trimEnd().split('\t').slice(5), ['2026-11-30T10:00:00.000Z', 'entra'], 'last used and by which client')
+  t.same(
+    (await store.pendingEvents('EU1', 10)).map((e) => [e.type, e.resourceId, e.actor]),
+    [['token.created', record!.tokenId, { type: 'admin', id: 'cli' }]],
+    'the creation waits in the outbox for a gateway to deliver it to EU1',
+  )
 
   const rotated = await run(['rotate', record?.tokenId ?? ''])
   const next = rotated.stdout.trimEnd()

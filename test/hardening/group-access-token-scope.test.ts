@@ -10,7 +10,7 @@ const EU1 = 'eu1.localhost'
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group'
 const ACCESS_SCHEMA = 'urn:scimgate:params:scim:schemas:extension:access:2.0:Group'
 const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
-const ACCESS = { roles: [{ value: 'admin' }], scope: { type: 'Exact', values: ['team-a'] } }
+const ACCESS = { roles: [{ value: 'Admin' }], scope: { type: 'Exact', values: ['team-a'] } }
 
 const system = await startSystem(t, { regions: ['EU1'] })
 const plain = await system.createToken('acme', 'EU1')
@@ -40,7 +40,7 @@ t.test('a token without the scope cannot set roles or scope: 403, nothing writte
   const userId = (await call(plain.token, 'POST', 'Users', { userName: 'kim@acme.example' })).json().id
   const patched = await call(plain.token, 'PATCH', `Groups/${id}`, {
     schemas: [PATCH_SCHEMA],
-    Operations: [{ op: 'add', path: 'members', value: [{ value: userId }] }, { op: 'add', path: `${ACCESS_SCHEMA}:roles`, value: [{ value: 'admin' }] }],
+    Operations: [{ op: 'add', path: 'members', value: [{ value: userId }] }, { op: 'add', path: `${ACCESS_SCHEMA}:roles`, value: [{ value: 'Admin' }] }],
   })
   t.equal(patched.status, 403, patched.body)
   const replaced = await call(plain.token, 'PUT', `Groups/${id}`, { schemas: [GROUP_SCHEMA, ACCESS_SCHEMA], displayName: 'Team', [ACCESS_SCHEMA]: ACCESS })
@@ -53,7 +53,7 @@ t.test('a token without the scope cannot set roles or scope: 403, nothing writte
 
 t.test('a token without the scope still provisions groups whose access an admin set', async (t) => {
   const id = (await call(plain.token, 'POST', 'Groups', { schemas: [GROUP_SCHEMA], displayName: 'Admins' })).json().id
-  const set = await system.admin('PUT', `/admin/v1/regions/EU1/tenants/acme/groups/${id}/access`, { roles: ['admin'], scope: { type: 'Exact', values: ['team-a'] } })
+  const set = await system.admin('PUT', `/admin/v1/regions/EU1/tenants/acme/groups/${id}/access`, { roles: ['Admin'], scope: { type: 'Exact', values: ['team-a'] } })
   t.equal(set.status, 200, 'team admins can always set access')
   const renamed = await call(plain.token, 'PUT', `Groups/${id}`, { schemas: [GROUP_SCHEMA], displayName: 'Admins (renamed)' })
   t.equal(renamed.status, 200, renamed.body)

@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { DEFAULT_LIMITS, type DatabaseConfig, type RegionNodeConfig, type ScimLimits } from '../../config/node-config.ts'
+import { DEFAULT_EVENT_LOG, DEFAULT_LIMITS, type DatabaseConfig, type EventLogConfig, type RegionNodeConfig, type ScimLimits } from '../../config/node-config.ts'
 import type { CursorKeys } from '../../config/cursor-keys.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
 import { IDENTITY_HEADER, generateIdentityKeyPair, signIdentity, type IdentityKeyPair, type IdentityScope } from '../../lib/internal-identity.ts'
@@ -20,7 +20,18 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-export async function startTestNode(t: Teardown, options: { region?: string; limits?: Partial<ScimLimits>; database?: Partial<DatabaseConfig>; cursorKeys?: CursorKeys; databaseUrl?: string; logger?: boolean } = {}): Promise<TestNode> {
+export async function startTestNode(
+  t: Teardown,
+  options: {
+    region?: string
+    limits?: Partial<ScimLimits>
+    database?: Partial<DatabaseConfig>
+    cursorKeys?: CursorKeys
+    databaseUrl?: string
+    logger?: boolean
+    events?: Partial<EventLogConfig>
+  } = {},
+): Promise<TestNode> {
   const catalog = loadRegionCatalog()
   const region = catalog.byCode(options.region ?? 'EU1')
   if (region === undefined) throw new Error(`no region ${options.region}`)
@@ -40,6 +51,7 @@ export async function startTestNode(t: Teardown, options: { region?: string; lim
     cursorKeys: options.cursorKeys ?? testCursorKeys(),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     logLevel: 'silent',
+    events: { ...DEFAULT_EVENT_LOG, ...options.events },
   }
   const app = await buildRegionNode(config, { logger: options.logger === true ? { level: 'info' } : false })
   // Registered after the database teardown, so tap runs it first (teardowns run in reverse).

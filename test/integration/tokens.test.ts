@@ -121,11 +121,11 @@ t.test('the admin API sets a group’s roles and scope on the tenant’s region 
   const system = await startSystem(t, { regions: ['EU1', 'US1'] })
   const { token } = await system.createToken('acme', 'EU1')
   const group = (await system.request(EU1, 'POST', '/scim/v2/Groups', { token, body: { displayName: 'ops' } })).json()
-  const access = { roles: ['admin', 'viewer'], scope: { type: 'Exact', values: ['team-a'] } }
+  const access = { roles: ['Admin', 'Read Only'], scope: { type: 'Exact', values: ['team-a'] } }
   const set = await system.admin('PUT', `/admin/v1/regions/EU1/tenants/acme/groups/${group.id}/access`, access)
   t.equal(set.status, 200, await set.clone().text())
   const read = (await system.request(EU1, 'GET', `/scim/v2/Groups/${group.id}`, { token })).json()
-  t.match(read['urn:scimgate:params:scim:schemas:extension:access:2.0:Group'], { roles: [{ value: 'admin' }, { value: 'viewer' }], scope: { type: 'Exact', values: ['team-a'] } })
+  t.match(read['urn:scimgate:params:scim:schemas:extension:access:2.0:Group'], { roles: [{ value: 'Admin' }, { value: 'Read Only' }], scope: { type: 'Exact', values: ['team-a'] } })
   const otherTenant = await system.admin('PUT', `/admin/v1/regions/EU1/tenants/globex/groups/${group.id}/access`, access)
   t.equal(otherTenant.status, 404, "another tenant's group is not found")
   const otherRegion = await system.admin('PUT', `/admin/v1/regions/US1/tenants/acme/groups/${group.id}/access`, access)

@@ -14,11 +14,18 @@ const FILTERS = [
 ] as const
 
 function actorOf(event: AuditEvent): string {
-  const actor = event.actor
-  if (actor === null || actor === undefined) return '—'
-  if (typeof actor === 'string') return actor
-  const kind = actor.type ?? actor.kind ?? ''
-  return [kind, actor.label ?? actor.id ?? ''].filter((p) => p !== '').join(': ')
+  const { actor } = event
+  if (actor.type === 'token') return `token: ${actor.label ?? actor.id}`
+  return actor.type === 'admin' && actor.id !== undefined ? `admin: ${actor.id}` : actor.type
+}
+
+/** The feed is not filtered on the node: live events are held to the page's filters here, as the node applies them to the log. */
+function matches(event: AuditEvent, filters: Record<string, string | undefined>): boolean {
+  const given = (value: string | undefined): value is string => value !== undefined && value !== ''
+  const { type, resourceId, actor } = filters
+  if (given(type) && event.type !== type) return false
+  if (given(resourceId) && event.resourceId !== resourceId) return false
+  return !given(actor) || event.actor.type === actor || ('id' in event.actor && event.actor.id === actor)
 }
 
 /** Follows the change feed while mounted: each call waits up to 25 s for new events (the node wakes it), then asks again. */
@@ -60,7 +67,7 @@ export function ActivityPage(props: { tenant: Tenant; url: URL; link: LinkTo }) 
     return first
   }, [props.tenant.region, props.tenant.tenantId, props.url.search])
   const newest = live[0]?.cursor ?? (page.state === 'done' ? page.value.events[0]?.cursor : undefined)
-  useFollow(props.tenant, follow && page.state === 'done', newest, (events) => setLive((current) => [...[...events].reverse(), ...current]), setError)
+  useFollow(props.tenant, follow && page.state === 'done', newest, (events) => setLive((current) => [...events.filter((e) => matches(e, filters)).reverse(), ...current]), setError)
 
   const loadOlder = async (): Promise<void> => {
     if (older.cursor === null) return
@@ -94,8 +101,8 @@ export function ActivityPage(props: { tenant: Tenant; url: URL; link: LinkTo }) 
         </label>
       </form>
       {page.state === 'loading' ? <p aria-busy="true">Loading…</p> : null}
-      {page.state === 'failed' ? <ErrorNotice error={page.error} feature="The event log" /> : null}
-      {error === undefined ? null : <ErrorNotice error={error} feature="Following live" />}
+      {page.state === 'failed' ? <ErrorNotice error={page.error} /> : null}
+      {error === undefined ? null : <ErrorNotice error={error} />}
       {page.state === 'done' && events.length === 0 ? <p>No events.</p> : null}
       {events.length > 0 ? (
         <table>
@@ -116,7 +123,9 @@ export function ActivityPage(props: { tenant: Tenant; url: URL; link: LinkTo }) 
                   <Time value={event.time} />
                 </td>
                 <td>{event.type}</td>
-                <td>{[event.resourceType, event.resourceId].filter(Boolean).join(' ') || '—'}</td>
+                <td>
+                  {event.resourceType} <code>{event.resourceId}</code>
+                </td>
                 <td>{actorOf(event)}</td>
                 <td>{event.clientKind ?? '—'}</td>
               </tr>

@@ -17,7 +17,7 @@ export function GroupAccessEditor(props: { tenant: Tenant; group: GroupDetail; o
   const [freeRoles, setFreeRoles] = useState(props.group.access.roles.join(', '))
   const [scope, setScope] = useState(props.group.access.scope?.values.join('\n') ?? '')
   const [outcome, setOutcome] = useState<{ kind: 'conflict' } | { kind: 'failed'; error: unknown } | undefined>(undefined)
-  const catalogRoles = catalog.state === 'done' ? catalog.value : undefined
+  const catalogRoles = catalog.state === 'done' ? catalog.value.roles : undefined
   const shownRoles = catalogRoles === undefined ? [] : [...catalogRoles, ...roles.filter((r) => !catalogRoles.includes(r))]
 
   const save = async (event: Event): Promise<void> => {
@@ -36,7 +36,7 @@ export function GroupAccessEditor(props: { tenant: Tenant; group: GroupDetail; o
   return (
     <form class="access-editor" onSubmit={save} aria-labelledby="access-title">
       <h2 id="access-title">Roles and scope</h2>
-      {catalog.state === 'failed' ? <ErrorNotice error={catalog.error} feature="The tenant’s role catalog" /> : null}
+      {catalog.state === 'failed' ? <ErrorNotice error={catalog.error} /> : null}
       {catalogRoles === undefined ? (
         catalog.state === 'failed' ? (
           <>

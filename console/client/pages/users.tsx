@@ -78,7 +78,7 @@ export function UsersPage(props: { tenant: Tenant; url: URL; link: LinkTo }) {
 function Decision(props: { decision: AccessDecision }) {
   const { decision } = props
   if (!decision.allowed) {
-    const why = decision.reason === 'deactivated' ? 'the user is deactivated' : decision.reason === 'unknown_user' ? 'the user is unknown' : decision.reason
+    const why = decision.reason === 'deactivated' ? 'the user is deactivated' : 'the user is unknown'
     return <Notice kind="warning">Cannot sign in: {why}.</Notice>
   }
   return (
@@ -141,7 +141,7 @@ export function UserPage(props: { tenant: Tenant; id: string; link: LinkTo }) {
           )}
           <h2>Access decision</h2>
           {decision.state === 'loading' ? <p aria-busy="true">Loading…</p> : null}
-          {decision.state === 'failed' ? <ErrorNotice error={decision.error} feature="The access decision" /> : null}
+          {decision.state === 'failed' ? <ErrorNotice error={decision.error} /> : null}
           {decision.state === 'done' ? <Decision decision={decision.value} /> : null}
         </>
       ) : null}

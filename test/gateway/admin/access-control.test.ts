@@ -185,3 +185,39 @@ t.test('the operator manages credentials over HTTP; tokens and credentials stay 
   t.equal((await call(credential.token, '/admin/v1/tokens?tenant=globex&region=EU1', 'GET', undefined, '10.0.0.10')).statusCode, 401, 'revoked')
   t.equal((await call((rotated.json() as { token: string }).token, '/admin/v1/tokens?tenant=globex&region=EU1', 'GET', undefined, address)).statusCode, 200, 'the rotated one works')
 })
+
+t.test('access decisions and the change feed are access:read; the role catalog and the audit trail are the team admin’s', async (t) => {
+  const address = '10.0.0.11'
+  const base = '/admin/v1/regions/EU1/tenants/acme'
+  // Past the gate the request goes to the region's node (none runs here): anything but 401/403 means the gate let it through.
+  const passed = (status: number) => status !== 401 && status !== 403
+  for (const path of ['/access?userName=kim', '/changes']) {
+    t.ok(passed((await call(access, `${base}${path}`, 'GET', undefined, address)).statusCode), `access credential: ${path}`)
+    t.ok(passed((await call(admin, `${base}${path}`, 'GET', undefined, address)).statusCode), `team admin: ${path}`)
+    t.equal((await call(admin, `/admin/v1/regions/EU1/tenants/other${path}`, 'GET', undefined, address)).statusCode, 403, `not another tenant’s ${path}`)
+  }
+  for (const path of ['/roles', '/events']) {
+    t.equal((await call(access, `${base}${path}`, 'GET', undefined, address)).statusCode, 403, `access credential: ${path}`)
+    t.ok(passed((await call(admin, `${base}${path}`, 'GET', undefined, address)).statusCode), `team admin: ${path}`)
+  }
+})
+
+t.test('token changes through the admin API are events whose actor is the credential that made them', async (t) => {
+  const address = '10.0.0.12'
+  const adminId = (await tokenStore.create({ kind: 'admin', tenantId: 'initech', region: 'EU1' })).record.tokenId
+  const adminSecret = (await tokenStore.rotate(adminId))!.token
+  const created = (await call(adminSecret, '/admin/v1/tokens', 'POST', { tenantId: 'initech', region: 'EU1', label: 'okta' }, address)).json() as { tokenId: string; lastUsedAt: unknown; lastUsedBy: unknown }
+  t.match(created, { lastUsedAt: null, lastUsedBy: null }, 'a new token was never used')
+  const rotatedAdminId = (await tokenStore.lookup(adminSecret))!.tokenId
+  await call(OPERATOR, `/admin/v1/tokens/${created.tokenId}`, 'DELETE', undefined, address)
+  const events = (await tokenStore.pendingEvents('EU1', 1000)).filter((e) => e.resourceId === created.tokenId)
+  t.same(events.map((e) => [e.type, e.actor]), [
+    ['token.created', { type: 'admin', id: rotatedAdminId }],
+    ['token.revoked', { type: 'admin', id: 'operator' }],
+  ])
+  t.ok(events.every((e) => typeof e.requestId === 'string'))
+  const listed = (await call(OPERATOR, '/admin/v1/tokens?tenant=initech&region=EU1', 'GET', undefined, address)).json() as { tokens: { lastUsedAt: unknown; lastUsedBy: unknown }[] }
+  t.match(listed.tokens, [{ lastUsedAt: null, lastUsedBy: null }])
+  t.equal((await call(OPERATOR, '/admin/v1/credentials', 'POST', { kind: 'access', region: 'EU1' }, address)).statusCode, 201)
+  t.notOk((await tokenStore.pendingEvents('EU1', 1000)).some((e) => e.tenantId === '*'), 'an access credential belongs to no tenant’s event log')
+})

@@ -59,7 +59,7 @@ t.test('no plaintext token anywhere in Redis', async (t) => {
   t.ok(keys.length >= 4)
   for (const key of keys) {
     const type = await redis.type(key)
-    const values = type === 'set' ? await redis.smembers(key) : [(await redis.get(key)) ?? '']
+    const values = type === 'set' ? await redis.smembers(key) : type === 'zset' ? await redis.zrange(key, '0', '-1') : type === 'hash' ? await redis.hvals(key) : [(await redis.get(key)) ?? '']
     for (const text of [key, ...values]) {
       for (const secret of secrets) t.notOk(text.includes(secret), `${key} holds no token`)
     }
@@ -173,4 +173,33 @@ t.test('lookup throws when Redis fails (the caller decides)', async (t) => {
   const { token } = await createTokenStore(redis, { keyPrefix: prefix, hasher }).create({ tenantId: 'down', region: 'EU1' })
   await t.rejects(store.lookup(token))
   t.ok(Date.now() - started < 1_000, 'fails fast')
+})
+
+t.test('token events wait in an outbox written with the change; usage keeps the newest observation', async (t) => {
+  const keyPrefix = `${prefix}events:`
+  const store = createTokenStore(redis, { keyPrefix, hasher })
+  const { record } = await store.create({ tenantId: 'ev', region: 'EU1', label: 'okta' }, { actor: { type: 'admin', id: 'admin-api' }, requestId: 'r1' })
+  const rotated = await store.rotate(record.tokenId)
+  await store.revoke(record.tokenId)
+  await store.noteExpiredUse(record, { actor: { type: 'token', id: record.tokenId }, clientKind: 'okta' })
+  await store.noteExpiredUse(record, { actor: { type: 'token', id: record.tokenId }, clientKind: 'okta' })
+  const pending = await store.pendingEvents('EU1', 10)
+  t.same(
+    pending.map((e) => [e.type, e.resourceId, e.region, e.tenantId]),
+    [
+      ['token.created', record.tokenId, 'EU1', 'ev'],
+      ['token.rotated', rotated!.record.tokenId, 'EU1', 'ev'],
+      ['token.revoked', record.tokenId, 'EU1', 'ev'],
+      ['token.expired', record.tokenId, 'EU1', 'ev'],
+    ],
+    'in order; the expiry once however often it is noted',
+  )
+  t.match(pending[0], { actor: { type: 'admin', id: 'admin-api' }, requestId: 'r1', data: { label: 'okta' } })
+  t.match(pending[1], { actor: { type: 'admin', id: 'cli' }, data: { rotatedFrom: record.tokenId } })
+  await store.acknowledgeEvents('EU1', pending.slice(0, 2))
+  t.same((await store.pendingEvents('EU1', 10)).map((e) => e.type), ['token.revoked', 'token.expired'], 'acknowledged events leave the outbox')
+
+  await store.recordUsage(new Map([[record.tokenId, { lastUsedAt: 2_000, clientKind: 'entra' as const }]]))
+  await store.recordUsage(new Map([[record.tokenId, { lastUsedAt: 1_000, clientKind: 'okta' as const }]]))
+  t.same([...(await store.usage([record.tokenId, 'tok_AAAAAAAAAAAAAAAAAAAA']))], [[record.tokenId, { lastUsedAt: 2_000, clientKind: 'entra' }]], 'a late flush of an older use does not win')
 })

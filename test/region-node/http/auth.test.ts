@@ -26,12 +26,12 @@ t.test('the node trusts only a valid identity signed for its region', async (t) 
 t.test('the admin route needs the admin scope; SCIM routes need the scim scope', async (t) => {
   const node = await startTestNode(t)
   const group = (await node.scim('acme', 'POST', 'Groups', { displayName: 'ops' })).json()
-  const access = { roles: ['admin'], scope: { type: 'Exact', values: ['team-a'] } }
+  const access = { roles: ['Admin'], scope: { type: 'Exact', values: ['team-a'] } }
   const asScim = await node.app.inject({ method: 'PUT', url: `/admin/v1/groups/${group.id}/access`, headers: { ...(await node.identity('acme')), 'content-type': 'application/json' }, payload: access })
   t.equal(asScim.statusCode, 403)
   const asAdmin = await node.app.inject({ method: 'PUT', url: `/admin/v1/groups/${group.id}/access`, headers: { ...(await node.identity('acme', ['admin'])), 'content-type': 'application/json' }, payload: access })
   t.equal(asAdmin.statusCode, 200, asAdmin.body)
-  t.match(asAdmin.json()['urn:scimgate:params:scim:schemas:extension:access:2.0:Group'], { roles: [{ value: 'admin' }], scope: { type: 'Exact', values: ['team-a'] } })
+  t.match(asAdmin.json()['urn:scimgate:params:scim:schemas:extension:access:2.0:Group'], { roles: [{ value: 'Admin' }], scope: { type: 'Exact', values: ['team-a'] } })
   const adminOnScim = await node.app.inject({ method: 'GET', url: '/scim/v2/Users', headers: await node.identity('acme', ['admin']) })
   t.equal(adminOnScim.statusCode, 403)
 })

@@ -11,8 +11,8 @@ const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group'
 const ACCESS_SCHEMA = 'urn:scimgate:params:scim:schemas:extension:access:2.0:Group'
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error'
 
-const ACCESS = { roles: ['admin'], scope: { type: 'Exact', values: ['team-a'] } }
-const STORED_ACCESS = { roles: [{ value: 'admin' }], scope: { type: 'Exact', values: ['team-a'] } }
+const ACCESS = { roles: ['Admin'], scope: { type: 'Exact', values: ['team-a'] } }
+const STORED_ACCESS = { roles: [{ value: 'Admin' }], scope: { type: 'Exact', values: ['team-a'] } }
 
 const node = await startTestNode(t)
 const newTenant = tenantNames('groups')

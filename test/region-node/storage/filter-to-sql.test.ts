@@ -70,6 +70,14 @@ function ok(response: { statusCode: number; body: string; json(): unknown }, sta
 }
 
 async function seedTenant(node: TestNode, tenant: string): Promise<Seeded> {
+  // The roles the groups below grant, in the tenant's role catalog (groups may grant only catalog roles)
+  const catalog = await node.app.inject({
+    method: 'PUT',
+    url: '/admin/v1/roles',
+    headers: { ...(await node.identity(tenant, ['admin'])), 'content-type': 'application/json' },
+    payload: { roles: ['admin', 'developer', 'Viewer', 'auditor'] },
+  })
+  ok(catalog, 200)
   const userIds = new Map<string, string>()
   for (const user of USERS) {
     const manager = user.manager === undefined ? {} : { [ENTERPRISE]: { ...(user.body[ENTERPRISE] as object), manager: { value: userIds.get(user.manager) } } }

@@ -1,0 +1,83 @@
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import { CLIENT_KINDS } from '../../lib/client-kind.ts'
+import { ScimError } from '../../lib/scim-error.ts'
+import { EVENT_TYPES } from '../events/event-types.ts'
+import { tenantOf } from '../plugins/internal-auth.ts'
+import type { EventsService } from '../services/events-service.ts'
+import { integerParam, textParam, timeParam } from './query-params.ts'
+import type { QueryParams } from './request-helpers.ts'
+
+const MAX_WAIT_SECONDS = 30
+const MAX_PAGE = 1000
+
+const TOKEN_EVENT_TYPES = EVENT_TYPES.filter((type) => type.startsWith('token.')) as [string, ...string[]]
+const externalEventsSchema = z.strictObject({
+  events: z
+    .array(
+      z.strictObject({
+        id: z.string().min(1).max(100),
+        time: z.iso.datetime({ offset: true }),
+        type: z.enum(TOKEN_EVENT_TYPES),
+        resourceId: z.string().min(1).max(200),
+        actor: z.discriminatedUnion('type', [
+          z.strictObject({ type: z.literal('token'), id: z.string().max(200), label: z.string().max(200).optional() }),
+          z.strictObject({ type: z.literal('admin'), id: z.string().max(200).optional() }),
+          z.strictObject({ type: z.literal('system') }),
+        ]),
+        clientKind: z.enum(CLIENT_KINDS),
+        requestId: z.string().max(200).optional(),
+        data: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .min(1)
+    .max(500),
+})
+
+/** The change feed (product services), the audit trail (admins), and the gateway's token events. */
+export async function eventRoutes(app: FastifyInstance, options: { events: EventsService }): Promise<void> {
+  const { events } = options
+
+  app.get<{ Querystring: QueryParams }>('/changes', async (request) =>
+    events.changes(tenantOf(request), {
+      ...(textParam(request.query, 'after', 64) === undefined ? {} : { after: textParam(request.query, 'after', 64)! }),
+      limit: integerParam(request.query, 'limit', 1, MAX_PAGE, 100),
+      waitMs: integerParam(request.query, 'wait', 0, MAX_WAIT_SECONDS, 0) * 1000,
+    }),
+  )
+
+  app.get<{ Querystring: QueryParams }>('/events', async (request) => {
+    const q = request.query
+    const type = textParam(q, 'type', 64)
+    if (type !== undefined && !(EVENT_TYPES as readonly string[]).includes(type)) throw new ScimError(400, 'invalidValue', `type must be one of ${EVENT_TYPES.join(', ')}`)
+    const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>))
+    return events.audit(tenantOf(request), {
+      ...optional('cursor', textParam(q, 'cursor', 64)),
+      ...optional('resourceId', textParam(q, 'resourceId', 200)),
+      ...optional('type', type),
+      ...optional('actor', textParam(q, 'actor', 200)),
+      ...optional('since', timeParam(q, 'since')),
+      ...optional('until', timeParam(q, 'until')),
+      limit: integerParam(q, 'limit', 1, MAX_PAGE, 100),
+    })
+  })
+
+  // Token events happen in the gateway (Redis); it delivers them here, at least once, with stable ids.
+  app.post('/internal/events', async (request) => {
+    const parsed = externalEventsSchema.safeParse(request.body)
+    if (!parsed.success) throw new ScimError(400, 'invalidValue', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '))
+    const stored = await events.appendExternal(
+      tenantOf(request),
+      parsed.data.events.map((e) => ({
+        sourceId: e.id,
+        time: new Date(e.time),
+        type: e.type as (typeof EVENT_TYPES)[number],
+        resourceType: 'Token',
+        resourceId: e.resourceId,
+        ...(e.data === undefined ? {} : { data: e.data }),
+        origin: { actor: e.actor, clientKind: e.clientKind, ...(e.requestId === undefined ? {} : { requestId: e.requestId }) },
+      })),
+    )
+    return { received: parsed.data.events.length, stored }
+  })
+}

@@ -1,0 +1,94 @@
+import { decodeEventCursor, encodeEventCursor } from '../events/event-cursor.ts'
+import type { EventActor, RecordedEvent } from '../events/event-types.ts'
+import type { EventWaker } from '../events/event-waker.ts'
+import type { TenantDatabase } from '../storage/database.ts'
+import { createEventsStore, type AuditQuery, type EventRow, type ExternalEvent } from '../storage/events-store.ts'
+
+export interface FeedRequest {
+  readonly after?: string
+  readonly limit: number
+  readonly waitMs: number
+}
+
+export interface EventPage {
+  readonly events: RecordedEvent[]
+  readonly nextCursor: string | null
+}
+
+export interface AuditRequest extends Omit<AuditQuery, 'beforeSeq'> {
+  readonly cursor?: string
+}
+
+export interface EventsService {
+  /** Events after the cursor, oldest first; with `waitMs`, waits (woken by LISTEN/NOTIFY) until one arrives or the time is up. */
+  changes(tenantId: string, request: FeedRequest): Promise<EventPage>
+  /** Newest first, filtered. */
+  audit(tenantId: string, request: AuditRequest): Promise<EventPage>
+  appendExternal(tenantId: string, events: readonly ExternalEvent[]): Promise<number>
+}
+
+function actorOf(row: EventRow): EventActor {
+  if (row.actor_type === 'token') return { type: 'token', id: row.actor_id ?? '', ...(row.actor_label === null ? {} : { label: row.actor_label }) }
+  if (row.actor_type === 'admin') return row.actor_id === null ? { type: 'admin' } : { type: 'admin', id: row.actor_id }
+  return { type: 'system' }
+}
+
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    cursor: encodeEventCursor(row.seq),
+    time: row.time.toISOString(),
+    type: row.type,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    actor: actorOf(row),
+    clientKind: row.client_kind,
+    requestId: row.request_id,
+    data: row.data,
+  }
+}
+
+export function createEventsService(deps: { database: TenantDatabase; waker: EventWaker; now?: () => number }): EventsService {
+  const now = deps.now ?? Date.now
+
+  // The exclusive advisory lock waits for the tenant's writers in flight (see storage/events-store.ts).
+  const readAfter = (tenantId: string, after: bigint, limit: number): Promise<EventRow[]> =>
+    deps.database.write(tenantId, async (db) => {
+      const store = createEventsStore(db)
+      await store.lockForFeed(tenantId)
+      return store.after(tenantId, after, limit)
+    })
+
+  return {
+    async changes(tenantId, request) {
+      const after = request.after === undefined ? 0n : decodeEventCursor(request.after, 'after')
+      const deadline = now() + request.waitMs
+      for (;;) {
+        // Subscribed before reading: a commit between the read and the wait still wakes us.
+        const waiter = request.waitMs > 0 ? deps.waker.subscribe(tenantId) : undefined
+        try {
+          const rows = await readAfter(tenantId, after, request.limit)
+          const remaining = deadline - now()
+          if (rows.length > 0 || waiter === undefined || remaining <= 0 || deps.waker.closed) {
+            const last = rows.at(-1)
+            return { events: rows.map(toRecordedEvent), nextCursor: last === undefined ? encodeEventCursor(after) : encodeEventCursor(last.seq) }
+          }
+          await waiter.wait(remaining)
+        } finally {
+          waiter?.cancel()
+        }
+      }
+    },
+
+    async audit(tenantId, request) {
+      const { cursor, ...filters } = request
+      const beforeSeq = cursor === undefined ? undefined : decodeEventCursor(cursor, 'cursor')
+      const rows = await deps.database.read(tenantId, (db) => createEventsStore(db).audit(tenantId, { ...filters, ...(beforeSeq === undefined ? {} : { beforeSeq }), limit: request.limit + 1 }))
+      const page = rows.slice(0, request.limit)
+      const last = page.at(-1)
+      return { events: page.map(toRecordedEvent), nextCursor: rows.length > request.limit && last !== undefined ? encodeEventCursor(last.seq) : null }
+    },
+
+    appendExternal: (tenantId, events) => deps.database.write(tenantId, (db) => createEventsStore(db).appendExternal(tenantId, events)),
+  }
+}

@@ -1,0 +1,221 @@
+// The region's event log. Ordering (see the migration): every transaction
+// that appends takes the tenant's advisory lock SHARED before it draws seq
+// values; a feed reader takes it EXCLUSIVELY before it reads. A reader thus
+// waits for every writer of the tenant still in flight and sees all of them,
+// and every later writer draws higher seqs: the feed never skips an event
+// that commits late, and the order it shows never changes.
+import type { EventActor, EventOrigin, NewEvent } from '../events/event-types.ts'
+import type { Queryable } from './database.ts'
+
+/** Namespace of the log's advisory locks (the second key is hashtext(tenant_id)). */
+const EVENT_LOCK_CLASS = 0x5c1e
+export const EVENT_CHANNEL = 'scimgate_events'
+
+export interface EventRow {
+  seq: string
+  id: string
+  time: Date
+  type: string
+  resource_type: string
+  resource_id: string
+  actor_type: EventActor['type']
+  actor_id: string | null
+  actor_label: string | null
+  client_kind: string | null
+  request_id: string | null
+  data: Record<string, unknown> | null
+}
+
+export interface AuditQuery {
+  readonly beforeSeq?: bigint
+  readonly resourceId?: string
+  readonly type?: string
+  readonly actor?: string
+  readonly since?: Date
+  readonly until?: Date
+  readonly limit: number
+}
+
+export interface ExternalEvent extends NewEvent {
+  /** The producer's id: an event delivered twice is stored once. */
+  readonly sourceId: string
+  readonly origin: EventOrigin
+  readonly time: Date
+}
+
+/** Adds a change's events to the change's own statement (data-modifying CTEs): one round trip for both. */
+export interface EventAttachment {
+  attach(text: string, values: readonly unknown[]): { text: string; values: unknown[] }
+}
+
+/** Membership events computed in SQL from the rows a membership statement inserted or deleted (CTE `source`: member_id, member_type). */
+export interface MembershipLog {
+  ctes(source: string, type: 'membership.added' | 'membership.removed', groupId: string, firstParam: number): { sql: string; values: unknown[] }
+}
+
+const INSERT_COLUMNS = 'tenant_id, type, resource_type, resource_id, actor_type, actor_id, actor_label, client_kind, request_id, data'
+
+/** The CTEs that take the tenant's writer lock (before any seq is drawn) and wake feed readers at commit. */
+function writerCtes(tenantParam: string): string {
+  return `event_writer AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(${EVENT_LOCK_CLASS}, hashtext(${tenantParam}))),
+          event_wake AS MATERIALIZED (SELECT pg_notify('${EVENT_CHANNEL}', ${tenantParam}))`
+}
+
+function prependCtes(ctes: string, text: string): string {
+  const trimmed = text.trimStart()
+  return /^WITH\s/i.test(trimmed) ? `WITH ${ctes}, ${trimmed.slice(4).trimStart()}` : `WITH ${ctes} ${trimmed}`
+}
+
+export function eventAttachment(tenantId: string, origin: EventOrigin, events: readonly NewEvent[]): EventAttachment {
+  const [actorType, actorId, actorLabel] = actorColumns(origin.actor)
+  return {
+    attach(text, values) {
+      const p = (offset: number): string => `$${values.length + offset}`
+      const ctes = `${writerCtes(p(1))},
+          event_rows AS (
+            INSERT INTO events (${INSERT_COLUMNS})
+            SELECT ${p(1)}, e.type, e.resource_type, e.resource_id, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, e.data::jsonb
+            FROM event_writer, event_wake, unnest(${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[]) WITH ORDINALITY AS e(type, resource_type, resource_id, data, n)
+            ORDER BY e.n
+            RETURNING 1)`
+      return {
+        text: prependCtes(ctes, text),
+        values: [
+          ...values,
+          tenantId,
+          events.map((e) => e.type),
+          events.map((e) => e.resourceType),
+          events.map((e) => e.resourceId),
+          events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+          actorType,
+          actorId,
+          actorLabel,
+          origin.clientKind,
+          origin.requestId ?? null,
+        ],
+      }
+    },
+  }
+}
+
+export function membershipLog(tenantId: string, origin: EventOrigin): MembershipLog {
+  const [actorType, actorId, actorLabel] = actorColumns(origin.actor)
+  return {
+    ctes(source, type, groupId, firstParam) {
+      const p = (offset: number): string => `$${firstParam + offset}`
+      const sql = `${writerCtes(`${p(0)}::text`)},
+          event_rows AS (
+            INSERT INTO events (${INSERT_COLUMNS})
+            SELECT ${p(0)}::text, ${p(7)}::text, 'Group', ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text,
+                   jsonb_build_object('member', jsonb_build_object('value', s.member_id::text, 'type', s.member_type))
+            FROM event_writer, event_wake, ${source} s
+            ORDER BY s.member_id
+            RETURNING 1)`
+      return { sql, values: [tenantId, groupId, actorType, actorId, actorLabel, origin.clientKind, origin.requestId ?? null, type] }
+    },
+  }
+}
+
+export interface EventsStore {
+  /** Appends events (one multi-row insert) and wakes the tenant's feed readers when the transaction commits. */
+  append(tenantId: string, origin: EventOrigin, events: readonly NewEvent[]): Promise<void>
+  /** Appends events produced elsewhere (the gateway's token events), skipping those already stored. */
+  appendExternal(tenantId: string, events: readonly ExternalEvent[]): Promise<number>
+  /** Waits for the tenant's writers in flight; call first in the feed reader's transaction. */
+  lockForFeed(tenantId: string): Promise<void>
+  after(tenantId: string, afterSeq: bigint, limit: number): Promise<EventRow[]>
+  audit(tenantId: string, query: AuditQuery): Promise<EventRow[]>
+}
+
+const COLUMNS = 'seq::text AS seq, id::text AS id, time, type, resource_type, resource_id, actor_type, actor_id, actor_label, client_kind, request_id, data'
+
+function actorColumns(actor: EventActor): [string, string | null, string | null] {
+  if (actor.type === 'token') return ['token', actor.id, actor.label ?? null]
+  if (actor.type === 'admin') return ['admin', actor.id ?? null, null]
+  return ['system', null, null]
+}
+
+export function createEventsStore(db: Queryable): EventsStore {
+  return {
+    async append(tenantId, origin, events) {
+      if (events.length === 0) return
+      const statement = eventAttachment(tenantId, origin, events).attach('SELECT 1', [])
+      await db.query(statement.text, statement.values)
+    },
+
+    async appendExternal(tenantId, events) {
+      if (events.length === 0) return 0
+      const actors = events.map((e) => actorColumns(e.origin.actor))
+      const { rowCount } = await db.query(
+        `WITH writer AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(${EVENT_LOCK_CLASS}, hashtext($1))),
+              wake AS MATERIALIZED (SELECT pg_notify('${EVENT_CHANNEL}', $1))
+         INSERT INTO events (tenant_id, type, resource_type, resource_id, actor_type, actor_id, actor_label, client_kind, request_id, data, source_id, time)
+         SELECT $1, e.type, e.resource_type, e.resource_id, e.actor_type, e.actor_id, e.actor_label, e.client_kind, e.request_id, e.data::jsonb, e.source_id, e.time
+         FROM writer, wake,
+              unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
+                WITH ORDINALITY AS e(type, resource_type, resource_id, data, actor_type, actor_id, actor_label, client_kind, request_id, source_id, time, n)
+         ORDER BY e.n
+         ON CONFLICT (tenant_id, source_id) WHERE source_id IS NOT NULL DO NOTHING`,
+        [
+          tenantId,
+          events.map((e) => e.type),
+          events.map((e) => e.resourceType),
+          events.map((e) => e.resourceId),
+          events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+          actors.map((a) => a[0]),
+          actors.map((a) => a[1]),
+          actors.map((a) => a[2]),
+          events.map((e) => e.origin.clientKind),
+          events.map((e) => e.origin.requestId ?? null),
+          events.map((e) => e.sourceId),
+          events.map((e) => e.time.toISOString()),
+        ],
+      )
+      return rowCount ?? 0
+    },
+
+    async lockForFeed(tenantId) {
+      await db.query(`SELECT pg_advisory_xact_lock(${EVENT_LOCK_CLASS}, hashtext($1))`, [tenantId])
+    },
+
+    async after(tenantId, afterSeq, limit) {
+      const { rows } = await db.query<EventRow & Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY events.seq LIMIT $3`,
+        [tenantId, afterSeq.toString(), limit],
+      )
+      return rows
+    },
+
+    async audit(tenantId, query) {
+      const { rows } = await db.query<EventRow & Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM events
+         WHERE tenant_id = $1
+           AND ($2::bigint IS NULL OR seq < $2::bigint)
+           AND ($3::text IS NULL OR resource_id = $3::text)
+           AND ($4::text IS NULL OR type = $4::text)
+           AND ($5::text IS NULL OR actor_id = $5::text OR actor_type = $5::text)
+           AND ($6::timestamptz IS NULL OR time >= $6::timestamptz)
+           AND ($7::timestamptz IS NULL OR time < $7::timestamptz)
+         ORDER BY events.seq DESC
+         LIMIT $8`,
+        [
+          tenantId,
+          query.beforeSeq?.toString() ?? null,
+          query.resourceId ?? null,
+          query.type ?? null,
+          query.actor ?? null,
+          query.since?.toISOString() ?? null,
+          query.until?.toISOString() ?? null,
+          query.limit,
+        ],
+      )
+      return rows
+    },
+  }
+}
+
+/** Deletes one batch of events older than `cutoff` across tenants (through the migration's SECURITY DEFINER function); returns how many. */
+export async function purgeEventBatch(db: Queryable, cutoff: Date, batchSize: number): Promise<number> {
+  const { rows } = await db.query<{ purged: number }>('SELECT scimgate_purge_events($1, $2) AS purged', [cutoff.toISOString(), batchSize])
+  return Number(rows[0]?.purged ?? 0)
+}
