@@ -269,13 +269,26 @@ t.test('retention purges only old events, across tenants, through the narrow fun
   await scim.create(b, 'Users', { userName: 'new@example.com' })
   await owner.query("UPDATE events SET time = now() - interval '100 days' WHERE tenant_id = ANY($1) AND seq IN (SELECT min(seq) FROM events WHERE tenant_id = ANY($1) GROUP BY tenant_id)", [[a, b]])
   const app = await node.app.database.pool.connect()
+  // As the node's requests run: the row-security role is set per transaction.
+  const asNodeRole = async <R extends pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<R>> => {
+    await app.query('BEGIN')
+    try {
+      await app.query("SELECT set_config('role', $1, true)", [node.config.database.rowSecurityRole ?? 'scimgate_app'])
+      const result = await app.query<R>(sql)
+      await app.query('COMMIT')
+      return result
+    } catch (error) {
+      await app.query('ROLLBACK')
+      throw error
+    }
+  }
   try {
-    const refused = await app.query('DELETE FROM events').catch((error: Error) => error)
+    const refused = await asNodeRole('DELETE FROM events').catch((error: Error) => error)
     t.match(refused, /permission denied/, 'the node role cannot delete events itself')
-    const { rows } = await app.query<{ purged: number }>("SELECT scimgate_purge_events(now() - interval '90 days', 1) AS purged")
+    const { rows } = await asNodeRole<{ purged: number }>("SELECT scimgate_purge_events(now() - interval '90 days', 1) AS purged")
     t.equal(rows[0]!.purged, 1, 'one small batch')
-    await app.query("SELECT scimgate_purge_events(now() - interval '90 days', 100)")
-    const recent = await app.query<{ purged: number }>("SELECT scimgate_purge_events(now() + interval '1 day', 100) AS purged")
+    await asNodeRole("SELECT scimgate_purge_events(now() - interval '90 days', 100)")
+    const recent = await asNodeRole<{ purged: number }>("SELECT scimgate_purge_events(now() + interval '1 day', 100) AS purged")
     t.equal(recent.rows[0]!.purged, 0, 'never anything younger than a day, whatever the cutoff')
   } finally {
     app.release()
