@@ -119,11 +119,16 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
   const outboxKey = (region: string): string => `${base}events:${region}`
   const usageKey = `${base}usage`
 
+  // A sorted set orders equal scores by member text: events this store writes within one millisecond
+  // keep their order through a score that always grows (by 1 µs when the clock has not moved).
+  let lastOutboxScore = 0
+  const outboxScore = (at: number): number => (lastOutboxScore = Math.max(at, lastOutboxScore + 0.001))
+
   function enqueue(transaction: Transaction, type: TokenEventType, record: TokenRecord, context: TokenEventContext | undefined, data?: Record<string, unknown>): void {
     // An access credential belongs to no tenant, so no tenant's event log records it.
     if (record.tenantId === ALL_TENANTS) return
     const at = now()
-    transaction.zadd(outboxKey(record.region), at, JSON.stringify(tokenEvent(type, record, context ?? CLI_CONTEXT, at, data)))
+    transaction.zadd(outboxKey(record.region), outboxScore(at), JSON.stringify(tokenEvent(type, record, context ?? CLI_CONTEXT, at, data)))
   }
 
   /** When Redis may forget the record; undefined = keep while active. */
@@ -211,7 +216,7 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
     async noteExpiredUse(record, context) {
       const at = now()
       const event = tokenEvent('token.expired', record, context, at, { expiredAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() })
-      await redisCall(client.eval(NOTE_EXPIRED_SCRIPT, 2, `${base}expired-noted:${record.tokenId}`, outboxKey(record.region), String(RETENTION_MS), String(at), JSON.stringify(event)))
+      await redisCall(client.eval(NOTE_EXPIRED_SCRIPT, 2, `${base}expired-noted:${record.tokenId}`, outboxKey(record.region), String(RETENTION_MS), String(outboxScore(at)), JSON.stringify(event)))
     },
 
     async pendingEvents(region, limit) {
