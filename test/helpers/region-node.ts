@@ -36,9 +36,12 @@ export async function startTestNode(
   const region = catalog.byCode(options.region ?? 'EU1')
   if (region === undefined) throw new Error(`no region ${options.region}`)
   let databaseUrl = options.databaseUrl
+  // The feed's LISTEN needs a session of its own: straight to PostgreSQL, also when requests go through PgBouncer.
+  let listenUrl: string | undefined
   if (databaseUrl === undefined) {
     const db = await createTestDatabase(region.code)
     databaseUrl = db.url
+    listenUrl = db.directUrl
     t.teardown(db.drop)
   }
   const keys = await generateIdentityKeyPair()
@@ -51,7 +54,7 @@ export async function startTestNode(
     cursorKeys: options.cursorKeys ?? testCursorKeys(),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     logLevel: 'silent',
-    events: { ...DEFAULT_EVENT_LOG, ...options.events },
+    events: { ...DEFAULT_EVENT_LOG, listenUrl, ...options.events },
   }
   const app = await buildRegionNode(config, { logger: options.logger === true ? { level: 'info' } : false })
   // Registered after the database teardown, so tap runs it first (teardowns run in reverse).
