@@ -1,21 +1,11 @@
 import t from 'tap'
-import { ConfigError } from '../../config/config-error.ts'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadNodeConfig } from '../../config/node-config.ts'
 import { loadRegionCatalog, parseRegionCatalog } from '../../config/region-catalog.ts'
 import { loadTokenCommandConfig } from '../../config/token-command-config.ts'
+import { problemsOf } from '../helpers/config-problems.ts'
 
 const catalog = loadRegionCatalog()
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  return []
-}
 
 t.test('the default catalog has the five regions of the brief with their hostnames', async (t) => {
   t.same(catalog.regions.map((r) => r.code), ['US1', 'EU1', 'EU2', 'AP1', 'AP2'])

@@ -1,21 +1,11 @@
 // TRUSTED_PROXIES is validated at start: the overlays set it from their
 // network settings, and a wrong entry must not crash the gateway later.
 import t from 'tap'
-import { ConfigError } from '../../config/config-error.ts'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
 import { generateIdentityKeyPair } from '../../lib/internal-identity.ts'
 import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  return []
-}
+import { problemsOf } from '../helpers/config-problems.ts'
 
 t.test('TRUSTED_PROXIES takes addresses and CIDRs only ', async (t) => {
   const catalog = loadRegionCatalog()

@@ -1,25 +1,15 @@
 // The settings the hardening items added: read from the environment in
 // config/, defaulted, and refused with a named problem when wrong.
 import t from 'tap'
-import { ConfigError } from '../../config/config-error.ts'
 import { DEVELOPMENT_CURSOR_KEYS } from '../../config/cursor-keys.ts'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadNodeConfig, tenantConcurrencyOf } from '../../config/node-config.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
+import { problemsOf } from '../helpers/config-problems.ts'
 
 const catalog = loadRegionCatalog()
 const JWKS = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'x', kid: 'k' }] })
 const node = (env: Record<string, string>) => loadNodeConfig({ SCIMGATE_REGION: 'EU1', IDENTITY_JWKS: JWKS, SCIMGATE_DEV_SECRETS: '1', ...env }, catalog)
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  return []
-}
 
 t.test('node defaults: member cap, list timeout, tenant share, client timeouts, development cursor key outside production', async (t) => {
   const config = node({ DATABASE_POOL_SIZE: '10' })

@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { ConfigError } from '../../config/config-error.ts'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
 import { loadNodeConfig } from '../../config/node-config.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
@@ -15,19 +14,10 @@ import { startSystem } from '../helpers/system.ts'
 import { generateIdentityKeyPair } from '../../lib/internal-identity.ts'
 import { createTestCa } from '../helpers/test-ca.ts'
 import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
+import { problemsOf } from '../helpers/config-problems.ts'
 
 const EU1 = 'eu1.localhost'
 const USER = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'tls@example.com' }
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems
-    throw error
-  }
-  return []
-}
 
 /** A plain-HTTP request straight to the node's port: resolves with the status, or the error code when the connection fails. */
 function plainHttp(url: string): Promise<number | string> {
