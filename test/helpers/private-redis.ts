@@ -68,13 +68,10 @@ async function makeFolder(t: Teardown): Promise<string> {
   return dir
 }
 
-/** One redis-server; `extraArgs` are redis.conf directives as command-line options (`--replicaof`, `--cluster-enabled`, …). */
-export async function startRedisServer(t: Teardown, options: { port?: number; dir?: string; extraArgs?: readonly string[] } = {}): Promise<RedisProcess> {
-  const port = options.port ?? (await freePort())
-  const dir = options.dir ?? (await makeFolder(t))
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, ...(options.extraArgs ?? [])]
-  let child = await startProcess('redis-server', args, port)
-  const server: RedisProcess = {
+/** A redis-server or redis-sentinel process that can be killed, stopped and started again with the same arguments. */
+async function startRedisProcess(command: string, args: readonly string[], port: number): Promise<RedisProcess> {
+  let child = await startProcess(command, args, port)
+  return {
     port,
     url: `redis://127.0.0.1:${port}`,
     async kill() {
@@ -82,13 +79,21 @@ export async function startRedisServer(t: Teardown, options: { port?: number; di
       await exited(child)
     },
     async restart() {
-      child = await startProcess('redis-server', args, port)
+      child = await startProcess(command, args, port)
     },
     async stop() {
       child.kill('SIGTERM')
       await exited(child)
     },
   }
+}
+
+/** One redis-server; `extraArgs` are redis.conf directives as command-line options (`--replicaof`, `--cluster-enabled`, …). */
+export async function startRedisServer(t: Teardown, options: { port?: number; dir?: string; extraArgs?: readonly string[] } = {}): Promise<RedisProcess> {
+  const port = options.port ?? (await freePort())
+  const dir = options.dir ?? (await makeFolder(t))
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, ...(options.extraArgs ?? [])]
+  const server = await startRedisProcess('redis-server', args, port)
   t.teardown(() => server.kill())
   return server
 }
@@ -131,22 +136,7 @@ export async function startSentinelGroup(t: Teardown, masterName = 'scimgate'): 
         '',
       ].join('\n'),
     )
-    let child = await startProcess('redis-sentinel', [file], port)
-    const sentinel: RedisProcess = {
-      port,
-      url: `redis://127.0.0.1:${port}`,
-      async kill() {
-        child.kill('SIGKILL')
-        await exited(child)
-      },
-      async restart() {
-        child = await startProcess('redis-sentinel', [file], port)
-      },
-      async stop() {
-        child.kill('SIGTERM')
-        await exited(child)
-      },
-    }
+    const sentinel = await startRedisProcess('redis-sentinel', [file], port)
     t.teardown(() => sentinel.kill())
     sentinels.push(sentinel)
   }
