@@ -1,7 +1,6 @@
 // One test per hardening rule of the gateway's SCIM proxy, each against a real
 // gateway whose catalog points regions at stand-in servers this file controls.
 import { execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
@@ -9,12 +8,10 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { Redis } from 'ioredis'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
-import { loadRegionCatalog, parseRegionCatalog } from '../../config/region-catalog.ts'
-import { sha256Hex } from '../../gateway/admin/admin-credential.ts'
-import { startGateway, type RunningGateway } from '../../gateway/server.ts'
-import { createIdentityVerifier, generateIdentityKeyPair, IDENTITY_HEADER, signIdentity, type IdentityKeyPair } from '../../lib/internal-identity.ts'
+import { loadRegionCatalog } from '../../config/region-catalog.ts'
+import type { RunningGateway } from '../../gateway/server.ts'
+import { createIdentityVerifier, IDENTITY_HEADER, signIdentity, type IdentityKeyPair } from '../../lib/internal-identity.ts'
 import { httpRequest, type HttpResponse } from '../helpers/http-request.ts'
 import {
   answerAfter,
@@ -28,10 +25,8 @@ import {
 } from '../helpers/stand-in-upstream.ts'
 import { ADMIN_TOKEN, type Teardown } from '../helpers/system.ts'
 import { measureMemoryGrowth } from '../helpers/memory-sampler.ts'
-import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
-import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
+import { startGatewayForUpstreams } from '../helpers/catalog-gateway.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
 const EU1 = 'eu1.localhost'
 const US1 = 'us1.localhost'
 const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error'
@@ -47,24 +42,7 @@ interface ProxyGateway {
 
 /** A gateway whose catalog sends each named region to the given base URL. */
 async function startProxyGateway(t: Teardown, upstreams: Readonly<Record<string, string>>, env: Record<string, string> = {}): Promise<ProxyGateway> {
-  const defaults = loadRegionCatalog()
-  const catalog = parseRegionCatalog(
-    { regions: defaults.regions.filter((r) => r.code in upstreams).map((r) => ({ ...r, hostnames: [...r.hostnames], upstreams: [upstreams[r.code]!] })) },
-    'proxy-hardening catalog',
-  )
-  const redisPrefix = `scimgate-test:proxy:${randomBytes(6).toString('hex')}:`
-  const redis = new Redis(REDIS_URL)
-  t.teardown(async () => {
-    await deleteKeysUnderPrefix(redis, redisPrefix)
-    redis.disconnect()
-  })
-  const keys = await generateIdentityKeyPair()
-  const config = loadGatewayConfig(
-    { HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', REDIS_URL, SCIMGATE_REDIS_PREFIX: redisPrefix, ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN), LOG_LEVEL: 'silent', ...gatewaySecretsEnv(keys), ...env },
-    catalog,
-  )
-  const running = await startGateway(config, { signingKey: keys.signingKey, logger: false })
-  t.teardown(() => running.close())
+  const { running, keys } = await startGatewayForUpstreams(t, Object.fromEntries(Object.entries(upstreams).map(([code, url]) => [code, [url]])), 'proxy', env)
   return {
     running,
     port: Number(new URL(running.url).port),

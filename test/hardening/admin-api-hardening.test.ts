@@ -2,43 +2,20 @@
 // region instead of routing like the proxy, dropped If-Match, let admin
 // credential guesses go unlimited, and made tokens for regions this gateway
 // does not serve.
-import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { Redis } from 'ioredis'
 import { loadGatewayConfig } from '../../config/gateway-config.ts'
-import { loadRegionCatalog, parseRegionCatalog } from '../../config/region-catalog.ts'
-import { sha256Hex } from '../../gateway/admin/admin-credential.ts'
-import { startGateway, type RunningGateway } from '../../gateway/server.ts'
-import { generateIdentityKeyPair } from '../../lib/internal-identity.ts'
-import { deleteKeysUnderPrefix } from '../helpers/redis-keys.ts'
+import { loadRegionCatalog } from '../../config/region-catalog.ts'
+import type { RunningGateway } from '../../gateway/server.ts'
 import { answerWith, startStandInUpstream } from '../helpers/stand-in-upstream.ts'
 import { ADMIN_TOKEN, type Teardown } from '../helpers/system.ts'
-import { gatewaySecretsEnv } from '../helpers/test-secrets.ts'
+import { startGatewayForUpstreams } from '../helpers/catalog-gateway.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error'
 const GROUP_ID = '5f0c6d1e-8a51-4c61-9d35-0c4b1d6b2f10'
 
 /** A gateway whose catalog sends each named region to the given nodes. */
 async function startAdminGateway(t: Teardown, upstreams: Readonly<Record<string, readonly string[]>>, env: Record<string, string> = {}): Promise<RunningGateway> {
-  const catalog = parseRegionCatalog(
-    { regions: loadRegionCatalog().regions.filter((r) => r.code in upstreams).map((r) => ({ ...r, hostnames: [...r.hostnames], upstreams: [...upstreams[r.code]!] })) },
-    'admin-api catalog',
-  )
-  const redisPrefix = `scimgate-test:admin:${randomBytes(6).toString('hex')}:`
-  const redis = new Redis(REDIS_URL)
-  t.teardown(async () => {
-    await deleteKeysUnderPrefix(redis, redisPrefix)
-    redis.disconnect()
-  })
-  const keys = await generateIdentityKeyPair()
-  const config = loadGatewayConfig(
-    { HOST: '127.0.0.1', PORT: '0', ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0', REDIS_URL, SCIMGATE_REDIS_PREFIX: redisPrefix, ADMIN_TOKEN_SHA256: sha256Hex(ADMIN_TOKEN), LOG_LEVEL: 'silent', ...gatewaySecretsEnv(keys), ...env },
-    catalog,
-  )
-  const running = await startGateway(config, { signingKey: keys.signingKey, logger: false })
-  t.teardown(() => running.close())
-  return running
+  return (await startGatewayForUpstreams(t, upstreams, 'admin', env)).running
 }
 
 const admin = (gateway: RunningGateway, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, credential = ADMIN_TOKEN) =>
