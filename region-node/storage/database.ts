@@ -105,7 +105,8 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
     }
   }
 
-  async function withTenantClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>, statementTimeoutMs: number | undefined): Promise<T> {
+  /** A pooled connection whose effective role was checked; a role that sees past row security is a ConfigError. */
+  async function checkedClient(): Promise<pg.PoolClient> {
     let client: pg.PoolClient
     try {
       client = await pool.connect()
@@ -119,6 +120,11 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       client.release(true)
       throw error instanceof ConfigError ? error : databaseUnavailable(error)
     }
+    return client
+  }
+
+  async function withTenantClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>, statementTimeoutMs: number | undefined): Promise<T> {
+    const client = await checkedClient()
     let broken: Error | undefined
     // pg emits 'error' on the client before it rejects the queries a dead connection took with it.
     let connectionLost = false
@@ -179,18 +185,7 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       }
     },
     async verifyRowSecurity() {
-      let client: pg.PoolClient
-      try {
-        client = await pool.connect()
-      } catch (error) {
-        throw databaseUnavailable(error)
-      }
-      try {
-        await checkRole(client)
-      } catch (error) {
-        client.release(true)
-        throw error instanceof ConfigError ? error : databaseUnavailable(error)
-      }
+      const client = await checkedClient()
       client.release()
     },
     async close() {
