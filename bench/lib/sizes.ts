@@ -21,6 +21,13 @@ export interface BenchSizes {
     readonly patchSamples: number
     readonly patchMembers: number
   }
+  /** The node against the floor: the seeded tenant, the users GET rotates over, the groups PATCH spreads over, /Bulk's size. */
+  readonly floor: {
+    readonly users: number
+    readonly readUsers: number
+    readonly patchGroups: number
+    readonly bulkOperations: number
+  }
 }
 
 export const FULL_SIZES: BenchSizes = {
@@ -36,6 +43,7 @@ export const FULL_SIZES: BenchSizes = {
   pagingUsers: 100_000,
   sync: { users: 100_000, groups: 1_000, memberships: 200_000, concurrency: 32, membersPerPatch: 50 },
   events: { users: 100_000, groups: 1_000, membersPerGroup: 200, groupsPerProbeUser: 20, createSamples: 1000, patchSamples: 60, patchMembers: 1000 },
+  floor: { users: 100_000, readUsers: 200, patchGroups: 64, bulkOperations: 1000 },
 }
 
 export const QUICK_SIZES: BenchSizes = {
@@ -51,6 +59,7 @@ export const QUICK_SIZES: BenchSizes = {
   pagingUsers: 20_000,
   sync: { users: 3_000, groups: 30, memberships: 6_000, concurrency: 32, membersPerPatch: 50 },
   events: { users: 20_000, groups: 200, membersPerGroup: 100, groupsPerProbeUser: 20, createSamples: 200, patchSamples: 15, patchMembers: 1000 },
+  floor: { users: 20_000, readUsers: 200, patchGroups: 64, bulkOperations: 1000 },
 }
 
 /** Tiny sizes for the CI smoke test: exercises the code, measures nothing worth reading. */
@@ -67,6 +76,7 @@ export const SMOKE_SIZES: BenchSizes = {
   pagingUsers: 350,
   sync: { users: 60, groups: 4, memberships: 80, concurrency: 8, membersPerPatch: 10 },
   events: { users: 300, groups: 30, membersPerGroup: 10, groupsPerProbeUser: 5, createSamples: 5, patchSamples: 2, patchMembers: 50 },
+  floor: { users: 500, readUsers: 20, patchGroups: 8, bulkOperations: 50 },
 }
 
 export function describeSizes(sizes: BenchSizes): string {
