@@ -76,8 +76,8 @@ async function interleaved(
   const runs: Record<Side, LoadResult[]> = { node: [], floor: [] }
   for (let r = 1; r <= sizes.load.rounds; r++) {
     for (const side of SIDES) {
-      progress.step(`floor: ${label} → ${side} (round ${r}/${sizes.load.rounds}, ${sizes.load.durationS}s)`)
-      const run = (): Promise<LoadResult> => measureLoad(targets[side], { ...setting, durationS: sizes.load.durationS, warmupS: sizes.load.warmupS })
+      progress.step(`floor: ${label} → ${side} (round ${r}/${sizes.load.rounds}, ${sizes.floor.durationS}s)`)
+      const run = (): Promise<LoadResult> => measureLoad(targets[side], { ...setting, durationS: sizes.floor.durationS, warmupS: sizes.floor.warmupS })
       runs[side].push(await (between === undefined ? run() : between(side, run)))
     }
   }
@@ -326,8 +326,8 @@ export async function runFloorSuite(sizes: BenchSizes, progress: Progress): Prom
       const runs: Record<Side, { opsPerSecond: number; cpu: CpuPerRequest; requests: number }[]> = { node: [], floor: [] }
       for (let r = 1; r <= sizes.load.rounds; r++) {
         for (const side of SIDES) {
-          progress.step(`floor: /Bulk of ${f.bulkOperations} user POSTs, ${inFlight} in flight → ${side} (round ${r}/${sizes.load.rounds}, ≥ ${sizes.load.durationS}s)`)
-          runs[side].push(await bulkLoad(servers.url[side], headers, inFlight, sizes.load.durationS, f.bulkOperations, nextTag, servers.cpu[side]))
+          progress.step(`floor: /Bulk of ${f.bulkOperations} user POSTs, ${inFlight} in flight → ${side} (round ${r}/${sizes.load.rounds}, ≥ ${f.durationS}s)`)
+          runs[side].push(await bulkLoad(servers.url[side], headers, inFlight, f.durationS, f.bulkOperations, nextTag, servers.cpu[side]))
         }
         await vacuum(db)
       }
@@ -343,7 +343,7 @@ export async function runFloorSuite(sizes: BenchSizes, progress: Progress): Prom
     }
     const gap = await eventLogGap(db)
     if (gap !== undefined) throw new Error(gap)
-    return results.map((r) => (r.context === undefined ? r : { ...r, context: { ...r.context, rounds: sizes.load.rounds, durationS: round(sizes.load.durationS) } }))
+    return results.map((r) => (r.context === undefined ? r : { ...r, context: { ...r.context, rounds: sizes.load.rounds, durationS: round(f.durationS) } }))
   } finally {
     progress.step('floor: cleaning up')
     await cleanup.run()
