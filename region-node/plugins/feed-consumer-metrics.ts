@@ -20,23 +20,24 @@ export interface FeedConsumerMetricsOptions {
   readonly log: FastifyBaseLogger
 }
 
-// Both gauges of one scrape share one query.
-const REPORT_REUSE_MS = 1_000
-
 /** Registers the feed-consumer metrics; returns what the feed needs to track its consumers. */
 export function registerFeedConsumerMetrics(options: FeedConsumerMetricsOptions): FeedTracking {
   const { registry, region, database, log } = options
-  let cached: { at: number; report: Promise<FeedConsumerLag[] | undefined> } | undefined
+  // A scrape collects every metric at once: both gauges share the query in flight.
+  let inFlight: Promise<FeedConsumerLag[] | undefined> | undefined
 
   const report = (): Promise<FeedConsumerLag[] | undefined> => {
-    if (cached !== undefined && Date.now() - cached.at < REPORT_REUSE_MS) return cached.report
-    const pending = database.read(REGION_WIDE, (db) => feedConsumerLag(db)).catch((error: unknown) => {
-      // The last values stay: a database hiccup does not restart the lag alert's clock.
-      log.warn({ err: error }, 'cannot compute the change feed consumers’ lag')
-      return undefined
-    })
-    cached = { at: Date.now(), report: pending }
-    return pending
+    inFlight ??= database
+      .read(REGION_WIDE, (db) => feedConsumerLag(db))
+      .catch((error: unknown) => {
+        // The last values stay: a database hiccup does not restart the lag alert's clock.
+        log.warn({ err: error }, 'cannot compute the change feed consumers’ lag')
+        return undefined
+      })
+      .finally(() => {
+        inFlight = undefined
+      })
+    return inFlight
   }
 
   new Gauge({
