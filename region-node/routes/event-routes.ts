@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { ADMIN_CREDENTIAL_KIND_HEADER, isAdminCredentialKind } from '../../lib/admin-credential-kind.ts'
 import { CLIENT_KINDS } from '../../lib/client-kind.ts'
 import { ScimError } from '../../lib/scim-error.ts'
 import { EVENT_TYPES } from '../events/event-types.ts'
@@ -42,7 +43,9 @@ export async function eventRoutes(app: FastifyInstance, options: { events: Event
   app.get<{ Querystring: QueryParams }>('/changes', async (request) => {
     const tenantId = tenantOf(request)
     const after = textParam(request.query, 'after', 64)
-    const consumer = feedConsumerOf(request.identity!.tokenId, textParam(request.query, 'consumer', 64))
+    // The credential kind is the gateway's header, believed only alongside the identity tenantOf checked.
+    const kind = request.headers[ADMIN_CREDENTIAL_KIND_HEADER]
+    const consumer = feedConsumerOf(request.identity?.tokenId ?? '', isAdminCredentialKind(kind) ? kind : undefined, textParam(request.query, 'consumer', 64))
     return events.changes(tenantId, {
       ...(after === undefined ? {} : { after }),
       limit: integerParam(request.query, 'limit', 1, MAX_PAGE, 100),

@@ -69,7 +69,14 @@ t.test('a consumer that stops reading lags more and more; catching up brings it 
   t.ok(missed >= 2, 'the two users it missed (and any token event)')
   t.equal((await scrape()).lag, 0, 'caught up again: 0')
 
-  t.test('the consumer name is checked; a credential without one is a consumer of its own', async (t) => {
+  t.test('admins (the console, `scimgate events --follow`) are consumers only when they name themselves one', async (t) => {
+    t.equal((await system.admin('GET', '/admin/v1/regions/EU1/tenants/acme/changes')).status, 200)
+    t.notMatch((await scrape()).text, /consumer="operator/, 'the operator following the feed is not tracked')
+    t.equal((await system.admin('GET', '/admin/v1/regions/EU1/tenants/acme/changes?consumer=audit-export')).status, 200)
+    t.match((await scrape()).text, /scimgate_event_feed_consumer_lag_seconds\{region="EU1",consumer="operator\/audit-export"\}/, 'unless it names a consumer')
+  })
+
+  t.test('the consumer name is checked; an access credential without one is a consumer of its own', async (t) => {
     const bad = await read(undefined, 'consumer=no%20spaces')
     t.equal(bad.status, 400)
     t.match(bad.body, { scimType: 'invalidValue', detail: /consumer must match/ })
