@@ -10,6 +10,10 @@ export interface FeedConsumerLag {
   readonly lastRead: Date
 }
 
+// A consumer polling the same position again within this long does not
+// rewrite its row: its last read is known to within this much.
+const REWRITE_SAME_POSITION_AFTER = '15 seconds'
+
 /**
  * Records that `consumer` read the tenant's feed from `afterSeq`, registering
  * the consumer when the region tracks fewer than `maxConsumers`. False when
@@ -17,7 +21,7 @@ export interface FeedConsumerLag {
  * Concurrent first reads of new consumers may pass the cap by a few.
  */
 export async function recordFeedPosition(db: Queryable, tenantId: string, consumer: string, afterSeq: bigint, maxConsumers: number): Promise<boolean> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ tracked: boolean }>(
     `WITH registered AS (
        INSERT INTO event_feed_consumers (consumer)
        SELECT $2 WHERE NOT EXISTS (SELECT 1 FROM event_feed_consumers WHERE consumer = $2)
@@ -27,14 +31,16 @@ export async function recordFeedPosition(db: Queryable, tenantId: string, consum
      ), tracked AS (
        SELECT consumer FROM event_feed_consumers WHERE consumer = $2
        UNION ALL SELECT consumer FROM registered
+     ), recorded AS (
+       INSERT INTO event_feed_positions AS p (tenant_id, consumer, after_seq, read_at)
+       SELECT $1, consumer, $3, now() FROM tracked LIMIT 1
+       ON CONFLICT (tenant_id, consumer) DO UPDATE SET after_seq = excluded.after_seq, read_at = excluded.read_at
+       WHERE p.after_seq <> excluded.after_seq OR p.read_at < now() - interval '${REWRITE_SAME_POSITION_AFTER}'
      )
-     INSERT INTO event_feed_positions (tenant_id, consumer, after_seq, read_at)
-     SELECT $1, consumer, $3, now() FROM tracked LIMIT 1
-     ON CONFLICT (tenant_id, consumer) DO UPDATE SET after_seq = excluded.after_seq, read_at = excluded.read_at
-     RETURNING 1 AS recorded`,
+     SELECT EXISTS (SELECT 1 FROM tracked) AS tracked`,
     [tenantId, consumer, afterSeq.toString(), maxConsumers],
   )
-  return rows.length > 0
+  return rows[0]?.tracked === true
 }
 
 /** Every tracked consumer's lag and last read, across tenants (one index probe of the log per position). */
