@@ -62,13 +62,14 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
   const now = deps.now ?? Date.now
   const { tracking } = deps
 
-  // The exclusive advisory lock waits for the tenant's writers in flight (see storage/events-store.ts).
-  // The consumer's position (the cursor it reads from: what it has processed) is recorded in the same transaction.
+  // The consumer's position (the cursor it reads from: what it has processed) is recorded in the read's
+  // transaction, before the exclusive advisory lock that waits for the tenant's writers in flight (see
+  // storage/events-store.ts), so the writers never wait for the recording.
   const readAfter = (tenantId: string, after: bigint, limit: number, consumer: string | undefined): Promise<EventRow[]> =>
     deps.database.write(tenantId, async (db) => {
+      if (consumer !== undefined && tracking !== undefined && !(await recordFeedPosition(db, tenantId, consumer, after, tracking.maxConsumers))) tracking.onUntracked(consumer)
       const store = createEventsStore(db)
       await store.lockForFeed(tenantId)
-      if (consumer !== undefined && tracking !== undefined && !(await recordFeedPosition(db, tenantId, consumer, after, tracking.maxConsumers))) tracking.onUntracked(consumer)
       return store.after(tenantId, after, limit)
     })
 
