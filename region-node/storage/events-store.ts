@@ -53,6 +53,11 @@ export interface MembershipLog {
   ctes(source: string, type: 'membership.added' | 'membership.removed', groupId: string, firstParam: number): { sql: string; values: unknown[] }
 }
 
+/** One event per row a statement created (CTE `source`: id, seq), in the order the rows were inserted. */
+export interface CreationLog {
+  ctes(source: string, firstParam: number): { sql: string; values: unknown[] }
+}
+
 const INSERT_COLUMNS = 'tenant_id, type, resource_type, resource_id, actor_type, actor_id, actor_label, client_kind, request_id, data'
 
 /** The CTEs that take the tenant's writer lock (before any seq is drawn) and wake feed readers at commit. */
@@ -112,6 +117,23 @@ export function membershipLog(tenantId: string, origin: EventOrigin): Membership
             ORDER BY s.member_id
             RETURNING 1)`
       return { sql, values: [tenantId, groupId, actorType, actorId, actorLabel, origin.clientKind, origin.requestId ?? null, type] }
+    },
+  }
+}
+
+export function creationLog(tenantId: string, origin: EventOrigin, type: 'user.created', resourceType: 'User'): CreationLog {
+  const [actorType, actorId, actorLabel] = actorColumns(origin.actor)
+  return {
+    ctes(source, firstParam) {
+      const p = (offset: number): string => `$${firstParam + offset}`
+      const sql = `${writerCtes(`${p(0)}::text`)},
+          event_rows AS (
+            INSERT INTO events (${INSERT_COLUMNS})
+            SELECT ${p(0)}::text, ${p(1)}::text, ${p(2)}::text, s.id::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, NULL
+            FROM event_writer, event_wake, ${source} s
+            ORDER BY s.seq
+            RETURNING 1)`
+      return { sql, values: [tenantId, type, resourceType, actorType, actorId, actorLabel, origin.clientKind, origin.requestId ?? null] }
     },
   }
 }
