@@ -45,10 +45,11 @@ async function stateOf(tenantId: string, response: Record<string, unknown>) {
     users: named(listed.map(strip)),
     groups: named(groupList.map(strip)),
     events: named(events.map((e) => [e.type, e.resource_type, e.resource_id, e.data])),
+    eventIds: events.map((e) => e.id),
   }
 }
 
-type Test = Pick<typeof t, 'same'>
+type Test = Pick<typeof t, 'same' | 'equal' | 'ok'>
 
 async function runBoth(t: Test, operations: unknown[], failOnErrors?: number, setup?: (tenantId: string) => Promise<void>) {
   const [a, b] = [newTenant(), newTenant()]
@@ -61,6 +62,9 @@ async function runBoth(t: Test, operations: unknown[], failOnErrors?: number, se
   t.same(actual.users, expected.users, 'the same users')
   t.same(actual.groups, expected.groups, 'the same groups')
   t.same(actual.events, expected.events, 'the same events, in the same order')
+  const ids = [...expected.eventIds, ...actual.eventIds]
+  t.equal(new Set(ids).size, ids.length, 'every event has an id of its own')
+  t.ok(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)), 'event ids are version 4 uuids')
   return actual
 }
 
