@@ -65,8 +65,19 @@ function readOperations(body: unknown, maxOperations: number): { operations: Bul
 
 class UnresolvedReference extends Error {}
 
+/** Whether any string in `value` is a "bulkId:x" reference (a walk that copies nothing: most data has none). */
+function containsReference(value: unknown): boolean {
+  if (typeof value === 'string') return value.startsWith('bulkId:')
+  if (Array.isArray(value)) return value.some(containsReference)
+  if (typeof value === 'object' && value !== null) {
+    for (const key in value) if (containsReference((value as Record<string, unknown>)[key])) return true
+  }
+  return false
+}
+
 /** Replaces every "bulkId:x" string in data with the id created for x; throws UnresolvedReference when x is not created yet. */
 function resolveReferences(value: unknown, created: ReadonlyMap<string, string>, failed: ReadonlySet<string>): unknown {
+  if (!containsReference(value)) return value
   if (typeof value === 'string') {
     const match = BULK_ID_REFERENCE.exec(value)
     if (match === null) return value
