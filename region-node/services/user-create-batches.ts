@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { isScimError, ScimError } from '../../lib/scim-error.ts'
 import { formatVersion } from '../scim/etag.ts'
-import { uniquenessError } from '../storage/pg-errors.ts'
+import { isRetryableTransactionError, uniquenessError } from '../storage/pg-errors.ts'
 import { insertUsers, type NewUser } from '../storage/user-batches.ts'
 import { ALWAYS_RECORD } from './event-recorder.ts'
 import type { RequestScope, ServiceDependencies } from './service-context.ts'
@@ -72,7 +72,8 @@ export function createUserCreateBatches(deps: Pick<ServiceDependencies, 'databas
             count = error.count
             continue
           }
-          if (isScimError(error)) return undefined
+          // Concurrent batches with common userNames can deadlock past the write's retries: one by one cannot.
+          if (isScimError(error) || isRetryableTransactionError(error)) return undefined
           throw error
         }
       }

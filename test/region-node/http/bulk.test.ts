@@ -117,6 +117,16 @@ t.test('mixed operations: batches end at PATCH, DELETE, group POSTs and bulkId r
   )
 })
 
+t.test('concurrent batches naming the same userNames in different orders: every request answers, every userName is created once', async (t) => {
+  const tenant = newTenant()
+  const names = Array.from({ length: 200 }, (_, i) => `shared-${i}@example.com`)
+  const orders = [names, [...names].reverse(), [...names.slice(100), ...names.slice(0, 100)], [...names.slice(50), ...names.slice(0, 50)].reverse()]
+  const responses = await Promise.all(orders.map((order, run) => batched.execute(scopeOf(tenant), { schemas: [BULK_REQUEST], Operations: order.map((name, i) => post(`r${run}-${i}`, name)) })))
+  const statuses = responses.flatMap((r) => (r.Operations as { status: string }[]).map((o) => o.status))
+  t.equal(statuses.filter((s) => s === '201').length, 200, 'each userName created once')
+  t.equal(statuses.filter((s) => s === '409').length, 600, 'the others are 409')
+})
+
 t.test('over HTTP: 1,000 POSTs in one request, each with its location and version, and the limits still hold', async (t) => {
   const node = await startTestNode(t)
   const tenant = newTenant()
