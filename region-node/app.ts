@@ -31,6 +31,7 @@ import { createCursorCodec } from './scim/cursor.ts'
 import { createDirectoryService } from './services/directory-service.ts'
 import { createGroupsService } from './services/groups-service.ts'
 import { createRolesService } from './services/roles-service.ts'
+import { createUserCreateBatches } from './services/user-create-batches.ts'
 import { createUsersService } from './services/users-service.ts'
 
 export interface BuildOptions {
@@ -105,7 +106,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     await scim.register(discoveryRoutes, { limits: config.limits, roleCatalog: async (tenantId) => (await roles.get(tenantId)).roles })
     await scim.register(resourceRoutes, { ...services, limits: config.limits })
     await scim.register(searchRoutes, { ...services, limits: config.limits })
-    await scim.register(bulkRoutes, { ...services, limits: config.limits })
+    await scim.register(bulkRoutes, { ...services, userBatches: createUserCreateBatches({ database: app.database, events }), limits: config.limits })
   }, { prefix: '/scim/v2' })
 
   await app.register(async (admin) => {
