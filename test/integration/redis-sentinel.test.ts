@@ -16,6 +16,8 @@ const RATE_LIMIT = 60
 const HANG_MS = 3_000
 /** Consecutive unseen tokens verified that count as full service. */
 const STEADY = 5
+/** Requests with the cached token that make the observation meaningful. */
+const MIN_CACHED = 5
 
 interface Observed {
   cached: number[]
@@ -50,7 +52,8 @@ async function provisionDuring(system: TestSystem, cachedToken: string, unseenTo
   const switched = Date.now()
   const steady = (): boolean => observed.unseen.length >= STEADY && observed.unseen.slice(-STEADY).every((status) => status === 200)
   const from = observed.unseen.length
-  while (!(steady() && observed.unseen.length - from >= STEADY) && Date.now() - switched < 15_000) await sleep(50)
+  // (On a loaded machine a quick switch may leave few requests: go on until there are enough to judge.)
+  while (!(steady() && observed.unseen.length - from >= STEADY && observed.cached.length > MIN_CACHED) && Date.now() - switched < 15_000) await sleep(50)
   observed.recoveredAfterMs = Date.now() - switched
   running = false
   await load
@@ -58,7 +61,7 @@ async function provisionDuring(system: TestSystem, cachedToken: string, unseenTo
 }
 
 function checkObserved(t: Test, observed: Observed): void {
-  t.ok(observed.cached.length > 5, `${observed.cached.length} requests with the cached token`)
+  t.ok(observed.cached.length > MIN_CACHED, `${observed.cached.length} requests with the cached token`)
   // 429: its tenant used up the (small) rate limit of the test, which is past authentication too.
   t.same([...new Set(observed.cached)].filter((status) => status !== 200 && status !== 429), [], `the cached token always passed authentication (${summary(observed.cached)})`)
   t.same([...new Set(observed.unseen)].filter((status) => status !== 200 && status !== 503), [], `unseen tokens: only 200 or 503 (${summary(observed.unseen)})`)
@@ -84,10 +87,7 @@ async function revocationReachesBoth(t: Test, system: TestSystem, second: Runnin
   t.equal(refused.size, 2, `the revocation reached both gateways within a second (${Date.now() - started} ms)`)
 }
 
-/**
- * Token writes wait for the replica (WAIT): while the replica resynchronises after a switch they get
- * 503 with Retry-After, as an admin client would see, and are retried.
- */
+/** A token write right after a switch may get 503 with Retry-After (the gateway is reconnecting): retried, as an admin client would. */
 async function createTokenRetrying(system: TestSystem, tenant: string): Promise<{ token: string; tokenId: string }> {
   const deadline = Date.now() + 15_000
   for (;;) {
