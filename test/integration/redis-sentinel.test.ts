@@ -12,6 +12,8 @@ import { startSystem, type TestSystem } from '../helpers/system.ts'
 
 const EU1 = 'eu1.localhost'
 const RATE_LIMIT = 60
+/** Rate-limit windows are aligned to the clock: long ones, so a check rarely meets a window's end. */
+const RATE_WINDOW_MS = 600_000
 /** A request slower than this during the switch counts as a hang. */
 const HANG_MS = 3_000
 /** Consecutive unseen tokens verified that count as full service. */
@@ -122,6 +124,9 @@ async function statusOnceRecovered(system: TestSystem, token: string, gateway: R
 /** Requests of one tenant spread over both gateways: the limit is shared, so together they are cut at RATE_LIMIT. */
 async function sharedRateLimit(t: Test, system: TestSystem, second: RunningGateway, tenant: string): Promise<void> {
   const { token } = await createTokenRetrying(system, tenant)
+  // A window ending halfway would split the count in two halves under the limit: start in a fresh one then.
+  const windowLeftMs = RATE_WINDOW_MS - (Date.now() % RATE_WINDOW_MS)
+  if (windowLeftMs < 30_000) await sleep(windowLeftMs + 100)
   const statuses: number[] = []
   for (const gateway of [system.gateway, second]) {
     // Paced over several 200 ms flushes, so each gateway learns the other's counts while it sends.
@@ -141,7 +146,7 @@ async function sharedRateLimit(t: Test, system: TestSystem, second: RunningGatew
 
 t.test('Sentinel: failover and kill -9 of the primary under provisioning', async (t) => {
   const group = await startSentinelGroup(t)
-  const system = await startSystem(t, { regions: ['EU1'], redisEnv: group.env, env: { RATE_LIMIT_PER_TENANT: String(RATE_LIMIT), RATE_LIMIT_WINDOW_MS: '60000' } })
+  const system = await startSystem(t, { regions: ['EU1'], redisEnv: group.env, env: { RATE_LIMIT_PER_TENANT: String(RATE_LIMIT), RATE_LIMIT_WINDOW_MS: String(RATE_WINDOW_MS) } })
   const second = await system.startGateway()
   /** A token of a tenant of its own (so the rate limit stays out of the way), cached on both gateways. */
   const cachedToken = async (tenant: string): Promise<string> => {
