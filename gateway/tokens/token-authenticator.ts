@@ -22,9 +22,9 @@
 //   turns a cached token away: 503 is only for tokens this gateway has not
 //   verified.
 // - A subscriber connection that goes silent without closing (half-open
-//   TCP) would miss invalidations forever: it is pinged every heartbeatMs
-//   and reconnected (hence flushed) when the ping times out. (Single and
-//   Sentinel only: a Cluster's PING goes to any node, not its subscriber.)
+//   TCP) would miss invalidations forever: the connection's liveness ping
+//   reconnects it (gateway/redis/redis-connection.ts), and the reconnect
+//   flushes the cache as above.
 // Trade-off: a gateway cut off from Redis while another gateway revokes a
 // token keeps honouring its cached copy for at most positiveTtlMs.
 import type { Cluster, Redis } from 'ioredis'
@@ -57,8 +57,6 @@ export interface TokenAuthenticatorOptions {
   negativeTtlMs?: number
   maxEntries?: number
   now?: () => number
-  /** Subscriber liveness check period (default 5_000; 0 disables). */
-  heartbeatMs?: number
   /** While Redis is unreachable, a token verified this recently still passes (default 15 min; 0 = only until its entry expires). */
   outageGraceMs?: number
 }
@@ -202,18 +200,6 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
   subscriber.on('ready', onReady)
   if (subscriber.status === 'ready') onReady()
 
-  const heartbeatMs = options.heartbeatMs ?? 5_000
-  const heartbeat =
-    heartbeatMs > 0 && !subscriber.isCluster
-      ? setInterval(() => {
-          if (subscriber.status !== 'ready') return
-          // The connection's command timeout bounds the wait.
-          subscriber.ping().catch(() => {
-            if (!closed && subscriber.status === 'ready') subscriber.disconnect(true)
-          })
-        }, heartbeatMs).unref()
-      : undefined
-
   return {
     authenticate,
     ready,
@@ -221,7 +207,6 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     async close() {
       if (closed) return
       closed = true
-      clearInterval(heartbeat)
       subscriber.off('ready', onReady)
       subscriber.off('message', onMessage)
       clear()

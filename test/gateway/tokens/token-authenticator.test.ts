@@ -310,17 +310,17 @@ t.test('a silent Redis (half-open connection) gives unavailable after the comman
   t.ok(elapsed < 900, `unavailable after ${elapsed} ms`)
 })
 
-t.test('a silent subscriber is detected by the heartbeat, reconnected and the cache flushed', async (t) => {
+t.test('a silent subscriber is detected by its liveness ping, reconnected and the cache flushed', async (t) => {
   const proxy = await startFreezableProxy()
   t.teardown(() => proxy.close())
   const commands = createRedisConnection(REDIS, 'commands') as Redis
-  const subscriber = createRedisConnection({ mode: 'single', url: `redis://127.0.0.1:${proxy.port}` }, 'subscriber') as Redis
+  const subscriber = createRedisConnection({ mode: 'single', url: `redis://127.0.0.1:${proxy.port}` }, 'subscriber', { livenessIntervalMs: 200 }) as Redis
   t.teardown(() => {
     commands.disconnect()
     subscriber.disconnect()
   })
   await waitForRedisReady(commands, 5_000)
-  const authenticator = createTokenAuthenticator({ store: createTokenStore(commands, { keyPrefix: prefix, hasher }), subscriber, hasher, heartbeatMs: 200 })
+  const authenticator = createTokenAuthenticator({ store: createTokenStore(commands, { keyPrefix: prefix, hasher }), subscriber, hasher })
   t.teardown(() => authenticator.close())
   await authenticator.ready
   const { token } = await admin.create({ tenantId: 'acme', region: 'EU1' })
