@@ -118,46 +118,82 @@ function declaredLength(headers: IncomingHttpHeaders): number | undefined {
   return Number.isSafeInteger(length) ? length : undefined
 }
 
+/** What a response relay tells the proxy about a node that breaks off. */
+interface RelayEvents {
+  /** After streaming began: the client then sees an incomplete body, never a short 200. */
+  broke(reply: FastifyReply, error: unknown): void
+  /** Before a byte was sent: the reply is still free for a SCIM error. */
+  failed(reply: FastifyReply, error: unknown, nodeHeaders: IncomingHttpHeaders): void
+}
+
+/** The state of one held response; the listeners below are shared, so no closure is made per response. */
+interface HeldResponse {
+  readonly reply: FastifyReply
+  readonly headers: IncomingHttpHeaders
+  readonly events: RelayEvents
+  first: Buffer | undefined
+  more: Buffer[] | undefined
+  size: number
+}
+
+const HELD = Symbol('scimgate.heldResponse')
+type RelayedStream = Readable & { [HELD]?: HeldResponse }
+
+function onHeldData(this: RelayedStream, chunk: Buffer): void {
+  const held = this[HELD]!
+  held.size += chunk.length
+  if (held.first === undefined) held.first = chunk
+  else (held.more ??= [held.first]).push(chunk)
+  if (held.size <= BUFFERED_RESPONSE_BYTES) return
+  // Too large to hold: give back what was read and stream the whole body from its start.
+  this.off('data', onHeldData).off('end', onHeldEnd).off('error', onHeldError)
+  this.pause()
+  const chunks = held.more ?? [held.first]
+  for (let index = chunks.length - 1; index >= 0; index--) this.unshift(chunks[index])
+  held.first = held.more = undefined
+  streamOn(held.reply, this, held.events)
+}
+
+function onHeldEnd(this: RelayedStream): void {
+  const { reply, first, more, size } = this[HELD]!
+  this[HELD] = undefined
+  reply.send(more === undefined ? (first ?? EMPTY_BODY) : Buffer.concat(more, size))
+}
+
+function onHeldError(this: RelayedStream, error: unknown): void {
+  const { reply, headers, events } = this[HELD]!
+  this[HELD] = undefined
+  this.off('data', onHeldData).off('end', onHeldEnd)
+  events.failed(reply, error, headers)
+}
+
+const STREAMED = Symbol('scimgate.streamedResponse')
+type StreamedStream = Readable & { [STREAMED]?: { readonly reply: FastifyReply; readonly events: RelayEvents } }
+
+function onStreamedError(this: StreamedStream, error: unknown): void {
+  const streamed = this[STREAMED]
+  if (streamed !== undefined) streamed.events.broke(streamed.reply, error)
+}
+
+function streamOn(reply: FastifyReply, stream: Readable, events: RelayEvents): void {
+  ;(stream as StreamedStream)[STREAMED] = { reply, events }
+  stream.once('error', onStreamedError)
+  reply.send(stream)
+}
+
+const EMPTY_BODY = Buffer.alloc(0)
+
 /**
  * Sends a node's response body on. A body the node declares larger than BUFFERED_RESPONSE_BYTES streams at
  * once; any other is held until it ends (an ordinary SCIM answer arrives whole with its headers, so holding
  * it costs nothing but lets a node that breaks off still become a SCIM error); past the limit it streams too.
- * `onBreak` hears of a node that breaks off after streaming began (the client then sees an incomplete body,
- * never a short 200); `onFailure` of one that breaks off before.
  */
-function relayResponse(reply: FastifyReply, stream: Readable, declared: number | undefined, onBreak: (error: unknown) => void, onFailure: (error: unknown) => void): void {
-  if (declared !== undefined && declared > BUFFERED_RESPONSE_BYTES) {
-    stream.once('error', onBreak)
-    reply.send(stream)
-    return
-  }
-  let first: Buffer | undefined
-  let more: Buffer[] | undefined
-  let size = 0
-  const onData = (chunk: Buffer): void => {
-    size += chunk.length
-    if (first === undefined) first = chunk
-    else (more ??= [first]).push(chunk)
-    if (size <= BUFFERED_RESPONSE_BYTES) return
-    // Too large to hold: give back what was read and stream the whole body from its start.
-    stream.off('data', onData).off('end', onEnd).off('error', onError)
-    stream.pause()
-    const held = more ?? [first]
-    for (let index = held.length - 1; index >= 0; index--) stream.unshift(held[index])
-    stream.once('error', onBreak)
-    reply.send(stream)
-  }
-  const onEnd = (): void => {
-    reply.send(more === undefined ? (first ?? EMPTY_BODY) : Buffer.concat(more, size))
-  }
-  const onError = (error: unknown): void => {
-    stream.off('data', onData).off('end', onEnd)
-    onFailure(error)
-  }
-  stream.on('data', onData).once('end', onEnd).once('error', onError)
+function relayResponse(reply: FastifyReply, stream: Readable, headers: IncomingHttpHeaders, events: RelayEvents): void {
+  const declared = declaredLength(headers)
+  if (declared !== undefined && declared > BUFFERED_RESPONSE_BYTES) return streamOn(reply, stream, events)
+  ;(stream as RelayedStream)[HELD] = { reply, headers, events, first: undefined, more: undefined, size: 0 }
+  stream.on('data', onHeldData).once('end', onHeldEnd).once('error', onHeldError)
 }
-
-const EMPTY_BODY = Buffer.alloc(0)
 
 /** Both `/scim/...` and `/scim/v2/...` reach the node's `/scim/v2/...`; nothing else is proxied. */
 export async function scimProxy(app: FastifyInstance, options: ScimProxyOptions): Promise<void> {
@@ -178,6 +214,15 @@ export async function scimProxy(app: FastifyInstance, options: ScimProxyOptions)
   // The node did answer: a break-off after the headers is an invalid response unless it timed out.
   const brokenOffKind = (error: unknown): UpstreamErrorKind => (classifyUpstreamError(error) === 'timeout' ? 'timeout' : 'bad-gateway')
 
+  const relayEvents: RelayEvents = {
+    broke: (reply, error) => options.onUpstreamError?.(reply.request.gateway?.region.code ?? 'unknown', brokenOffKind(error)),
+    failed: (reply, error, nodeHeaders) => {
+      // Drop the node's headers, copied onto the reply already, before answering with a SCIM error.
+      for (const name of Object.keys(rewriteResponseHeaders(nodeHeaders))) reply.removeHeader(name)
+      sendUpstreamError(reply, error, brokenOffKind(error))
+    },
+  }
+
   const replyOptions: NonNullable<FastifyHttpProxyOptions['replyOptions']> = {
     // Spread requests over a region's nodes; undici keeps a keep-alive pool per node.
     getUpstream: (request) => upstreamOf(request as FastifyRequest),
@@ -191,17 +236,7 @@ export async function scimProxy(app: FastifyInstance, options: ScimProxyOptions)
         stream.destroy()
         return
       }
-      relayResponse(
-        reply,
-        stream,
-        declaredLength(headers),
-        (error) => options.onUpstreamError?.(reply.request.gateway?.region.code ?? 'unknown', brokenOffKind(error)),
-        (error) => {
-          // Drop the node's headers, copied onto the reply already, before answering with a SCIM error.
-          for (const name of Object.keys(rewriteResponseHeaders(headers))) reply.removeHeader(name)
-          sendUpstreamError(reply, error, brokenOffKind(error))
-        },
-      )
+      relayResponse(reply, stream, headers, relayEvents)
     },
     onError(anyReply, { error }) {
       sendUpstreamError(anyReply as FastifyReply, error)
