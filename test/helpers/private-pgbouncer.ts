@@ -69,7 +69,13 @@ export async function startPgBouncer(target: { host: string; port: number }, opt
     child.unref()
     for (let attempt = 0; attempt < 100 && !(await answers(port)); attempt++) await sleep(50)
   }
-  const exited = (): Promise<void> => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve())))
+  // Waiting for the exit keeps the test process alive (the child itself is unref'd): with nothing else
+  // pending, a teardown waiting on an unref'd child would let the process end mid-teardown.
+  const exited = (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+    child.ref()
+    return new Promise((resolve) => child.once('exit', () => resolve()))
+  }
   await start()
   const bouncer: PgBouncer = {
     port,
