@@ -45,6 +45,8 @@ interface ConnectionStatements {
   /** Names the server has parsed, least recently used first (a Map keeps insertion order). */
   readonly parsed: Map<string, true>
   readonly due: Acknowledgement[]
+  /** Names whose Parse is written but not yet acknowledged: a second use in the same pipeline only binds. */
+  readonly parsing: Set<string>
 }
 
 /** What pg's Result does besides holding rows (not in its type declarations). */
@@ -63,12 +65,15 @@ const connections = new WeakMap<WireConnection, ConnectionStatements>()
 function statementsOf(connection: WireConnection): ConnectionStatements {
   let state = connections.get(connection)
   if (state !== undefined) return state
-  const created: ConnectionStatements = { parsed: new Map(), due: [] }
+  const created: ConnectionStatements = { parsed: new Map(), due: [], parsing: new Set() }
   // Acknowledgements arrive in the order the messages were written. Only this module's pipelines queue
   // any, and a pg client runs one query at a time, so others' ParseCompletes arrive while `due` is empty.
   connection.on('parseComplete', () => {
     const next = created.due.shift()
-    if (next?.kind === 'parse' && next.name !== '') created.parsed.set(next.name, true)
+    if (next?.kind === 'parse' && next.name !== '') {
+      created.parsing.delete(next.name)
+      created.parsed.set(next.name, true)
+    }
   })
   connection.on('closeComplete', () => {
     created.due.shift()
@@ -82,6 +87,7 @@ function statementsOf(connection: WireConnection): ConnectionStatements {
 function settleUnacknowledged(state: ConnectionStatements): void {
   for (const pending of state.due) if (pending.kind === 'close') state.parsed.set(pending.name, true)
   state.due.length = 0
+  state.parsing.clear()
 }
 
 const names = new Map<string, string>()
@@ -135,7 +141,9 @@ class Pipeline {
     try {
       this.statements.forEach((statement, index) => {
         const name = this.prepared ? statementName(statement.text) : ''
-        if (name === '' || !state.parsed.delete(name)) {
+        if (name !== '' && state.parsing.has(name)) {
+          // Parsed earlier in this very pipeline.
+        } else if (name === '' || !state.parsed.delete(name)) {
           if (name !== '' && state.parsed.size >= MAX_PREPARED_PER_CONNECTION) {
             const [oldest] = state.parsed.keys()
             if (oldest !== undefined) {
@@ -146,6 +154,7 @@ class Pipeline {
           }
           connection.parse({ text: statement.text, name, types: [] })
           state.due.push({ kind: 'parse', name })
+          if (name !== '') state.parsing.add(name)
         } else {
           // Parsed already: moved to the most recently used end.
           state.parsed.set(name, true)

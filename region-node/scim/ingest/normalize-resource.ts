@@ -10,7 +10,7 @@
 //   OneLogin's `urn:scim:schemas:core:2.0` is harmless;
 // - value-level leniency is coerceAttributeValue's.
 import { ScimError } from '../../../lib/scim-error.ts'
-import { COMMON_ATTRIBUTES } from '../schema/common-attributes.ts'
+import { topLevelAttributes } from '../schema/resolve.ts'
 import type { AttributeDefinition, ResourceTypeDefinition, ScimResource, SchemaDefinition } from '../schema/types.ts'
 import { canonicalEntries } from './canonical-entries.ts'
 import { coerceAttributeValue } from './coerce-attribute-value.ts'
@@ -47,7 +47,7 @@ export function normalizeResource(body: unknown, resourceType: ResourceTypeDefin
   const schemaIds = [coreSchema.id]
   const resource: ScimResource = {
     schemas: schemaIds,
-    ...normalizeAttributes(entriesBySchema.get(coreSchema) ?? [], [...COMMON_ATTRIBUTES, ...coreSchema.attributes], ''),
+    ...normalizeAttributes(entriesBySchema.get(coreSchema) ?? [], topLevelAttributes(coreSchema), ''),
   }
   for (const schema of schemas) {
     if (schema === coreSchema) continue
