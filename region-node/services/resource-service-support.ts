@@ -38,6 +38,11 @@ export interface ListSource<Derived> {
   count(db: Queryable, tenantId: string, where: string, values: readonly unknown[]): Promise<number>
   page(db: Queryable, tenantId: string, query: ListQuery): Promise<ListedResource[]>
   derived(db: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, Derived>>
+  /**
+   * The derived attribute of the rows `query` selects, read together with the page (one round trip);
+   * undefined when it does not fit the response budget, and `derived` then decides row by row.
+   */
+  derivedOfPage?(db: Queryable, tenantId: string, query: ListQuery): Promise<Map<string, Derived> | undefined>
   toWire(scope: RequestScope, row: StoredResource, derived: Derived | undefined): ScimResource
 }
 
@@ -48,11 +53,12 @@ export async function listResources<Derived>(deps: ServiceDependencies, source: 
   const wantsDerived = isAttributeReturned(source.resourceType, request, source.derivedAttribute)
   const { rows, total, derived } = await deps.database.read(scope.tenantId, async (db) => {
     // Sent together: one round trip, one snapshot.
-    const [total, rows] = await Promise.all([
+    const [total, rows, pageDerived] = await Promise.all([
       source.count(db, scope.tenantId, plan.countWhere, plan.countValues),
       plan.query.limit === 0 ? [] : source.page(db, scope.tenantId, plan.query),
+      wantsDerived && plan.query.limit > 0 ? source.derivedOfPage?.(db, scope.tenantId, plan.query) : undefined,
     ])
-    const derived = wantsDerived ? await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : new Map<string, Derived>()
+    const derived = !wantsDerived ? new Map<string, Derived>() : (pageDerived ?? (await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id))))
     return { rows, total, derived }
   }, { list: true })
   const { page, nextCursor } = cutPage(plan, request, rows, deps.cursors, now())
