@@ -34,7 +34,7 @@ const ops: Record<string, (i: number) => Promise<unknown>> = {
   'POST /Users': () => inject('POST', '/Users', user(next++)),
 }
 const N = Number(process.env.N ?? 2000), C = 8
-for (const [name, op] of Object.entries(ops)) {
+for (const [name, op] of Object.entries(ops).filter(([n]) => process.env.ONLY === undefined || n.startsWith(process.env.ONLY))) {
   for (let i = 0; i < 200; i++) await op(i) // warm
   await new Promise((r) => setTimeout(r, 50))
   const before = { ...counts }, cpu = process.cpuUsage(), pgTicks = await backendTicks(), start = process.hrtime.bigint()
