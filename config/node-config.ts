@@ -64,11 +64,13 @@ export interface EventLogConfig {
   readonly retentionDays: number
   readonly purgeIntervalMs: number
   readonly purgeBatchSize: number
+  /** How many change feed consumers the region tracks for the lag metrics (docs/runbook.md). */
+  readonly maxFeedConsumers: number
   /** The feed's LISTEN connection: a session of its own, so never through PgBouncer in transaction mode. */
   readonly listenUrl: string | undefined
 }
 
-export const DEFAULT_EVENT_LOG: EventLogConfig = Object.freeze({ enabled: true, retentionDays: 90, purgeIntervalMs: 600_000, purgeBatchSize: 500, listenUrl: undefined })
+export const DEFAULT_EVENT_LOG: EventLogConfig = Object.freeze({ enabled: true, retentionDays: 90, purgeIntervalMs: 600_000, purgeBatchSize: 500, maxFeedConsumers: 100, listenUrl: undefined })
 
 export interface RegionNodeConfig {
   readonly region: Region
@@ -143,6 +145,7 @@ const envSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.headersMs),
   HTTP_REQUEST_TIMEOUT_MS: integer(100, 59_000).default(DEFAULT_CLIENT_TIMEOUTS.requestMs),
   EVENT_RETENTION_DAYS: integer(1, 36_500).default(DEFAULT_EVENT_LOG.retentionDays),
+  EVENT_FEED_MAX_CONSUMERS: integer(1, 10_000).default(DEFAULT_EVENT_LOG.maxFeedConsumers),
   DATABASE_LISTEN_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   SCIMGATE_EVENT_LOG: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -246,6 +249,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       ...DEFAULT_EVENT_LOG,
       enabled: e.SCIMGATE_EVENT_LOG === 'on',
       retentionDays: e.EVENT_RETENTION_DAYS,
+      maxFeedConsumers: e.EVENT_FEED_MAX_CONSUMERS,
       listenUrl: e.DATABASE_LISTEN_URL,
     }),
     ops,

@@ -9,6 +9,7 @@ import { DEFAULT_EVENT_LOG } from '../config/node-config.ts'
 import { database } from './plugins/database.ts'
 import { eventListener } from './plugins/event-listener.ts'
 import { eventRetention } from './plugins/event-retention.ts'
+import { registerFeedConsumerMetrics } from './plugins/feed-consumer-metrics.ts'
 import { internalAuth } from './plugins/internal-auth.ts'
 import { nodeObservability } from './plugins/metrics.ts'
 import { scimJson } from './plugins/scim-json.ts'
@@ -30,6 +31,7 @@ import { createCursorCodec } from './scim/cursor.ts'
 import { createDirectoryService } from './services/directory-service.ts'
 import { createGroupsService } from './services/groups-service.ts'
 import { createRolesService } from './services/roles-service.ts'
+import { createUserCreateBatches } from './services/user-create-batches.ts'
 import { createUsersService } from './services/users-service.ts'
 
 export interface BuildOptions {
@@ -64,7 +66,8 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   })
   if (config.tls !== undefined) await app.register(tlsReload, config.tls)
   await app.register(database, config.database)
-  await app.register(nodeObservability, { registry: options.metricsRegistry ?? createMetricsRegistry(), region: config.region.code, pool: app.database.pool })
+  const metricsRegistry = options.metricsRegistry ?? createMetricsRegistry()
+  await app.register(nodeObservability, { registry: metricsRegistry, region: config.region.code, pool: app.database.pool })
   await app.register(healthRoutes, { database: app.database })
   const eventLog = config.events ?? DEFAULT_EVENT_LOG
   await app.register(eventListener, { url: eventLog.listenUrl ?? config.database.url, connectTimeoutMs: config.database.connectionTimeoutMs })
@@ -85,7 +88,15 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
 
   const roles = createRolesService({ database: app.database, events })
   const access = createAccessService({ database: app.database })
-  const eventLogReader = createEventsService({ database: app.database, waker: app.eventWaker })
+  const tracking = registerFeedConsumerMetrics({
+    registry: metricsRegistry,
+    region: config.region.code,
+    database: app.database,
+    retentionDays: eventLog.retentionDays,
+    maxConsumers: eventLog.maxFeedConsumers,
+    log: app.log,
+  })
+  const eventLogReader = createEventsService({ database: app.database, waker: app.eventWaker, tracking })
 
   await app.register(internalAuth, { keySet: config.identityKeySet, region: config.region.code })
 
@@ -95,7 +106,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
     await scim.register(discoveryRoutes, { limits: config.limits, roleCatalog: async (tenantId) => (await roles.get(tenantId)).roles })
     await scim.register(resourceRoutes, { ...services, limits: config.limits })
     await scim.register(searchRoutes, { ...services, limits: config.limits })
-    await scim.register(bulkRoutes, { ...services, limits: config.limits })
+    await scim.register(bulkRoutes, { ...services, userBatches: createUserCreateBatches({ database: app.database, events }), limits: config.limits })
   }, { prefix: '/scim/v2' })
 
   await app.register(async (admin) => {

@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import { fetch, type Dispatcher } from 'undici'
 import type { UpstreamTimeouts } from '../../config/gateway-config.ts'
+import { ADMIN_CREDENTIAL_KIND_HEADER } from '../../lib/admin-credential-kind.ts'
 import { IDENTITY_HEADER, signIdentity, type SigningKey } from '../../lib/internal-identity.ts'
 import { DependencyUnavailableError, ScimError } from '../../lib/scim-error.ts'
 import { TENANT_ID_PATTERN } from '../tokens/token-input.ts'
@@ -48,6 +49,9 @@ export function createRegionForwarder(options: {
     const identity = await signIdentity(options.signingKey, { tenantId: request.tenantId, tokenId: adminActorId(reply.request), region: region.code, scopes: ['admin'] }, 60)
     // The node records the gateway's request id on the events the change writes.
     const headers: Record<string, string> = { [IDENTITY_HEADER]: identity, 'x-request-id': String(reply.request.id) }
+    // The change feed tracks product services (access credentials) as consumers by default.
+    const principal = reply.request.principal
+    if (principal !== null) headers[ADMIN_CREDENTIAL_KIND_HEADER] = principal.kind
     if (request.body !== undefined) headers['content-type'] = 'application/json'
     if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch
     // Routed like the proxy routes SCIM traffic.

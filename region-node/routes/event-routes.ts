@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { ADMIN_CREDENTIAL_KIND_HEADER, isAdminCredentialKind } from '../../lib/admin-credential-kind.ts'
 import { CLIENT_KINDS } from '../../lib/client-kind.ts'
 import { ScimError } from '../../lib/scim-error.ts'
 import { EVENT_TYPES } from '../events/event-types.ts'
+import { feedConsumerOf } from '../events/feed-consumer.ts'
 import { tenantOf } from '../plugins/internal-auth.ts'
 import type { EventsService } from '../services/events-service.ts'
 import { integerParam, textParam, timeParam } from './query-params.ts'
@@ -38,13 +40,19 @@ const externalEventsSchema = z.strictObject({
 export async function eventRoutes(app: FastifyInstance, options: { events: EventsService }): Promise<void> {
   const { events } = options
 
-  app.get<{ Querystring: QueryParams }>('/changes', async (request) =>
-    events.changes(tenantOf(request), {
-      ...(textParam(request.query, 'after', 64) === undefined ? {} : { after: textParam(request.query, 'after', 64)! }),
+  app.get<{ Querystring: QueryParams }>('/changes', async (request) => {
+    const tenantId = tenantOf(request)
+    const after = textParam(request.query, 'after', 64)
+    // The credential kind is the gateway's header, believed only alongside the identity tenantOf checked.
+    const kind = request.headers[ADMIN_CREDENTIAL_KIND_HEADER]
+    const consumer = feedConsumerOf(request.identity?.tokenId ?? '', isAdminCredentialKind(kind) ? kind : undefined, textParam(request.query, 'consumer', 64))
+    return events.changes(tenantId, {
+      ...(after === undefined ? {} : { after }),
       limit: integerParam(request.query, 'limit', 1, MAX_PAGE, 100),
       waitMs: integerParam(request.query, 'wait', 0, MAX_WAIT_SECONDS, 0) * 1000,
-    }),
-  )
+      ...(consumer === undefined ? {} : { consumer }),
+    })
+  })
 
   app.get<{ Querystring: QueryParams }>('/events', async (request) => {
     const q = request.query

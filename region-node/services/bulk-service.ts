@@ -1,11 +1,15 @@
 // RFC 7644 §3.7: Bulk. Each operation runs (and commits) on its own, as the RFC
 // specifies; bulkId references are resolved as creations complete, so
-// operations may come in any order.
+// operations may come in any order. A run of consecutive POST /Users
+// operations that refer to no bulkId still unresolved is one multi-row insert
+// (user-create-batches.ts) with the results the operations would have had
+// one by one.
 import { ScimError, isScimError } from '../../lib/scim-error.ts'
 import { parseVersionCondition } from '../scim/etag.ts'
 import { BULK_REQUEST_SCHEMA, BULK_RESPONSE_SCHEMA } from '../scim/schema/index.ts'
 import type { GroupsService } from './groups-service.ts'
 import type { RequestScope, ResourceResult } from './service-context.ts'
+import type { UserCreateBatches } from './user-create-batches.ts'
 import type { UsersService } from './users-service.ts'
 
 export interface BulkOperation {
@@ -61,8 +65,19 @@ function readOperations(body: unknown, maxOperations: number): { operations: Bul
 
 class UnresolvedReference extends Error {}
 
+/** Whether any string in `value` is a "bulkId:x" reference (a walk that copies nothing: most data has none). */
+function containsReference(value: unknown): boolean {
+  if (typeof value === 'string') return value.startsWith('bulkId:')
+  if (Array.isArray(value)) return value.some(containsReference)
+  if (typeof value === 'object' && value !== null) {
+    for (const key in value) if (containsReference((value as Record<string, unknown>)[key])) return true
+  }
+  return false
+}
+
 /** Replaces every "bulkId:x" string in data with the id created for x; throws UnresolvedReference when x is not created yet. */
 function resolveReferences(value: unknown, created: ReadonlyMap<string, string>, failed: ReadonlySet<string>): unknown {
+  if (!containsReference(value)) return value
   if (typeof value === 'string') {
     const match = BULK_ID_REFERENCE.exec(value)
     if (match === null) return value
@@ -82,7 +97,11 @@ export interface BulkService {
   execute(scope: RequestScope, body: unknown): Promise<Record<string, unknown>>
 }
 
-export function createBulkService(options: { users: UsersService; groups: GroupsService; maxOperations: number }): BulkService {
+/** The smallest run of POST /Users operations worth one statement (a single one goes the ordinary way). */
+const MIN_BATCH = 2
+const USERS_PATH = /^\/*Users$/i
+
+export function createBulkService(options: { users: UsersService; groups: GroupsService; userBatches?: UserCreateBatches; maxOperations: number }): BulkService {
   const { users, groups } = options
 
   async function run(scope: RequestScope, operation: BulkOperation, path: string, data: unknown): Promise<{ status: number; result?: ResourceResult; location?: string }> {
@@ -114,14 +133,63 @@ export function createBulkService(options: { users: UsersService; groups: Groups
       const failedBulkIds = new Set<string>()
       let errors = 0
       let pending = operations.map((_, index) => index)
+      const baseOf = (operation: BulkOperation): BulkResult => ({ method: operation.method, status: '', ...(operation.bulkId === undefined ? {} : { bulkId: operation.bulkId }) })
+      const fail = (index: number, error: ScimError): void => {
+        const operation = operations[index]!
+        errors++
+        if (operation.bulkId !== undefined) failedBulkIds.add(operation.bulkId)
+        results[index] = { ...baseOf(operation), status: String(error.status), response: error.toBody() }
+      }
+      /** The data of a POST /Users that can join a batch (no bulkId it names is unresolved or failed), else undefined. */
+      const batchable = (index: number): { data: unknown } | undefined => {
+        const operation = operations[index]!
+        if (operation.method !== 'POST' || !USERS_PATH.test(operation.path)) return undefined
+        try {
+          return { data: resolveReferences(operation.data, created, failedBulkIds) }
+        } catch {
+          return undefined
+        }
+      }
+      // A batch the database refused as a whole runs one by one, each operation with its own outcome.
+      let oneByOneUntil = -1
+      /** Runs the batch of pending[from…] POST /Users operations; returns how many it ran, 0 when there is no batch here. */
+      const runBatch = async (from: number): Promise<number> => {
+        if (options.userBatches === undefined || from < oneByOneUntil) return 0
+        const batch: { index: number; data: unknown }[] = []
+        for (let at = from; at < pending.length; at++) {
+          const candidate = batchable(pending[at]!)
+          if (candidate === undefined) break
+          batch.push({ index: pending[at]!, data: candidate.data })
+        }
+        if (batch.length < MIN_BATCH) return 0
+        const outcomes = await options.userBatches.create(scope, batch.map((b) => b.data), failOnErrors === undefined ? undefined : failOnErrors - errors)
+        if (outcomes === undefined) {
+          oneByOneUntil = from + batch.length
+          return 0
+        }
+        outcomes.forEach((outcome, at) => {
+          const { index } = batch[at]!
+          const operation = operations[index]!
+          if (outcome.kind === 'failed') return fail(index, outcome.error)
+          if (operation.bulkId !== undefined) created.set(operation.bulkId, outcome.id)
+          results[index] = { ...baseOf(operation), status: '201', location: outcome.location, version: outcome.version }
+        })
+        return outcomes.length
+      }
       // Each pass runs every operation whose references are known; a pass that makes no progress ends the cycle.
       while (pending.length > 0 && (failOnErrors === undefined || errors < failOnErrors)) {
         const deferred: number[] = []
-        for (const index of pending) {
+        oneByOneUntil = -1
+        for (let position = 0; position < pending.length; position++) {
           if (failOnErrors !== undefined && errors >= failOnErrors) break
+          const ran = await runBatch(position)
+          if (ran > 0) {
+            position += ran - 1
+            continue
+          }
+          const index = pending[position]!
           const operation = operations[index]!
-          const base: BulkResult = { method: operation.method, status: '' }
-          if (operation.bulkId !== undefined) base.bulkId = operation.bulkId
+          const base = baseOf(operation)
           try {
             const path = `/${operation.path.replace(/^\/+/, '')}`
               .split('/')
@@ -145,19 +213,11 @@ export function createBulkService(options: { users: UsersService; groups: Groups
               continue
             }
             if (!isScimError(error)) throw error
-            errors++
-            if (operation.bulkId !== undefined) failedBulkIds.add(operation.bulkId)
-            results[index] = { ...base, status: String(error.status), response: error.toBody() }
+            fail(index, error)
           }
         }
         if (deferred.length === pending.length) {
-          for (const index of deferred) {
-            const operation = operations[index]!
-            errors++
-            if (operation.bulkId !== undefined) failedBulkIds.add(operation.bulkId)
-            const error = new ScimError(409, undefined, 'bulkId references form a cycle or name an unknown bulkId')
-            results[index] = { method: operation.method, ...(operation.bulkId === undefined ? {} : { bulkId: operation.bulkId }), status: '409', response: error.toBody() }
-          }
+          for (const index of deferred) fail(index, new ScimError(409, undefined, 'bulkId references form a cycle or name an unknown bulkId'))
           break
         }
         pending = deferred

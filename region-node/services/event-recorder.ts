@@ -1,6 +1,6 @@
 import { SYSTEM_ORIGIN, type NewEvent } from '../events/event-types.ts'
 import type { Queryable } from '../storage/database.ts'
-import { createEventsStore, eventAttachment, membershipLog, type EventAttachment, type MembershipLog } from '../storage/events-store.ts'
+import { createEventsStore, creationLog, eventAttachment, membershipLog, type CreationLog, type EventAttachment, type MembershipLog } from '../storage/events-store.ts'
 import type { RequestScope } from './service-context.ts'
 
 /**
@@ -13,17 +13,20 @@ export interface EventRecorder {
   /** undefined when there is nothing to record. */
   attachment(scope: RequestScope, events: readonly NewEvent[]): EventAttachment | undefined
   membershipLog(scope: RequestScope): MembershipLog | undefined
+  /** `user.created` for each row a batch insert created. */
+  userCreationLog(scope: RequestScope): CreationLog | undefined
 }
 
 /** `enabled: false` exists for the benchmark that measures what the log costs; a deployment always records. */
 export function createEventRecorder(options: { enabled: boolean }): EventRecorder {
-  if (!options.enabled) return { record: async () => undefined, attachment: () => undefined, membershipLog: () => undefined }
+  if (!options.enabled) return { record: async () => undefined, attachment: () => undefined, membershipLog: () => undefined, userCreationLog: () => undefined }
   return {
     async record(db, scope, events) {
       await createEventsStore(db).append(scope.tenantId, scope.origin ?? SYSTEM_ORIGIN, events)
     },
     attachment: (scope, events) => (events.length === 0 ? undefined : eventAttachment(scope.tenantId, scope.origin ?? SYSTEM_ORIGIN, events)),
     membershipLog: (scope) => membershipLog(scope.tenantId, scope.origin ?? SYSTEM_ORIGIN),
+    userCreationLog: (scope) => creationLog(scope.tenantId, scope.origin ?? SYSTEM_ORIGIN, 'user.created', 'User'),
   }
 }
 

@@ -3,11 +3,21 @@ import type { EventActor, RecordedEvent } from '../events/event-types.ts'
 import type { EventWaker } from '../events/event-waker.ts'
 import type { TenantDatabase } from '../storage/database.ts'
 import { createEventsStore, type AuditQuery, type EventRow, type ExternalEvent } from '../storage/events-store.ts'
+import { recordFeedPosition } from '../storage/feed-positions-store.ts'
 
 export interface FeedRequest {
   readonly after?: string
   readonly limit: number
   readonly waitMs: number
+  /** Who reads (events/feed-consumer.ts): its position is recorded for the lag metrics. */
+  readonly consumer?: string
+}
+
+export interface FeedTracking {
+  /** How many consumers the region tracks at most; beyond it, reads go on untracked. */
+  readonly maxConsumers: number
+  /** A read by a consumer the region does not track (it is at its cap). */
+  readonly onUntracked: (consumer: string) => void
 }
 
 export interface EventPage {
@@ -48,12 +58,16 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
   }
 }
 
-export function createEventsService(deps: { database: TenantDatabase; waker: EventWaker; now?: () => number }): EventsService {
+export function createEventsService(deps: { database: TenantDatabase; waker: EventWaker; now?: () => number; tracking?: FeedTracking }): EventsService {
   const now = deps.now ?? Date.now
+  const { tracking } = deps
 
-  // The exclusive advisory lock waits for the tenant's writers in flight (see storage/events-store.ts).
-  const readAfter = (tenantId: string, after: bigint, limit: number): Promise<EventRow[]> =>
+  // The consumer's position (the cursor it reads from: what it has processed) is recorded in the read's
+  // transaction, before the exclusive advisory lock that waits for the tenant's writers in flight (see
+  // storage/events-store.ts), so the writers never wait for the recording.
+  const readAfter = (tenantId: string, after: bigint, limit: number, consumer: string | undefined): Promise<EventRow[]> =>
     deps.database.write(tenantId, async (db) => {
+      if (consumer !== undefined && tracking !== undefined && !(await recordFeedPosition(db, tenantId, consumer, after, tracking.maxConsumers))) tracking.onUntracked(consumer)
       const store = createEventsStore(db)
       await store.lockForFeed(tenantId)
       return store.after(tenantId, after, limit)
@@ -63,11 +77,14 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
     async changes(tenantId, request) {
       const after = request.after === undefined ? 0n : decodeEventCursor(request.after, 'after')
       const deadline = now() + request.waitMs
+      // Recorded once per request: a long poll's later reads start from the same cursor.
+      let consumer = request.consumer
       for (;;) {
         // Subscribed before reading: a commit between the read and the wait still wakes us.
         const waiter = request.waitMs > 0 ? deps.waker.subscribe(tenantId) : undefined
         try {
-          const rows = await readAfter(tenantId, after, request.limit)
+          const rows = await readAfter(tenantId, after, request.limit, consumer)
+          consumer = undefined
           const remaining = deadline - now()
           if (rows.length > 0 || waiter === undefined || remaining <= 0 || deps.waker.closed) {
             const last = rows.at(-1)

@@ -101,16 +101,23 @@ function accessChanged(id: string, attributes: ScimResource): NewEvent {
   return { type: 'group.access_changed', resourceType: 'Group', resourceId: id, data: { roles: roleNames(attributes), scope: access.scope ?? null } }
 }
 
-async function runMemberOperation(store: GroupsStore, tenantId: string, groupId: string, operation: MemberOperation, log: MembershipLog | undefined): Promise<MembershipChange> {
+async function runMemberOperation(
+  store: GroupsStore,
+  tenantId: string,
+  groupId: string,
+  operation: MemberOperation,
+  log: MembershipLog | undefined,
+  bump: number | undefined,
+): Promise<MembershipChange> {
   switch (operation.kind) {
     case 'add':
-      return store.addMembers(tenantId, groupId, operation.members, log)
+      return store.addMembers(tenantId, groupId, operation.members, log, bump)
     case 'remove':
-      return store.removeMembers(tenantId, groupId, operation.memberIds, log)
+      return store.removeMembers(tenantId, groupId, operation.memberIds, log, bump)
     case 'removeAll':
-      return store.removeAllMembers(tenantId, groupId, log)
+      return store.removeAllMembers(tenantId, groupId, log, bump)
     case 'replace':
-      return store.replaceMembers(tenantId, groupId, operation.members, log)
+      return store.replaceMembers(tenantId, groupId, operation.members, log, bump)
   }
 }
 
@@ -166,15 +173,13 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
         const id = randomUUID()
         const attributes = storableAttributes(validated, NOT_STORED)
         await checkRoles(db, scope.tenantId, attributes)
-        let stored = await store.insert(scope.tenantId, id, attributes)
+        const stored = await store.insert(scope.tenantId, id, attributes)
         const log: NewEvent[] = [{ type: 'group.created', resourceType: 'Group', resourceId: id }]
         if (attributes[GROUP_ACCESS_SCHEMA] !== undefined) log.push(accessChanged(id, attributes))
         // The group's own events go first: membership events of this request follow them in the feed.
         await events.record(db, scope, log)
-        if (members.length > 0) {
-          reportSkipped(scope.tenantId, id, await store.addMembers(scope.tenantId, id, members, events.membershipLog(scope)))
-          stored = (await store.find(scope.tenantId, id)) ?? stored
-        }
+        // Members added on creation leave the new group at version 1.
+        if (members.length > 0) reportSkipped(scope.tenantId, id, await store.addMembers(scope.tenantId, id, members, events.membershipLog(scope)))
         return { resource: await readBack(db, scope, stored, {}), version: stored.version }
       })
     },
@@ -214,35 +219,44 @@ export function createGroupsService(deps: ServiceDependencies): GroupsService {
     async patch(scope, id, body, conditions, request) {
       const operations = parsePatchRequest(body)
       const { memberOperations, otherOperations } = planMemberOperations(operations, GROUP_RESOURCE_TYPE)
+      const [only] = memberOperations
+      if (only?.kind === 'add' && memberOperations.length === 1 && otherOperations.length === 0 && conditions.ifMatch === undefined && request === undefined) {
+        // What identity providers send most (docs/identity-providers.md): members added, nothing to check or answer
+        // but the version. Lock, insert, bump and events in one statement.
+        if (!isUuid(id)) throw notFound('Group', id)
+        const outcome = await database.write(scope.tenantId, (db) => createGroupsStore(db).lockAndAddMembers(scope.tenantId, id, only.members, events.membershipLog(scope)))
+        if (outcome === undefined) throw notFound('Group', id)
+        reportSkipped(scope.tenantId, id, outcome.change)
+        return { resource: undefined, version: outcome.version }
+      }
       return database.write(scope.tenantId, async (db) => {
         const store = createGroupsStore(db)
-        // Locking the group row first queues concurrent PATCHes of one group, so none loses a member.
+        // The request's one lock on the group row: concurrent PATCHes of one group queue up, so none loses a member.
         const current = await loadForWrite(db, scope, id, conditions)
-        let membersChanged = false
-        const membershipLog = events.membershipLog(scope)
-        for (const operation of memberOperations) {
-          const change = await runMemberOperation(store, scope.tenantId, id, operation, membershipLog)
-          reportSkipped(scope.tenantId, id, change)
-          if (change.added > 0 || change.removed > 0) membersChanged = true
-        }
-        const log: NewEvent[] = []
-        let stored = current
         const patched = otherOperations.length === 0 ? undefined : applyPatch({ ...current.attributes, id }, otherOperations, GROUP_RESOURCE_TYPE)
+        let attributes: ScimResource | undefined
         if (patched?.changed === true) {
           const validated = validateResource(patched.resource, GROUP_RESOURCE_TYPE, { mode: 'replace', existing: current.attributes })
           assertAccessUnchanged(scope, current.attributes[GROUP_ACCESS_SCHEMA], validated[GROUP_ACCESS_SCHEMA])
-          const attributes = storableAttributes(validated, NOT_STORED)
+          attributes = storableAttributes(validated, NOT_STORED)
           if (!deepEqual(attributes[GROUP_ACCESS_SCHEMA], current.attributes[GROUP_ACCESS_SCHEMA])) await checkRoles(db, scope.tenantId, attributes)
+        }
+        // A PATCH that changes only members bumps version and lastModified in the statement that changes them;
+        // one that changes the group's attributes too bumps them once, with the row update below.
+        const bump = attributes === undefined ? current.version + 1 : undefined
+        let stored = current
+        const membershipLog = events.membershipLog(scope)
+        for (const operation of memberOperations) {
+          const change = await runMemberOperation(store, scope.tenantId, id, operation, membershipLog, bump)
+          reportSkipped(scope.tenantId, id, change)
+          if (change.bumped !== undefined) stored = { ...stored, version: change.bumped.version, lastModified: change.bumped.lastModified }
+        }
+        if (attributes !== undefined) {
           const outcome = await store.update(scope.tenantId, id, attributes, undefined)
           if (outcome.kind !== 'updated') throw notFound('Group', id)
           stored = outcome.resource
-          log.push(...groupUpdateEvents(id, current.attributes, attributes))
-        } else if (membersChanged) {
-          const outcome = await store.touch(scope.tenantId, id, undefined)
-          if (outcome.kind !== 'updated') throw notFound('Group', id)
-          stored = outcome.resource
+          await events.record(db, scope, groupUpdateEvents(id, current.attributes, attributes))
         }
-        await events.record(db, scope, log)
         return { resource: request === undefined ? undefined : await readBack(db, scope, stored, request), version: stored.version }
       })
     },

@@ -83,7 +83,7 @@ function userUpdateEvents(id: string, before: ScimResource, after: ScimResource)
 }
 
 /** RFC 7644 §3.3: a new user; `active` defaults to true so "not deactivated" is explicit. */
-function prepareNewUser(body: unknown): ScimResource {
+export function prepareNewUser(body: unknown): ScimResource {
   const normalized = normalizeResource(body, USER_RESOURCE_TYPE)
   const attributes = storableAttributes(validateResource(normalized, USER_RESOURCE_TYPE, { mode: 'create' }), NOT_STORED)
   attributes.active ??= true

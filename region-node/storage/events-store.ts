@@ -4,6 +4,7 @@
 // waits for every writer of the tenant still in flight and sees all of them,
 // and every later writer draws higher seqs: the feed never skips an event
 // that commits late, and the order it shows never changes.
+import { randomUUID } from 'node:crypto'
 import type { EventActor, EventOrigin, NewEvent } from '../events/event-types.ts'
 import type { Queryable } from './database.ts'
 
@@ -53,7 +54,19 @@ export interface MembershipLog {
   ctes(source: string, type: 'membership.added' | 'membership.removed', groupId: string, firstParam: number): { sql: string; values: unknown[] }
 }
 
+/** One event per row a statement created (CTE `source`: id, seq), in the order the rows were inserted. */
+export interface CreationLog {
+  ctes(source: string, firstParam: number): { sql: string; values: unknown[] }
+}
+
 const INSERT_COLUMNS = 'tenant_id, type, resource_type, resource_id, actor_type, actor_id, actor_label, client_kind, request_id, data'
+
+/**
+ * Event ids for the rows of one multi-row insert: a random uuid per statement with its last 48 bits replaced by
+ * the row's number (version and variant bits stay). gen_random_uuid() per row cost more than the rest of an
+ * event row; the 74 random bits left keep ids unique across statements.
+ */
+const ROW_EVENT_ID = (baseParam: string): string => `overlay(${baseParam}::text placing lpad(to_hex(row_number() OVER ()), 12, '0') from 25)::uuid`
 
 /** The CTEs that take the tenant's writer lock (before any seq is drawn) and wake feed readers at commit. */
 function writerCtes(tenantParam: string): string {
@@ -119,13 +132,30 @@ export function membershipLog(tenantId: string, origin: EventOrigin): Membership
       const p = (offset: number): string => `$${firstParam + offset}`
       const sql = `${writerCtes(`${p(0)}::text`)},
           event_rows AS (
-            INSERT INTO events (${INSERT_COLUMNS})
-            SELECT ${p(0)}::text, ${p(7)}::text, 'Group', ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text,
+            INSERT INTO events (id, ${INSERT_COLUMNS})
+            SELECT ${ROW_EVENT_ID(p(8))}, ${p(0)}::text, ${p(7)}::text, 'Group', ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text,
                    jsonb_build_object('member', jsonb_build_object('value', s.member_id::text, 'type', s.member_type))
             FROM event_writer, event_wake, ${source} s
             ORDER BY s.member_id
             RETURNING 1)`
-      return { sql, values: [tenantId, groupId, actorType, actorId, actorLabel, origin.clientKind, origin.requestId ?? null, type] }
+      return { sql, values: [tenantId, groupId, actorType, actorId, actorLabel, origin.clientKind, origin.requestId ?? null, type, randomUUID()] }
+    },
+  }
+}
+
+export function creationLog(tenantId: string, origin: EventOrigin, type: 'user.created', resourceType: 'User'): CreationLog {
+  const [actorType, actorId, actorLabel] = actorColumns(origin.actor)
+  return {
+    ctes(source, firstParam) {
+      const p = (offset: number): string => `$${firstParam + offset}`
+      const sql = `${writerCtes(`${p(0)}::text`)},
+          event_rows AS (
+            INSERT INTO events (id, ${INSERT_COLUMNS})
+            SELECT ${ROW_EVENT_ID(p(8))}, ${p(0)}::text, ${p(1)}::text, ${p(2)}::text, s.id::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, NULL
+            FROM event_writer, event_wake, ${source} s
+            ORDER BY s.seq
+            RETURNING 1)`
+      return { sql, values: [tenantId, type, resourceType, actorType, actorId, actorLabel, origin.clientKind, origin.requestId ?? null, randomUUID()] }
     },
   }
 }

@@ -23,6 +23,8 @@ export interface MembershipChange {
   readonly added: number
   readonly removed: number
   readonly skipped: readonly string[]
+  /** The group's version and lastModified after a change that bumped them. */
+  readonly bumped?: { readonly version: number; readonly lastModified: Date }
 }
 
 export interface GroupsStore {
@@ -30,8 +32,6 @@ export interface GroupsStore {
   find(tenantId: string, id: string): Promise<StoredResource | undefined>
   findForUpdate(tenantId: string, id: string): Promise<StoredResource | undefined>
   update(tenantId: string, id: string, attributes: ScimResource, expectedVersion: number | undefined): Promise<UpdateOutcome>
-  /** Bumps version and lastModified after a membership change; locks the row so concurrent changes to one group queue up. */
-  touch(tenantId: string, id: string, expectedVersion: number | undefined): Promise<UpdateOutcome>
   delete(tenantId: string, id: string): Promise<boolean>
   list(tenantId: string, query: ListQuery): Promise<ListedResource[]>
   count(tenantId: string, where: string, values: readonly unknown[]): Promise<number>
@@ -39,12 +39,23 @@ export interface GroupsStore {
   membersOf(tenantId: string, groupIds: readonly string[], limit: number): Promise<Map<string, StoredMember[]>>
   /** Each group's member count, counting no further than `cap` (a huge group costs `cap` index entries, not all of them). */
   memberCountsUpTo(tenantId: string, groupIds: readonly string[], cap: number): Promise<Map<string, number>>
-  /** `log`: one event per member added or removed, written by the same statements. */
-  addMembers(tenantId: string, groupId: string, members: readonly MemberInput[], log?: MembershipLog): Promise<MembershipChange>
-  removeMembers(tenantId: string, groupId: string, memberIds: readonly string[], log?: MembershipLog): Promise<MembershipChange>
-  removeAllMembers(tenantId: string, groupId: string, log?: MembershipLog): Promise<MembershipChange>
+  /**
+   * Membership changes are set operations, one statement each. `log`: one event per member added or removed,
+   * written by the same statement. `bump`: the group's next version; when the statement changes a member it also
+   * sets the group's version to it and its lastModified to now (the caller holds the group row's lock).
+   */
+  addMembers(tenantId: string, groupId: string, members: readonly MemberInput[], log?: MembershipLog, bump?: number): Promise<MembershipChange>
+  removeMembers(tenantId: string, groupId: string, memberIds: readonly string[], log?: MembershipLog, bump?: number): Promise<MembershipChange>
+  removeAllMembers(tenantId: string, groupId: string, log?: MembershipLog, bump?: number): Promise<MembershipChange>
+  /**
+   * Locks the group row, adds the members and bumps version and lastModified when any was new, all in one
+   * statement; undefined when the group does not exist. Only for adding: inserts check conflicts against the
+   * latest committed rows, whatever the statement's snapshot, so a concurrent change that committed while this
+   * statement waited for the lock is never undone (a delete would miss rows such a change added).
+   */
+  lockAndAddMembers(tenantId: string, groupId: string, members: readonly MemberInput[], log?: MembershipLog): Promise<{ change: MembershipChange; version: number; lastModified: Date } | undefined>
   /** Makes the member set exactly `members`, as a diff: rows that stay are not touched. */
-  replaceMembers(tenantId: string, groupId: string, members: readonly MemberInput[], log?: MembershipLog): Promise<MembershipChange>
+  replaceMembers(tenantId: string, groupId: string, members: readonly MemberInput[], log?: MembershipLog, bump?: number): Promise<MembershipChange>
 }
 
 function splitIds(values: readonly string[], selfId?: string): { valid: string[]; skipped: string[] } {
@@ -65,45 +76,56 @@ function splitIds(values: readonly string[], selfId?: string): { valid: string[]
 export function createGroupsStore(db: Queryable): GroupsStore {
   const externalId = (attributes: ScimResource): string | null => (typeof attributes.externalId === 'string' ? attributes.externalId : null)
 
-  /** Inserts the given ids that exist as users or groups of the tenant; returns how many rows were new and which ids were unknown. */
-  async function insertMembers(tenantId: string, groupId: string, ids: readonly string[], log: MembershipLog | undefined): Promise<{ added: number; unknown: string[] }> {
-    if (ids.length === 0) return { added: 0, unknown: [] }
-    const events = log?.ctes('inserted', 'membership.added', groupId, 4)
-    const { rows } = await db.query<{ member_id: string; known: boolean; inserted: boolean }>(
-      `WITH wanted AS (SELECT DISTINCT unnest($3::uuid[]) AS id),
-            resolved AS (
-              SELECT w.id, CASE WHEN u.id IS NOT NULL THEN 'User' WHEN g.id IS NOT NULL THEN 'Group' END AS member_type
-              FROM wanted w
-              LEFT JOIN users u ON u.tenant_id = $1 AND u.id = w.id
-              LEFT JOIN groups g ON g.tenant_id = $1 AND g.id = w.id),
+  // $1 tenant, $2 group, $3 the version to bump to (null: leave the group row alone), then the statement's own.
+  // Bumping touches no indexed column of groups, so it is a HOT update (see the group-hot-updates migration).
+  const bumpCte = (changed: string): string =>
+    `bumped AS (
+       UPDATE groups SET version = $3::int, last_modified = clock_timestamp()
+       WHERE tenant_id = $1 AND id = $2 AND $3::int IS NOT NULL AND EXISTS (SELECT 1 FROM ${changed})
+       RETURNING version, last_modified)`
+  const bumpedOf = (row: { version: number | null; last_modified: Date | null } | undefined): MembershipChange['bumped'] =>
+    row?.version == null || row.last_modified === null ? undefined : { version: row.version, lastModified: row.last_modified }
+
+  /** `resolved`: each distinct id of the uuid[] parameter, with its member type when it is a user or group of the tenant. */
+  const resolvedCte = (idsParam: string): string =>
+    `resolved AS MATERIALIZED (
+       SELECT w.id, CASE WHEN u.id IS NOT NULL THEN 'User' WHEN g.id IS NOT NULL THEN 'Group' END AS member_type
+       FROM (SELECT DISTINCT unnest(${idsParam}::uuid[]) AS id) w
+       LEFT JOIN users u ON u.tenant_id = $1 AND u.id = w.id
+       LEFT JOIN groups g ON g.tenant_id = $1 AND g.id = w.id)`
+
+  /** Inserts the given ids that are users or groups of the tenant, in one statement; returns how many rows were new and which ids were unknown. */
+  async function insertMembers(tenantId: string, groupId: string, ids: readonly string[], log: MembershipLog | undefined, bump: number | undefined) {
+    if (ids.length === 0) return { added: 0, unknown: [] as string[], bumped: undefined }
+    const events = log?.ctes('inserted', 'membership.added', groupId, 5)
+    const { rows } = await db.query<{ added: number; unknown: string[]; version: number | null; last_modified: Date | null }>(
+      `WITH ${resolvedCte('$4')},
             inserted AS (
               INSERT INTO group_members (tenant_id, group_id, member_id, member_type)
               SELECT $1, $2, id, member_type FROM resolved WHERE member_type IS NOT NULL
               ON CONFLICT DO NOTHING
-              RETURNING member_id, member_type)${events === undefined ? '' : `, ${events.sql}`}
-       SELECT r.id::text AS member_id, (r.member_type IS NOT NULL) AS known, (i.member_id IS NOT NULL) AS inserted
-       FROM resolved r LEFT JOIN inserted i ON i.member_id = r.id`,
-      [tenantId, groupId, ids, ...(events?.values ?? [])],
+              RETURNING member_id, member_type),
+            ${bumpCte('inserted')}${events === undefined ? '' : `, ${events.sql}`}
+       SELECT (SELECT count(*) FROM inserted)::int AS added,
+              ARRAY(SELECT id::text FROM resolved WHERE member_type IS NULL) AS unknown,
+              b.version, b.last_modified
+       FROM (SELECT 1) one LEFT JOIN bumped b ON true`,
+      [tenantId, groupId, bump ?? null, ids, ...(events?.values ?? [])],
     )
-    const unknown = rows.filter((r) => !r.known).map((r) => r.member_id)
-    return { added: rows.filter((r) => r.inserted).length, unknown }
+    return { added: rows[0]?.added ?? 0, unknown: rows[0]?.unknown ?? [], bumped: bumpedOf(rows[0]) }
   }
 
-  /** `values` are [tenantId, groupId, …]; the condition's own placeholders follow. */
-  async function deleteMembers(condition: string, values: readonly unknown[], log: MembershipLog | undefined): Promise<number> {
+  /** `values` are [tenantId, groupId, bump, …]; the condition's own placeholders follow. */
+  async function deleteMembers(condition: string, values: readonly unknown[], log: MembershipLog | undefined): Promise<{ removed: number; bumped: MembershipChange['bumped'] }> {
     const events = log?.ctes('removed', 'membership.removed', String(values[1]), values.length + 1)
-    const { rows } = await db.query<{ removed: number }>(
-      `WITH removed AS (DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND ${condition} RETURNING member_id, member_type)${events === undefined ? '' : `, ${events.sql}`}
-       SELECT count(*)::int AS removed FROM removed`,
+    const { rows } = await db.query<{ removed: number; version: number | null; last_modified: Date | null }>(
+      `WITH removed AS (DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND ${condition} RETURNING member_id, member_type),
+            ${bumpCte('removed')}${events === undefined ? '' : `, ${events.sql}`}
+       SELECT (SELECT count(*) FROM removed)::int AS removed, b.version, b.last_modified
+       FROM (SELECT 1) one LEFT JOIN bumped b ON true`,
       [...values, ...(events?.values ?? [])],
     )
-    return rows[0]?.removed ?? 0
-  }
-
-  function updateGroup(tenantId: string, id: string, attributes: ScimResource | null, expectedVersion: number | undefined): Promise<UpdateOutcome> {
-    return attributes === null
-      ? updateRow(db, 'groups', tenantId, id, expectedVersion, {})
-      : updateRow(db, 'groups', tenantId, id, expectedVersion, { display_name: String(attributes.displayName), external_id: externalId(attributes), attributes })
+    return { removed: rows[0]?.removed ?? 0, bumped: bumpedOf(rows[0]) }
   }
 
   return {
@@ -119,8 +141,8 @@ export function createGroupsStore(db: Queryable): GroupsStore {
 
     findForUpdate: (tenantId, id) => findRow(db, 'groups', tenantId, id, true),
 
-    update: (tenantId, id, attributes, expectedVersion) => updateGroup(tenantId, id, attributes, expectedVersion),
-    touch: (tenantId, id, expectedVersion) => updateGroup(tenantId, id, null, expectedVersion),
+    update: (tenantId, id, attributes, expectedVersion) =>
+      updateRow(db, 'groups', tenantId, id, expectedVersion, { display_name: String(attributes.displayName), external_id: externalId(attributes), attributes }),
 
     async delete(tenantId, id) {
       // Memberships of the group go by ON DELETE CASCADE; memberships *in* other groups go here.
@@ -167,29 +189,57 @@ export function createGroupsStore(db: Queryable): GroupsStore {
       return result
     },
 
-    async addMembers(tenantId, groupId, members, log) {
+    async addMembers(tenantId, groupId, members, log, bump) {
       const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
-      const { added, unknown } = await insertMembers(tenantId, groupId, valid, log)
-      return { added, removed: 0, skipped: [...skipped, ...unknown] }
+      const { added, unknown, bumped } = await insertMembers(tenantId, groupId, valid, log, bump)
+      return { added, removed: 0, skipped: [...skipped, ...unknown], ...(bumped === undefined ? {} : { bumped }) }
     },
 
-    async removeMembers(tenantId, groupId, memberIds, log) {
+    async lockAndAddMembers(tenantId, groupId, members, log) {
+      const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
+      const events = log?.ctes('inserted', 'membership.added', groupId, 4)
+      // Nothing is inserted without the locked row: the insert reads `locked`, so it waits for the lock.
+      const { rows } = await db.query<{ added: number; unknown: string[]; version: number; last_modified: Date }>(
+        `WITH locked AS MATERIALIZED (SELECT version, last_modified FROM groups WHERE tenant_id = $1 AND id = $2 FOR UPDATE),
+              ${resolvedCte('$3')},
+              inserted AS (
+                INSERT INTO group_members (tenant_id, group_id, member_id, member_type)
+                SELECT $1, $2, r.id, r.member_type FROM locked, resolved r WHERE r.member_type IS NOT NULL
+                ON CONFLICT DO NOTHING
+                RETURNING member_id, member_type),
+              bumped AS (
+                UPDATE groups SET version = version + 1, last_modified = clock_timestamp()
+                WHERE tenant_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)
+                RETURNING version, last_modified)${events === undefined ? '' : `, ${events.sql}`}
+         SELECT (SELECT count(*) FROM inserted)::int AS added,
+                ARRAY(SELECT id::text FROM resolved WHERE member_type IS NULL) AS unknown,
+                COALESCE(b.version, l.version) AS version, COALESCE(b.last_modified, l.last_modified) AS last_modified
+         FROM locked l LEFT JOIN bumped b ON true`,
+        [tenantId, groupId, valid, ...(events?.values ?? [])],
+      )
+      const row = rows[0]
+      if (row === undefined) return undefined
+      return { change: { added: row.added, removed: 0, skipped: [...skipped, ...row.unknown] }, version: row.version, lastModified: row.last_modified }
+    },
+
+    async removeMembers(tenantId, groupId, memberIds, log, bump) {
       const { valid, skipped } = splitIds(memberIds)
       if (valid.length === 0) return { added: 0, removed: 0, skipped }
-      const removed = await deleteMembers('member_id = ANY($3::uuid[])', [tenantId, groupId, valid], log)
-      return { added: 0, removed, skipped }
+      const { removed, bumped } = await deleteMembers('member_id = ANY($4::uuid[])', [tenantId, groupId, bump ?? null, valid], log)
+      return { added: 0, removed, skipped, ...(bumped === undefined ? {} : { bumped }) }
     },
 
-    async removeAllMembers(tenantId, groupId, log) {
-      const removed = await deleteMembers('true', [tenantId, groupId], log)
-      return { added: 0, removed, skipped: [] }
+    async removeAllMembers(tenantId, groupId, log, bump) {
+      const { removed, bumped } = await deleteMembers('true', [tenantId, groupId, bump ?? null], log)
+      return { added: 0, removed, skipped: [], ...(bumped === undefined ? {} : { bumped }) }
     },
 
-    async replaceMembers(tenantId, groupId, members, log) {
+    async replaceMembers(tenantId, groupId, members, log, bump) {
       const { valid, skipped } = splitIds(members.map((m) => m.value), groupId)
-      const removed = await deleteMembers('NOT (member_id = ANY($3::uuid[]))', [tenantId, groupId, valid], log)
-      const { added, unknown } = await insertMembers(tenantId, groupId, valid, log)
-      return { added, removed, skipped: [...skipped, ...unknown] }
+      const deleted = await deleteMembers('NOT (member_id = ANY($4::uuid[]))', [tenantId, groupId, bump ?? null, valid], log)
+      const inserted = await insertMembers(tenantId, groupId, valid, log, bump)
+      const bumped = inserted.bumped ?? deleted.bumped
+      return { added: inserted.added, removed: deleted.removed, skipped: [...skipped, ...inserted.unknown], ...(bumped === undefined ? {} : { bumped }) }
     },
   }
 }

@@ -37,15 +37,18 @@ export function isRetryableTransactionError(error: unknown): boolean {
   return code === '40001' || code === '40P01'
 }
 
+/** 409 uniqueness for a unique index a write collided with. */
+export function uniquenessError(constraint: string | undefined): ScimError {
+  const what = constraint === 'users_tenant_user_name_key' ? 'userName already exists (userName is unique regardless of letter case)' : 'the resource already exists'
+  return new ScimError(409, 'uniqueness', what)
+}
+
 /** Maps what PostgreSQL says into the SCIM error the client should see; anything else stays as it is (a 500 after logging). */
 export function mapDatabaseError(error: unknown): unknown {
   if (error instanceof ScimError) return error
   if (isUnavailableError(error)) return databaseUnavailable(error)
   const { code, constraint } = (error ?? {}) as PgLikeError
-  if (code === '23505') {
-    const what = constraint === 'users_tenant_user_name_key' ? 'userName already exists (userName is unique regardless of letter case)' : 'the resource already exists'
-    return new ScimError(409, 'uniqueness', what)
-  }
+  if (code === '23505') return uniquenessError(constraint)
   if (code === '57014') {
     return new ScimError(503, undefined, 'the query took too long; narrow the filter or retry later', { 'retry-after': String(RETRY_AFTER_SECONDS) })
   }

@@ -37,7 +37,7 @@ export interface UsersStore {
 }
 
 /** The columns a user's attributes are indexed by, besides the JSON document. */
-function indexedColumns(attributes: ScimResource): { user_name: string; external_id: string | null; display_name: string | null; active: boolean } {
+export function indexedColumns(attributes: ScimResource): { user_name: string; external_id: string | null; display_name: string | null; active: boolean } {
   const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
   return { user_name: String(attributes.userName), external_id: text(attributes.externalId), display_name: text(attributes.displayName), active: attributes.active !== false }
 }

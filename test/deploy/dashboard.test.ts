@@ -70,6 +70,7 @@ t.test('the dashboard: one region at a time, every query on the chosen data sour
     'scimgate_pg_pool_connections',
     'scimgate_rate_limited_total',
     'scimgate_tenant_requests_total',
+    'scimgate_event_feed_consumer_lag_seconds',
   ]) t.ok(used.has(name), `a panel shows ${name}`)
 })
 
@@ -81,12 +82,16 @@ t.test('every metric of every panel and every alert rule is exported by a runnin
   const statuses: number[] = []
   for (let i = 0; i < 3; i++) statuses.push((await system.request('eu1.localhost', 'GET', '/scim/v2/Users', { token })).status)
   t.same(statuses, [200, 200, 429], 'traffic, and a tenant over its limit')
+  // A change feed consumer reads once, so the node reports its lag.
+  t.equal((await system.admin('GET', '/admin/v1/regions/EU1/tenants/acme/changes?consumer=dashboard')).status, 200)
 
   const exported = new Set<string>()
   for (const opsUrl of [system.gateway.opsUrl, system.nodes.get('EU1')!.opsUrl]) {
     const response = await fetch(`${opsUrl}/metrics`)
     t.equal(response.status, 200)
-    for (const name of exportedMetricNames(await response.text())) exported.add(name)
+    const text = await response.text()
+    for (const name of exportedMetricNames(text)) exported.add(name)
+    if (opsUrl === system.nodes.get('EU1')!.opsUrl) t.match(text, /^scimgate_event_feed_consumer_lag_seconds\{region="EU1",consumer="operator\/dashboard"\} [\d.e+-]+$/m, 'the consumer\'s lag is a sample, not only a declared family')
   }
   t.ok(exported.has('scimgate_tenant_rate_limited_total') && exported.has('scimgate_pg_pool_connections'), 'both tiers were scraped')
   t.notOk(exported.has('scimgate_change_feed_consumer_lag_seconds'), 'a name nobody exports is not found')

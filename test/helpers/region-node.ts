@@ -1,4 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Registry } from 'prom-client'
 import { DEFAULT_EVENT_LOG, DEFAULT_LIMITS, type DatabaseConfig, type EventLogConfig, type RegionNodeConfig, type ScimLimits } from '../../config/node-config.ts'
 import type { CursorKeys } from '../../config/cursor-keys.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
@@ -30,6 +31,8 @@ export async function startTestNode(
     databaseUrl?: string
     logger?: boolean
     events?: Partial<EventLogConfig>
+    /** Where the node's metrics go (default: a registry of its own). */
+    metricsRegistry?: Registry
   } = {},
 ): Promise<TestNode> {
   const catalog = loadRegionCatalog()
@@ -56,7 +59,7 @@ export async function startTestNode(
     logLevel: 'silent',
     events: { ...DEFAULT_EVENT_LOG, listenUrl, ...options.events },
   }
-  const app = await buildRegionNode(config, { logger: options.logger === true ? { level: 'info' } : false })
+  const app = await buildRegionNode(config, { logger: options.logger === true ? { level: 'info' } : false, ...(options.metricsRegistry === undefined ? {} : { metricsRegistry: options.metricsRegistry }) })
   // Registered after the database teardown, so tap runs it first (teardowns run in reverse).
   t.teardown(() => app.close())
   const identity = async (tenantId: string, scopes: readonly IdentityScope[] = ['scim']): Promise<Record<string, string>> => ({

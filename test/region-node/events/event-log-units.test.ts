@@ -3,6 +3,7 @@ import { clientKindOf } from '../../../lib/client-kind.ts'
 import { ScimError } from '../../../lib/scim-error.ts'
 import { decodeEventCursor, encodeEventCursor } from '../../../region-node/events/event-cursor.ts'
 import { createEventWaker } from '../../../region-node/events/event-waker.ts'
+import { feedConsumerOf } from '../../../region-node/events/feed-consumer.ts'
 import { changedPaths } from '../../../region-node/scim/changed-paths.ts'
 
 t.test('changed attribute paths, never values', async (t) => {
@@ -24,6 +25,17 @@ t.test('client kind from the User-Agent', async (t) => {
     ['curl/8.0', 'other'],
     [undefined, 'other'],
   ] as const) t.equal(clientKindOf(agent), kind, String(agent))
+})
+
+t.test('feed consumers: access credentials by default, admins when they name one; names are checked', async (t) => {
+  t.equal(feedConsumerOf('tok_a', 'access', undefined), 'tok_a')
+  t.equal(feedConsumerOf('tok_a', 'access', 'sync.eu-1'), 'tok_a/sync.eu-1')
+  t.equal(feedConsumerOf('tok_b', 'admin', undefined), undefined, 'the console following the feed')
+  t.equal(feedConsumerOf('operator', 'operator', undefined), undefined, 'scimgate events --follow')
+  t.equal(feedConsumerOf('operator', 'operator', 'export'), 'operator/export')
+  t.equal(feedConsumerOf('tok_c', undefined, undefined), undefined, 'no kind from the gateway')
+  t.equal(feedConsumerOf('bad id', 'access', undefined), undefined, 'an id that cannot be a label is not tracked')
+  for (const name of ['', '-x', 'a b', 'a/b', 'é', 'x'.repeat(65)]) t.throws(() => feedConsumerOf('tok_a', 'access', name), new ScimError(400, 'invalidValue', 'consumer must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'), JSON.stringify(name))
 })
 
 t.test('event cursors are opaque and checked', async (t) => {

@@ -256,3 +256,44 @@ t.test('tenant B cannot add tenant A\'s user to its own group', async (t) => {
   }
   t.same(await groupsOf(a, foreign), [], 'A\'s user is in no group')
 })
+
+t.test('a member-add PATCH answers 204 with the new ETag, moves meta.lastModified (filterable), and 404s an unknown or malformed group', async (t) => {
+  const tenant = newTenant()
+  const [a, b] = [await createUser(tenant, 'a@example.com'), await createUser(tenant, 'b@example.com')]
+  const other = await createGroup(tenant, 'Untouched')
+  const groupId = await createGroup(tenant, 'Fast')
+  const before = await readGroup(tenant, groupId)
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  const added = await node.scim(tenant, 'PATCH', `Groups/${groupId}`, addMembers(a, b))
+  t.equal(added.statusCode, 204, added.body)
+  t.equal(added.headers.etag, 'W/"2"')
+  const after = await readGroup(tenant, groupId)
+  t.equal(after.meta.version, 'W/"2"')
+  t.ok(after.meta.lastModified > before.meta.lastModified, 'lastModified moved')
+  t.same(await memberIds(tenant, groupId), [a, b].sort())
+  const again = await node.scim(tenant, 'PATCH', `Groups/${groupId}`, addMembers(b))
+  t.equal(again.headers.etag, 'W/"2"', 'adding a member already there is no new version')
+  const filtered = await node.scim(tenant, 'GET', `Groups?filter=${encodeURIComponent(`meta.lastModified gt "${before.meta.lastModified}"`)}`)
+  t.same(filtered.json().Resources.map((g: { id: string }) => g.id), [groupId], 'a Groups filter on meta.lastModified sees the change')
+  t.notOk(filtered.json().Resources.some((g: { id: string }) => g.id === other))
+  for (const id of [randomUUID(), 'not-a-uuid']) {
+    const missing = await node.scim(tenant, 'PATCH', `Groups/${id}`, addMembers(a))
+    t.equal(missing.statusCode, 404, missing.body)
+    t.match(missing.json(), { schemas: [ERROR_SCHEMA], status: '404' })
+  }
+})
+
+t.test('concurrent adds and removes of the same members on one group: every member ends as its last committed change left it', async (t) => {
+  const tenant = newTenant()
+  const users = await Promise.all(Array.from({ length: 10 }, (_, i) => createUser(tenant, `flip-${i}@example.com`)))
+  const groupId = await createGroup(tenant, 'Flip', users.slice(0, 5))
+  // Each user gets an add and a remove at once; the log's order per member is the order they committed in.
+  const responses = await Promise.all(users.flatMap((id) => [node.scim(tenant, 'PATCH', `Groups/${groupId}`, addMembers(id)), node.scim(tenant, 'PATCH', `Groups/${groupId}`, removeMember(id))]))
+  t.same(responses.map((r) => r.statusCode), Array<number>(20).fill(204))
+  const feed = (await node.app.inject({ method: 'GET', url: '/admin/v1/changes?limit=1000', headers: await node.identity(tenant, ['admin']) })).json()
+  const last = new Map<string, string>()
+  for (const event of feed.events as { type: string; data?: { member?: { value: string } } }[]) if (event.data?.member !== undefined) last.set(event.data.member.value, event.type)
+  t.ok(last.size > 0, 'the feed has membership events')
+  const expected = users.filter((id, index) => (last.has(id) ? last.get(id) === 'membership.added' : index < 5)).sort()
+  t.same(await memberIds(tenant, groupId), expected)
+})
