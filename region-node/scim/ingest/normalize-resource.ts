@@ -18,18 +18,6 @@ import { invalidValue, isPlainObject } from './value-checks.ts'
 
 type Entry = readonly [string, unknown]
 
-// The attributes a core schema's top level may carry, one list per schema (canonicalEntries indexes each list once).
-const topLevelLists = new WeakMap<SchemaDefinition, readonly AttributeDefinition[]>()
-
-function topLevelAttributes(coreSchema: SchemaDefinition): readonly AttributeDefinition[] {
-  let list = topLevelLists.get(coreSchema)
-  if (list === undefined) {
-    list = [...COMMON_ATTRIBUTES, ...coreSchema.attributes]
-    topLevelLists.set(coreSchema, list)
-  }
-  return list
-}
-
 export function normalizeResource(body: unknown, resourceType: ResourceTypeDefinition): ScimResource {
   if (!isPlainObject(body)) {
     throw new ScimError(400, 'invalidSyntax', `The ${resourceType.name} body must be a JSON object`)
