@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only gateway,scale,sync]`: every benchmark
+// `npm run bench [-- --quick] [-- --only gateway,scale,sync,events,floor]`: every benchmark
 // against real PostgreSQL and Redis; one table on stdout, progress on stderr,
 // results in bench/results/latest.json. BENCH_CPU_PROF=1 profiles the node and
 // gateway processes into bench/results/profiles/.
@@ -11,6 +11,7 @@ import type { BenchResult } from './lib/result.ts'
 import { POSTGRES_URL } from './lib/services.ts'
 import { FULL_SIZES, QUICK_SIZES, describeSizes, type BenchSizes } from './lib/sizes.ts'
 import { runEventsSuite } from './suites/events-suite.ts'
+import { runFloorSuite } from './suites/floor-suite.ts'
 import { runGatewaySuite } from './suites/gateway-suite.ts'
 import { runScaleSuite } from './suites/scale-suite.ts'
 import { runSyncSuite } from './suites/sync-suite.ts'
@@ -20,6 +21,7 @@ const SUITES = {
   scale: runScaleSuite,
   sync: runSyncSuite,
   events: runEventsSuite,
+  floor: runFloorSuite,
 } as const satisfies Record<string, (sizes: BenchSizes, progress: ReturnType<typeof createProgress>) => Promise<BenchResult[]>>
 
 function parseArguments(argv: readonly string[]): { sizes: BenchSizes; only: (keyof typeof SUITES)[] } {

@@ -11,7 +11,7 @@ import { loggerOptions } from '../lib/logger-options.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
 import { ScimError } from '../lib/scim-error.ts'
 import { scimErrorHandling, scimErrorServerOptions } from '../lib/scim-error-handling.ts'
-import { createFailedAuthLimiter } from './auth/failed-auth-limiter.ts'
+import { createCredentialFailureLimiter, createFailedAuthLimiter } from './auth/failed-auth-limiter.ts'
 import { batchedRedisStoreClass } from './rate-limit/batched-redis-store.ts'
 import { createIdentityIssuer } from './identity/identity-issuer.ts'
 import { createGatewayMetrics, gatewayObservability } from './plugins/metrics.ts'
@@ -85,7 +85,9 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
       request.log.warn({ err: error }, 'could not record the expired token event')
     })
   }
-  const failedAuth = createFailedAuthLimiter({ maxFailures: config.rateLimits.failedAuthPerAddress, windowMs: config.rateLimits.windowMs })
+  const failedAuth = createCredentialFailureLimiter(createFailedAuthLimiter({ maxFailures: config.rateLimits.failedAuthPerAddress, windowMs: config.rateLimits.windowMs }), {
+    windowMs: config.rateLimits.windowMs,
+  })
 
   await app.register(async (scim) => {
     scim.removeAllContentTypeParsers()

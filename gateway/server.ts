@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
+import { Counter } from 'prom-client'
 import type { GatewayConfig } from '../config/gateway-config.ts'
 import type { SigningKey } from '../lib/internal-identity.ts'
 import { collectProcessMetrics, createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
@@ -13,7 +14,7 @@ import { createDirectAuthenticator } from './tokens/direct-authenticator.ts'
 import { createFileTokenStore } from './tokens/file-token-store.ts'
 import type { TokenAuthenticator } from './tokens/token-authenticator.ts'
 import { createTokenHasher, type TokenHasher } from './tokens/token-hasher.ts'
-import { createTokenStore, type TokenStore } from './tokens/token-store.ts'
+import { createTokenStore, type ReplicatedWrites, type TokenStore } from './tokens/token-store.ts'
 import { createTokenEventRelay } from './tokens/token-event-relay.ts'
 import { createTokenUsageRecorder } from './tokens/token-usage-recorder.ts'
 
@@ -37,16 +38,28 @@ export async function startGateway(
   options: { signingKey: SigningKey; logger?: FastifyServerOptions['logger']; ops?: OpsListen; processMetrics?: boolean },
 ): Promise<RunningGateway> {
   const hasher = createTokenHasher(config.peppers.peppers, config.peppers.current)
-  const tokens = config.tokenStoreFile === undefined ? await connectRedisTokens(config, hasher) : fileTokens(config.tokenStoreFile, hasher)
-  const { redis, tokenStore, authenticator } = tokens
   const metricsRegistry = createMetricsRegistry()
   if (options.processMetrics === true) collectProcessMetrics(metricsRegistry)
+  const unreplicated = new Counter({
+    name: 'scimgate_token_changes_unreplicated_total',
+    help: 'Token creations/rotations and revocations no replica confirmed in time (Sentinel): a failover before the replica catches up loses them',
+    labelNames: ['change'] as const,
+    registers: [metricsRegistry],
+  })
+  let warnUnreplicated: ReplicatedWrites['onUnconfirmed'] = () => undefined
+  const onUnconfirmed: ReplicatedWrites['onUnconfirmed'] = (change) => {
+    unreplicated.inc({ change: change.type })
+    warnUnreplicated(change)
+  }
+  const tokens = config.tokenStoreFile === undefined ? await connectRedisTokens(config, hasher, onUnconfirmed) : fileTokens(config.tokenStoreFile, hasher)
+  const { redis, tokenStore, authenticator } = tokens
   const usage = createTokenUsageRecorder(tokenStore)
   const app = await buildGateway(
     config,
     { redis, authenticator, signingKey: options.signingKey, subscriber: tokens.subscriber, usage, noteExpiredUse: (record, context) => tokenStore.noteExpiredUse(record, context) },
     { logger: options.logger, metricsRegistry },
   )
+  warnUnreplicated = (change) => app.log.warn(change, 'token change not confirmed by a replica in time; a failover before the replica catches up loses it')
   // Token events (also those the CLI wrote) reach their region's event log through any running gateway.
   const relayWarnedAt = new Map<string, number>()
   const tokenEvents = createTokenEventRelay({
@@ -105,11 +118,17 @@ interface TokenBackend {
   close(): Promise<void>
 }
 
-async function connectRedisTokens(config: GatewayConfig, hasher: TokenHasher): Promise<TokenBackend> {
+/** How long a token change waits for the replica (WAIT) with Sentinel; under the command timeout. */
+const REPLICATION_WAIT_MS = 250
+
+async function connectRedisTokens(config: GatewayConfig, hasher: TokenHasher, onUnconfirmed: ReplicatedWrites['onUnconfirmed']): Promise<TokenBackend> {
   const onRedisError = (): void => undefined
   const redis = createRedisConnection(config.redis, 'commands', { onError: onRedisError, connectionName: 'scimgate-gateway' })
   const subscriber = createRedisConnection(config.redis, 'subscriber', { onError: onRedisError, connectionName: 'scimgate-gateway-sub' })
-  const tokenStore = createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher })
+  // With Sentinel a failover may promote the replica: token changes wait for it, on a connection of their own.
+  const writes = config.redis.mode === 'sentinel' ? (createRedisConnection(config.redis, 'commands', { onError: onRedisError, connectionName: 'scimgate-gateway-writes' }) as Redis) : undefined
+  const replicatedWrites = writes === undefined ? undefined : { connection: writes, replicas: 1, timeoutMs: REPLICATION_WAIT_MS, onUnconfirmed }
+  const tokenStore = createTokenStore(redis, { keyPrefix: config.redisKeyPrefix, hasher, ...(replicatedWrites === undefined ? {} : { replicatedWrites }) })
   const authenticator = createTokenAuthenticator({ store: tokenStore, subscriber, hasher, outageGraceMs: config.redisOutageGraceMs })
   // Commands fail fast while Redis is not connected (no offline queue): give it a moment at start,
   // but start anyway when it is down; the gateway answers 503 for uncached tokens until it returns.
@@ -125,7 +144,7 @@ async function connectRedisTokens(config: GatewayConfig, hasher: TokenHasher): P
     ready,
     async close() {
       await authenticator.close()
-      await Promise.all([closeRedisConnection(redis), closeRedisConnection(subscriber)])
+      await Promise.all([redis, subscriber, ...(writes === undefined ? [] : [writes])].map(closeRedisConnection))
     },
   }
 }

@@ -99,10 +99,11 @@ export const scimErrorHandling = fp(
       closing = true
       done()
     })
-    app.addHook('onRequest', async (_request, reply) => {
-      if (!closing) return
+    // A callback hook: an async one costs every request a promise. Once answered, `done` is not called.
+    app.addHook('onRequest', (_request, reply, done) => {
+      if (!closing) return done()
       reply.header('connection', 'close')
-      return sendScimError(reply, 503, 'this server is shutting down; retry', undefined, { 'retry-after': String(DRAINING_RETRY_AFTER_SECONDS) })
+      sendScimError(reply, 503, 'this server is shutting down; retry', undefined, { 'retry-after': String(DRAINING_RETRY_AFTER_SECONDS) })
     })
     app.setErrorHandler((error: FastifyError, request, reply): FastifyReply => {
       const scimError = classifyError(error, options.bodyLimitBytes)

@@ -10,6 +10,17 @@ declare module 'autocannon' {
     headers?: Record<string, string>
     body?: string
     timeout?: number
+    /** Replaces `[<id>]` in the body with a new id per request. */
+    idReplacement?: boolean
+    /** Requests in turn; `setupRequest` may rewrite each one before it is sent. */
+    requests?: AutocannonRequest[]
+  }
+  interface AutocannonRequest {
+    method?: string
+    path?: string
+    headers?: Record<string, string>
+    body?: string
+    setupRequest?: (request: AutocannonRequest) => AutocannonRequest
   }
   interface Histogram {
     average: number
@@ -33,5 +44,6 @@ declare module 'autocannon' {
     '2xx': number
   }
   function autocannon(options: AutocannonOptions): Promise<AutocannonResult>
+  export type { AutocannonRequest }
   export default autocannon
 }

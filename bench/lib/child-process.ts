@@ -6,6 +6,8 @@ import { READY_PREFIX } from '../processes/ready.ts'
 export interface BenchChild {
   readonly name: string
   readonly details: Record<string, unknown>
+  /** The server process itself (for its CPU in /proc). */
+  readonly pid: number
   stop(): Promise<void>
 }
 
@@ -46,7 +48,7 @@ export async function startChild(name: string, script: string, config: unknown, 
   })
   // Keep draining stdout so the child never blocks on a full pipe.
   child.stdout!.resume()
-  return { name, details, stop: () => stopChild(child) }
+  return { name, details, pid: child.pid!, stop: () => stopChild(child) }
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -1,3 +1,5 @@
+import type { CpuPerRequest } from './cpu.ts'
+
 /** One figure of the benchmark: a value measured against a baseline of the same run. */
 export interface BenchResult {
   readonly name: string
@@ -11,6 +13,10 @@ export interface BenchResult {
   readonly met: boolean | null
   readonly unit: string
   readonly context?: Readonly<Record<string, unknown>>
+  /** CPU per request (or per operation) of the measured side and of its baseline, over the same intervals. */
+  readonly cpu?: { readonly value: CpuPerRequest; readonly baseline?: CpuPerRequest }
+  /** Why the figure could not be taken (a missing tool): then neither value nor met mean anything. */
+  readonly notMeasured?: string
 }
 
 export function ratioOf(value: number, baseline: number): number {
@@ -36,7 +42,8 @@ export function atLeast(name: string, value: number, baseline: number, minRatio:
 
 /** A figure shown for context only (no target). */
 export function info(name: string, value: number, baseline: number | null, unit: string, context?: Record<string, unknown>): BenchResult {
-  return { name, value: round(value), baseline: baseline === null ? null : round(baseline), ratio: baseline === null ? null : round(ratioOf(value, baseline)), target: '—', met: null, unit, ...(context === undefined ? {} : { context }) }
+  const ratio = baseline === null ? null : ratioOf(value, baseline)
+  return { name, value: round(value), baseline: baseline === null ? null : round(baseline), ratio: ratio === null || !Number.isFinite(ratio) ? null : round(ratio), target: '—', met: null, unit, ...(context === undefined ? {} : { context }) }
 }
 
 export function isWellFormed(result: BenchResult): boolean {
@@ -50,4 +57,14 @@ export function isWellFormed(result: BenchResult): boolean {
     typeof result.target === 'string' &&
     (result.met === null || typeof result.met === 'boolean')
   )
+}
+
+/** A row that could not be measured: it names its target and says why, and is never "met". */
+export function notMeasured(name: string, target: string, unit: string, reason: string): BenchResult {
+  return { name, value: 0, baseline: null, ratio: null, target, met: null, unit, notMeasured: reason }
+}
+
+/** The same figure with CPU per request beside it. */
+export function withCpu(result: BenchResult, value: CpuPerRequest | undefined, baseline?: CpuPerRequest): BenchResult {
+  return value === undefined ? result : { ...result, cpu: { value, ...(baseline === undefined ? {} : { baseline }) } }
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { connect, createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import pg from 'pg'
+import { DEFAULT_LIMITS } from '../../config/node-config.ts'
 import { sha256Hex } from '../../gateway/admin/admin-credential.ts'
 import { generateIdentityKeyPair, signIdentity, IDENTITY_HEADER, type IdentityKeyPair } from '../../lib/internal-identity.ts'
 import { dropDatabase, ensureDatabase } from '../../region-node/ensure-database.ts'
@@ -44,18 +45,40 @@ export interface BenchRedis {
   readonly client: Redis
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function canListen(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined))
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : undefined))
     })
   })
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+let nextPort: number | undefined
+
+/**
+ * A free TCP port for a process the bench starts with a fixed port (redis-server, nginx): from
+ * BENCH_PORTS (`36000-36999`) when set, so shared machines can give the bench a range; any free port otherwise.
+ */
+export async function freePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.BENCH_PORTS ?? '')
+  if (range === null) {
+    const port = await canListen(0)
+    if (port === undefined) throw new Error('no free port')
+    return port
+  }
+  const [low, high] = [Number(range[1]), Number(range[2])]
+  for (let tries = 0; tries <= high - low; tries++) {
+    const port = nextPort === undefined || nextPort > high || nextPort < low ? low : nextPort
+    nextPort = port + 1
+    if ((await canListen(port)) !== undefined) return port
+  }
+  throw new Error(`no free port in BENCH_PORTS ${process.env.BENCH_PORTS}`)
+}
+
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -170,6 +193,12 @@ export async function startGatewayProcess(cleanup: Cleanup, upstream: string, ke
       return ((await response.json()) as { token: string }).token
     },
   }
+}
+
+export async function startFloorProcess(cleanup: Cleanup, database: BenchDatabase, keys: BenchKeys, poolSize = 10, eventLog = true): Promise<{ url: string; child: BenchChild }> {
+  const child = await startChild('floor', 'floor.ts', { region: REGION, databaseUrl: database.url, publicJwk: keys.publicJwk, poolSize, eventLog, maxMembersInResponse: DEFAULT_LIMITS.maxMembersInResponse })
+  cleanup.teardown(() => child.stop())
+  return { url: String(child.details.url), child }
 }
 
 export async function startPlainProxyProcess(cleanup: Cleanup, upstream: string): Promise<{ url: string; child: BenchChild }> {

@@ -21,6 +21,16 @@ export interface BenchSizes {
     readonly patchSamples: number
     readonly patchMembers: number
   }
+  /** The node against the floor: the seeded tenant, the users GET rotates over, the groups PATCH spreads over, /Bulk's size. */
+  readonly floor: {
+    readonly users: number
+    readonly readUsers: number
+    readonly patchGroups: number
+    readonly bulkOperations: number
+    /** Seconds of each measured run and of its warm-up (a /Bulk run lasts at least `durationS`); rounds as `load`. */
+    readonly durationS: number
+    readonly warmupS: number
+  }
 }
 
 export const FULL_SIZES: BenchSizes = {
@@ -36,6 +46,7 @@ export const FULL_SIZES: BenchSizes = {
   pagingUsers: 100_000,
   sync: { users: 100_000, groups: 1_000, memberships: 200_000, concurrency: 32, membersPerPatch: 50 },
   events: { users: 100_000, groups: 1_000, membersPerGroup: 200, groupsPerProbeUser: 20, createSamples: 1000, patchSamples: 60, patchMembers: 1000 },
+  floor: { users: 100_000, readUsers: 200, patchGroups: 64, bulkOperations: 1000, durationS: 10, warmupS: 2 },
 }
 
 export const QUICK_SIZES: BenchSizes = {
@@ -51,6 +62,7 @@ export const QUICK_SIZES: BenchSizes = {
   pagingUsers: 20_000,
   sync: { users: 3_000, groups: 30, memberships: 6_000, concurrency: 32, membersPerPatch: 50 },
   events: { users: 20_000, groups: 200, membersPerGroup: 100, groupsPerProbeUser: 20, createSamples: 200, patchSamples: 15, patchMembers: 1000 },
+  floor: { users: 20_000, readUsers: 200, patchGroups: 64, bulkOperations: 1000, durationS: 3, warmupS: 1 },
 }
 
 /** Tiny sizes for the CI smoke test: exercises the code, measures nothing worth reading. */
@@ -67,6 +79,7 @@ export const SMOKE_SIZES: BenchSizes = {
   pagingUsers: 350,
   sync: { users: 60, groups: 4, memberships: 80, concurrency: 8, membersPerPatch: 10 },
   events: { users: 300, groups: 30, membersPerGroup: 10, groupsPerProbeUser: 5, createSamples: 5, patchSamples: 2, patchMembers: 50 },
+  floor: { users: 500, readUsers: 20, patchGroups: 8, bulkOperations: 50, durationS: 1, warmupS: 0.3 },
 }
 
 export function describeSizes(sizes: BenchSizes): string {
@@ -78,5 +91,6 @@ export function describeSizes(sizes: BenchSizes): string {
     `cursor over ${n(sizes.pagingUsers)} users`,
     `sync ${n(sizes.sync.users)} users + ${n(sizes.sync.groups)} groups / ${n(sizes.sync.memberships)} memberships at ${sizes.sync.concurrency} concurrent`,
     `load ${sizes.load.durationS}s × ${sizes.load.rounds} round(s)`,
+    `floor ${n(sizes.floor.users)} users, /Bulk of ${n(sizes.floor.bulkOperations)}, ${sizes.floor.durationS}s runs`,
   ].join('; ')
 }

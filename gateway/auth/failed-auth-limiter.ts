@@ -42,3 +42,38 @@ export function createFailedAuthLimiter(options: { maxFailures: number; windowMs
     },
   }
 }
+
+/** Failures counted per address and presented credential (see failedAuthKey). */
+export interface CredentialFailureLimiter {
+  /** Seconds until this address may try this credential again, or 0 when it may try now. */
+  blockedFor(address: string, credential: string | undefined): number
+  recordFailure(address: string, credential: string | undefined): void
+}
+
+/**
+ * failedAuthKey over a limiter, with the credential's fingerprint (a SHA-256) taken only for an address that
+ * failed within the window: the identity providers' steady traffic, which authenticates, never pays for it.
+ */
+export function createCredentialFailureLimiter(
+  limiter: FailedAuthLimiter,
+  options: { windowMs: number; maxAddresses?: number; now?: () => number },
+): CredentialFailureLimiter {
+  const now = options.now ?? Date.now
+  // Address → when its last recorded failure's window ends.
+  const failedUntil = new LRUCache<string, number>({ max: options.maxAddresses ?? 100_000 })
+  return {
+    blockedFor(address, credential) {
+      const until = failedUntil.get(address)
+      if (until === undefined) return 0
+      if (until <= now()) {
+        failedUntil.delete(address)
+        return 0
+      }
+      return limiter.blockedFor(failedAuthKey(address, credential))
+    },
+    recordFailure(address, credential) {
+      failedUntil.set(address, now() + options.windowMs)
+      limiter.recordFailure(failedAuthKey(address, credential))
+    },
+  }
+}

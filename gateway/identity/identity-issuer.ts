@@ -14,6 +14,13 @@ export interface IdentityIssuer {
 interface CachedIdentity {
   readonly jwt: string
   readonly renewAfter: number
+  readonly claims: IdentityClaims
+}
+
+function sameClaims(a: IdentityClaims, b: IdentityClaims): boolean {
+  if (a.tenantId !== b.tenantId || a.tokenId !== b.tokenId || a.region !== b.region || a.label !== b.label || a.scopes.length !== b.scopes.length) return false
+  for (let index = 0; index < a.scopes.length; index++) if (a.scopes[index] !== b.scopes[index]) return false
+  return true
 }
 
 /** Signing is paid once per token and lifetime, not per request. */
@@ -22,11 +29,11 @@ export function createIdentityIssuer(signingKey: SigningKey, ttlSeconds: number,
   const cache = new LRUCache<string, CachedIdentity>({ max: options.maxEntries ?? 50_000 })
   return {
     async issue(cacheKey, claims) {
-      const key = `${cacheKey}\u0000${claims.region}\u0000${claims.scopes.join(' ')}`
-      const cached = cache.get(key)
-      if (cached !== undefined && cached.renewAfter > now()) return cached.jwt
+      // Compared field by field rather than folded into the key: no string is built per request.
+      const cached = cache.get(cacheKey)
+      if (cached !== undefined && cached.renewAfter > now() && sameClaims(cached.claims, claims)) return cached.jwt
       const jwt = await signIdentity(signingKey, claims, ttlSeconds)
-      cache.set(key, { jwt, renewAfter: now() + ttlSeconds * 800 })
+      cache.set(cacheKey, { jwt, renewAfter: now() + ttlSeconds * 800, claims })
       return jwt
     },
   }

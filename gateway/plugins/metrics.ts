@@ -7,7 +7,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { createRequestMetrics, type RequestMetrics } from '../../lib/metrics/request-metrics.ts'
 import { scimShapeOf } from '../../lib/metrics/scim-operation.ts'
-import { SPAN_ATTRIBUTE, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
+import { SPAN_ATTRIBUTE, requestSpansActive, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
 import type { TokenAuthenticator } from '../tokens/token-authenticator.ts'
 
 export type UpstreamErrorKind = 'unavailable' | 'timeout' | 'bad-gateway'
@@ -116,6 +116,8 @@ export const gatewayObservability = fp(
       if (context !== null) {
         // "request completed" is logged through reply.log: both must carry the bindings.
         request.log = reply.log = request.log.child({ region: context.region.code, tenantId: context.tenantId, tokenId: context.tokenId })
+      }
+      if (context !== null && requestSpansActive()) {
         const shape = scimShapeOf(request)
         setRequestSpanAttributes(request, {
           [SPAN_ATTRIBUTE.region]: context.region.code,
@@ -127,12 +129,16 @@ export const gatewayObservability = fp(
       done(null, payload)
     })
 
-    app.addHook('onResponse', async (request, reply) => {
-      const region = request.gateway?.region.code ?? regionOf(request) ?? 'none'
+    // A callback hook: an async one costs a promise per request.
+    app.addHook('onResponse', (request, reply, done) => {
+      const context = request.gateway
+      const region = context?.region.code ?? regionOf(request) ?? 'none'
       const status = reply.statusCode
-      metrics.requests.observe({ region, status, ...scimShapeOf(request), seconds: reply.elapsedTime / 1000 })
-      if (status === 429) metrics.rateLimited(region, request.gateway == null ? 'failed-auth' : 'tenant')
-      if (request.gateway != null) metrics.tenantRequest(region, request.gateway.tenantId, status === 429)
+      const { resourceType, operation } = scimShapeOf(request)
+      metrics.requests.observe({ region, status, resourceType, operation, seconds: reply.elapsedTime / 1000 })
+      if (status === 429) metrics.rateLimited(region, context == null ? 'failed-auth' : 'tenant')
+      if (context != null) metrics.tenantRequest(region, context.tenantId, status === 429)
+      done()
     })
   },
   { name: 'gateway-observability' },

@@ -4,7 +4,7 @@ import type { Region, RegionCatalog } from '../../config/region-catalog.ts'
 import { clientKindOf, type ClientKind } from '../../lib/client-kind.ts'
 import type { IdentityScope } from '../../lib/internal-identity.ts'
 import { sendScimError } from '../../lib/scim-reply.ts'
-import { failedAuthKey, type FailedAuthLimiter } from '../auth/failed-auth-limiter.ts'
+import type { CredentialFailureLimiter } from '../auth/failed-auth-limiter.ts'
 import { bearerToken } from '../auth/bearer-token.ts'
 import type { IdentityIssuer } from '../identity/identity-issuer.ts'
 import type { RegionResolver } from '../routing/resolve-region.ts'
@@ -35,7 +35,7 @@ export interface ProvisioningAuthOptions {
   readonly resolveRegion: RegionResolver
   readonly authenticator: TokenAuthenticator
   readonly issuer: IdentityIssuer
-  readonly failedAuth: FailedAuthLimiter
+  readonly failedAuth: CredentialFailureLimiter
   /** Told about every authenticated request (batched "last used" of tokens); must not block. */
   readonly onTokenUse?: (record: TokenRecord, clientKind: ClientKind) => void
   /** Told when an expired token is presented (its event is recorded once); must not block. */
@@ -43,6 +43,8 @@ export interface ProvisioningAuthOptions {
 }
 
 const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer realm="scimgate"' }
+const PROVISIONING_SCOPES: readonly IdentityScope[] = Object.freeze(['scim'])
+const PROVISIONING_AND_ACCESS_SCOPES: readonly IdentityScope[] = Object.freeze(['scim', 'groups:access:write'])
 
 /**
  * The gateway's onRequest gate for SCIM traffic: host → region, bearer
@@ -54,8 +56,19 @@ export const provisioningAuth = fp(
     const { catalog, resolveRegion, authenticator, issuer, failedAuth } = options
     app.decorateRequest('gateway', null)
 
-    const refuse = (reply: FastifyReply, failureKey: string, detail: string): FastifyReply => {
-      failedAuth.recordFailure(failureKey)
+    // An identity provider sends the same User-Agent on every request: read it once, not per request.
+    let lastAgent: string | undefined
+    let lastKind: ClientKind = clientKindOf(undefined)
+    const clientKindOfAgent = (agent: string | undefined): ClientKind => {
+      if (agent !== lastAgent) {
+        lastKind = clientKindOf(agent)
+        lastAgent = agent
+      }
+      return lastKind
+    }
+
+    const refuse = (reply: FastifyReply, address: string, token: string | undefined, detail: string): FastifyReply => {
+      failedAuth.recordFailure(address, token)
       return sendScimError(reply, 401, detail, undefined, UNAUTHORIZED_HEADERS)
     }
 
@@ -66,31 +79,31 @@ export const provisioningAuth = fp(
 
       const token = bearerToken(request.headers.authorization)
       // Failures are counted per address, region and presented credential: blocking one never refuses another.
-      const failureKey = failedAuthKey(`${request.ip}|${region.code}`, token)
-      const blockedFor = failedAuth.blockedFor(failureKey)
+      const address = `${request.ip}|${region.code}`
+      const blockedFor = failedAuth.blockedFor(address, token)
       if (blockedFor > 0) return sendScimError(reply, 429, 'too many failed authentications with this credential; slow down', undefined, { 'retry-after': String(blockedFor) })
-      if (token === undefined) return refuse(reply, failureKey, 'a bearer provisioning token is required')
+      if (token === undefined) return refuse(reply, address, token, 'a bearer provisioning token is required')
       const format = parseToken(token)
-      if (format === undefined) return refuse(reply, failureKey, 'the provisioning token is not valid')
+      if (format === undefined) return refuse(reply, address, token, 'the provisioning token is not valid')
       if (format.region !== region.code) {
         // The prefix alone tells the region: nothing about the tenant is looked up or revealed.
         const home = catalog.byCode(format.region)
-        return refuse(reply, failureKey, home === undefined ? 'the provisioning token is not valid' : `this token belongs to another region; use the tenant URL ${home.tenantUrl}`)
+        return refuse(reply, address, token, home === undefined ? 'the provisioning token is not valid' : `this token belongs to another region; use the tenant URL ${home.tenantUrl}`)
       }
       const outcome = await authenticator.authenticate(token)
       if (outcome.kind === 'unavailable') {
         return sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) })
       }
-      const clientKind = clientKindOf(request.headers['user-agent'])
+      const clientKind = clientKindOfAgent(request.headers['user-agent'])
       if (outcome.kind === 'invalid') {
         if (outcome.reason === 'expired' && outcome.record !== undefined && outcome.record.region === region.code) options.onExpiredUse?.(outcome.record, request, clientKind)
-        return refuse(reply, failureKey, 'the provisioning token is not valid')
+        return refuse(reply, address, token, 'the provisioning token is not valid')
       }
       const { record } = outcome
-      if (record.region !== region.code) return refuse(reply, failureKey, 'the provisioning token is not valid')
+      if (record.region !== region.code) return refuse(reply, address, token, 'the provisioning token is not valid')
       if (!record.scopes.includes('scim')) return sendScimError(reply, 403, 'this token may not provision')
       // Setting group roles and scope is off unless the token was created with it (team admins decide).
-      const scopes: IdentityScope[] = record.scopes.includes('groups:access:write') ? ['scim', 'groups:access:write'] : ['scim']
+      const scopes = record.scopes.includes('groups:access:write') ? PROVISIONING_AND_ACCESS_SCOPES : PROVISIONING_SCOPES
       const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes, label: record.label })
       request.gateway = { region, tenantId: record.tenantId, tokenId: record.tokenId, identity, clientKind }
       options.onTokenUse?.(record, clientKind)

@@ -20,6 +20,7 @@ export interface ScimProxyOptions {
 // Client-supplied headers that must never reach a node: credentials, our own identity, forwarding and tracing
 // claims the gateway re-makes, and hop-by-hop headers (RFC 9110 §7.6.1). undici also throws on keep-alive,
 // upgrade and expect (curl sends `Expect: 100-continue` for bodies over 1 KB), which would fail the request.
+// (reply-from has already dropped `connection` and the names it lists.)
 const DROPPED_REQUEST_HEADERS = [
   'authorization',
   IDENTITY_HEADER,
@@ -40,39 +41,49 @@ const DROPPED_REQUEST_HEADERS = [
   'te',
   'trailer',
   'expect',
-]
+] as const
 
 // RFC 9110 §7.6.1: a node's hop-by-hop headers describe the node↔gateway connection, not ours with the client.
 // Passing on the node's `connection: keep-alive` overrode a client's `Connection: close` (the socket then
 // stayed open for the keep-alive timeout).
-const DROPPED_RESPONSE_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']
+const DROPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'])
 
-// Node responses up to this size are buffered (see onResponse), so a body that breaks off can still become a
-// SCIM 502; larger ones are streamed, so a gateway's memory per response stays bounded whatever the node sends.
+// Node responses up to this size are held until complete (see relayResponse), so a body that breaks off can
+// still become a SCIM 502; larger ones are streamed, so a gateway's memory per response stays bounded whatever
+// the node sends.
 const BUFFERED_RESPONSE_BYTES = 1_048_576
 
 function upstreamOf(request: FastifyRequest): string {
   const region = request.gateway?.region
   if (region === undefined) throw new Error('proxying a request that was not authenticated')
-  // Spread requests over a region's nodes; undici keeps a keep-alive pool per origin.
   return pickUpstream(region)
 }
 
+/**
+ * The node-bound headers, made from reply-from's copy of the client's headers in place: a dropped header is
+ * set to undefined, which undici leaves out (no delete, which would turn the object into a slow dictionary).
+ */
 function rewriteRequestHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const forwarded: IncomingHttpHeaders = { ...headers }
-  for (const name of DROPPED_REQUEST_HEADERS) delete forwarded[name]
-  forwarded[IDENTITY_HEADER] = request.gateway?.identity
-  forwarded['x-forwarded-host'] = request.host
-  forwarded['x-forwarded-proto'] = request.protocol
-  forwarded['x-request-id'] = String(request.id)
-  forwarded[CLIENT_KIND_HEADER] = request.gateway?.clientKind ?? 'other'
-  return forwarded
+  for (const name of DROPPED_REQUEST_HEADERS) if (headers[name] !== undefined) headers[name] = undefined
+  const context = request.gateway
+  headers[IDENTITY_HEADER] = context?.identity
+  headers['x-forwarded-host'] = request.host
+  headers['x-forwarded-proto'] = request.protocol
+  headers['x-request-id'] = String(request.id)
+  headers[CLIENT_KIND_HEADER] = context?.clientKind ?? 'other'
+  return headers
 }
 
+/** The node's end-to-end headers: one pass, without the hop-by-hop ones and those its Connection header names. */
 function rewriteResponseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const kept: IncomingHttpHeaders = { ...headers }
-  const named = typeof headers.connection === 'string' ? headers.connection.split(',').map((name) => name.trim().toLowerCase()) : []
-  for (const name of [...DROPPED_RESPONSE_HEADERS, ...named]) delete kept[name]
+  const connection = headers.connection
+  const named = typeof connection === 'string' && connection.includes(',') ? connection.split(',').map((name) => name.trim().toLowerCase()) : undefined
+  const single = typeof connection === 'string' && named === undefined ? connection.trim().toLowerCase() : undefined
+  const kept: IncomingHttpHeaders = {}
+  for (const name in headers) {
+    if (DROPPED_RESPONSE_HEADERS.has(name) || name === single || named?.includes(name) === true) continue
+    kept[name] = headers[name]
+  }
   return kept
 }
 
@@ -99,36 +110,89 @@ function classifyUpstreamError(error: unknown): UpstreamErrorKind {
   return 'bad-gateway'
 }
 
-type ResponseStart = { readonly complete: true; readonly body: Buffer } | { readonly complete: false; readonly head: readonly Buffer[]; readonly rest: AsyncIterator<Buffer> }
-
-/** Reads a node's response body until it ends or passes `limit` bytes; the rest, if any, is left to stream. */
-async function readResponseStart(stream: Readable, limit: number): Promise<ResponseStart> {
-  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
-  const head: Buffer[] = []
-  let size = 0
-  for (;;) {
-    const next = await iterator.next()
-    if (next.done === true) return { complete: true, body: Buffer.concat(head) }
-    head.push(next.value)
-    size += next.value.length
-    if (size > limit) return { complete: false, head, rest: iterator }
-  }
+/** The node's declared body length, or undefined (chunked, or not a plain number). */
+function declaredLength(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['content-length']
+  if (value === undefined) return undefined
+  const length = Number(value)
+  return Number.isSafeInteger(length) ? length : undefined
 }
 
-/** The buffered start, then the rest as it arrives; `onBreak` hears of a node that breaks off mid-body. */
-function continueStreaming(head: readonly Buffer[], rest: AsyncIterator<Buffer>, onBreak: (error: unknown) => void): Readable {
-  return Readable.from(
-    (async function* () {
-      yield* head
-      try {
-        for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value
-      } catch (error) {
-        // The headers are out: the client's connection is cut, so it sees an incomplete body, never a short 200.
-        onBreak(error)
-        throw error
-      }
-    })(),
-  )
+/** What a response relay tells the proxy about a node that breaks off. */
+interface RelayEvents {
+  /** After streaming began: the client then sees an incomplete body, never a short 200. */
+  broke(reply: FastifyReply, error: unknown): void
+  /** Before a byte was sent: the reply is still free for a SCIM error. */
+  failed(reply: FastifyReply, error: unknown, nodeHeaders: IncomingHttpHeaders): void
+}
+
+/** The state of one held response; the listeners below are shared, so no closure is made per response. */
+interface HeldResponse {
+  readonly reply: FastifyReply
+  readonly headers: IncomingHttpHeaders
+  readonly events: RelayEvents
+  first: Buffer | undefined
+  more: Buffer[] | undefined
+  size: number
+}
+
+const HELD = Symbol('scimgate.heldResponse')
+type RelayedStream = Readable & { [HELD]?: HeldResponse }
+
+function onHeldData(this: RelayedStream, chunk: Buffer): void {
+  const held = this[HELD]!
+  held.size += chunk.length
+  if (held.first === undefined) held.first = chunk
+  else (held.more ??= [held.first]).push(chunk)
+  if (held.size <= BUFFERED_RESPONSE_BYTES) return
+  // Too large to hold: give back what was read and stream the whole body from its start.
+  this.off('data', onHeldData).off('end', onHeldEnd).off('error', onHeldError)
+  this.pause()
+  const chunks = held.more ?? [held.first]
+  for (let index = chunks.length - 1; index >= 0; index--) this.unshift(chunks[index])
+  held.first = held.more = undefined
+  streamOn(held.reply, this, held.events)
+}
+
+function onHeldEnd(this: RelayedStream): void {
+  const { reply, first, more, size } = this[HELD]!
+  this[HELD] = undefined
+  reply.send(more === undefined ? (first ?? EMPTY_BODY) : Buffer.concat(more, size))
+}
+
+function onHeldError(this: RelayedStream, error: unknown): void {
+  const { reply, headers, events } = this[HELD]!
+  this[HELD] = undefined
+  this.off('data', onHeldData).off('end', onHeldEnd)
+  events.failed(reply, error, headers)
+}
+
+const STREAMED = Symbol('scimgate.streamedResponse')
+type StreamedStream = Readable & { [STREAMED]?: { readonly reply: FastifyReply; readonly events: RelayEvents } }
+
+function onStreamedError(this: StreamedStream, error: unknown): void {
+  const streamed = this[STREAMED]
+  if (streamed !== undefined) streamed.events.broke(streamed.reply, error)
+}
+
+function streamOn(reply: FastifyReply, stream: Readable, events: RelayEvents): void {
+  ;(stream as StreamedStream)[STREAMED] = { reply, events }
+  stream.once('error', onStreamedError)
+  reply.send(stream)
+}
+
+const EMPTY_BODY = Buffer.alloc(0)
+
+/**
+ * Sends a node's response body on. A body the node declares larger than BUFFERED_RESPONSE_BYTES streams at
+ * once; any other is held until it ends (an ordinary SCIM answer arrives whole with its headers, so holding
+ * it costs nothing but lets a node that breaks off still become a SCIM error); past the limit it streams too.
+ */
+function relayResponse(reply: FastifyReply, stream: Readable, headers: IncomingHttpHeaders, events: RelayEvents): void {
+  const declared = declaredLength(headers)
+  if (declared !== undefined && declared > BUFFERED_RESPONSE_BYTES) return streamOn(reply, stream, events)
+  ;(stream as RelayedStream)[HELD] = { reply, headers, events, first: undefined, more: undefined, size: 0 }
+  stream.on('data', onHeldData).once('end', onHeldEnd).once('error', onHeldError)
 }
 
 /** Both `/scim/...` and `/scim/v2/...` reach the node's `/scim/v2/...`; nothing else is proxied. */
@@ -147,14 +211,46 @@ export async function scimProxy(app: FastifyInstance, options: ScimProxyOptions)
     else sendScimError(reply, 502, `region ${region} answered with an invalid response`)
   }
 
+  // The node did answer: a break-off after the headers is an invalid response unless it timed out.
+  const brokenOffKind = (error: unknown): UpstreamErrorKind => (classifyUpstreamError(error) === 'timeout' ? 'timeout' : 'bad-gateway')
+
+  const relayEvents: RelayEvents = {
+    broke: (reply, error) => options.onUpstreamError?.(reply.request.gateway?.region.code ?? 'unknown', brokenOffKind(error)),
+    failed: (reply, error, nodeHeaders) => {
+      // Drop the node's headers, copied onto the reply already, before answering with a SCIM error.
+      for (const name of Object.keys(rewriteResponseHeaders(nodeHeaders))) reply.removeHeader(name)
+      sendUpstreamError(reply, error, brokenOffKind(error))
+    },
+  }
+
+  const replyOptions: NonNullable<FastifyHttpProxyOptions['replyOptions']> = {
+    // Spread requests over a region's nodes; undici keeps a keep-alive pool per node.
+    getUpstream: (request) => upstreamOf(request as FastifyRequest),
+    rewriteRequestHeaders: (request, headers) => rewriteRequestHeaders(request as FastifyRequest, headers),
+    rewriteHeaders: (headers) => rewriteResponseHeaders(headers as IncomingHttpHeaders),
+    onResponse(_request, anyReply, response) {
+      const reply = anyReply as FastifyReply
+      // reply-from passes `{ statusCode, headers, stream }` (its types say a ServerResponse).
+      const { stream, headers } = response as unknown as { stream: Readable; headers: IncomingHttpHeaders }
+      if (answered.has(reply)) {
+        stream.destroy()
+        return
+      }
+      relayResponse(reply, stream, headers, relayEvents)
+    },
+    onError(anyReply, { error }) {
+      sendUpstreamError(anyReply as FastifyReply, error)
+    },
+  }
+
   const common: Omit<FastifyHttpProxyOptions, 'prefix'> = {
     upstream: '',
     // Bodies are buffered by our own parser, which enforces the size limit (the plugin's streaming parser does not).
     proxyPayloads: false,
     // reply-from JSON-encodes a Buffer body whose type is application/json (`{"type":"Buffer","data":[…]}`) and
     // drops the charset from the content type: hand it the client's bytes and content type as they came.
-    handler: (request, reply, dest, replyOptions) =>
-      reply.from(dest, Buffer.isBuffer(request.body) ? { ...replyOptions, body: request.body, contentType: request.headers['content-type'] ?? 'application/octet-stream' } : replyOptions),
+    handler: (request, reply, dest, forNode) =>
+      reply.from(dest, Buffer.isBuffer(request.body) ? { ...forNode, body: request.body, contentType: request.headers['content-type'] ?? 'application/octet-stream' } : forNode),
     httpMethods: ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT'],
     // reply-from retries GETs answered 503 by default (reading Retry-After seconds as ms): never retry.
     retryMethods: [],
@@ -170,35 +266,7 @@ export async function scimProxy(app: FastifyInstance, options: ScimProxyOptions)
       connect: { rejectUnauthorized: true, ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }) },
     },
     disableRequestLogging: true,
-    replyOptions: {
-      getUpstream: (request) => upstreamOf(request as FastifyRequest),
-      rewriteRequestHeaders: (request, headers) => rewriteRequestHeaders(request as FastifyRequest, headers),
-      rewriteHeaders: (headers) => rewriteResponseHeaders(headers as IncomingHttpHeaders),
-      onResponse(_request, anyReply, response) {
-        const reply = anyReply as FastifyReply
-        if (answered.has(reply)) {
-          response.stream.destroy()
-          return
-        }
-        readResponseStart(response.stream, BUFFERED_RESPONSE_BYTES).then(
-          (start) => {
-            if (start.complete) return reply.send(start.body)
-            const region = reply.request.gateway?.region.code ?? 'unknown'
-            return reply.send(continueStreaming(start.head, start.rest, (error) => options.onUpstreamError?.(region, classifyUpstreamError(error) === 'timeout' ? 'timeout' : 'bad-gateway')))
-          },
-          (error: unknown) => {
-            // reply-from passes `{ statusCode, headers, stream }` (its types say a ServerResponse): drop the node's headers.
-            const copied = (response as unknown as { headers: IncomingHttpHeaders }).headers
-            for (const name of Object.keys(rewriteResponseHeaders(copied))) reply.removeHeader(name)
-            // The node did answer: a break-off after the headers is an invalid response unless it timed out.
-            sendUpstreamError(reply, error, classifyUpstreamError(error) === 'timeout' ? 'timeout' : 'bad-gateway')
-          },
-        )
-      },
-      onError(anyReply, { error }) {
-        sendUpstreamError(anyReply as FastifyReply, error)
-      },
-    },
+    replyOptions,
   }
   await app.register(httpProxy, { ...common, prefix: '/scim/v2', rewritePrefix: '/scim/v2' })
   await app.register(httpProxy, { ...common, prefix: '/scim', rewritePrefix: '/scim/v2' })

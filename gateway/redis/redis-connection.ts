@@ -7,26 +7,39 @@
 // is ready fails at once. Callers that need Redis at start (the CLI, a
 // readiness probe) `await waitForRedisReady(connection, ms)`; the gateway may
 // also start without it and answer 503 until Redis appears.
-import { Cluster, Redis } from 'ioredis'
+//
+// Sentinel: a connection follows a failover when the sentinels announce it
+// (sentinel-switch-watch.ts), when the primary's socket closes (killed
+// server; Sentinel disconnecting the clients of the servers it reconfigures)
+// and when a demoted primary answers a write with READONLY; each reconnection
+// asks the sentinels for the primary. A server that stops answering with its
+// socket open is left by the liveness ping below (every mode but Cluster).
+import { Cluster, Redis, ReplyError } from 'ioredis'
 import type { ClusterOptions, RedisOptions } from 'ioredis'
 import type { RedisConfig } from '../../config/redis-settings.ts'
+import { reconnectDelay } from './reconnect-delay.ts'
+import { watchSentinelSwitches } from './sentinel-switch-watch.ts'
+
+export { reconnectDelay }
 
 export type RedisRole = 'commands' | 'subscriber'
 
 export const COMMAND_TIMEOUT_MS = 500
 const CONNECT_TIMEOUT_MS = 2_000
+/** A connection is pinged this often; two PINGs in a row without an answer (server silent, socket open) make it reconnect. */
+export const LIVENESS_INTERVAL_MS = 1_000
+const SILENT_PINGS_BEFORE_RECONNECT = 2
 
-/** Reconnect delay: 50 ms, doubling, capped at 2 s, with jitter so a fleet does not reconnect in step. Never gives up. */
-export function reconnectDelay(attempt: number): number {
-  const base = Math.min(2_000, 50 * 2 ** Math.min(attempt, 6))
-  return Math.round(base * (0.8 + Math.random() * 0.4))
-}
+/** What each connection runs beside itself (liveness ping, switch watch): stopped when it ends or is closed. */
+const companions = new WeakMap<Redis | Cluster, () => void>()
 
 export interface RedisConnectionOptions {
   /** Receives connection errors (they are expected while Redis is down). Default: ignored, never thrown. */
   onError?: (error: Error) => void
   /** Shown in CLIENT LIST. */
   connectionName?: string
+  /** Liveness ping period (default LIVENESS_INTERVAL_MS; 0: none). Not for Cluster, whose PING reaches any one node. */
+  livenessIntervalMs?: number
 }
 
 export function createRedisConnection(config: RedisConfig, role: RedisRole, options: RedisConnectionOptions = {}): Redis | Cluster {
@@ -37,6 +50,8 @@ export function createRedisConnection(config: RedisConfig, role: RedisRole, opti
     maxRetriesPerRequest: role === 'commands' ? 1 : 0,
     enableReadyCheck: true,
     autoResubscribe: true,
+    // A reconnection forced on a silent socket (liveness ping, READONLY) destroys it after this long.
+    disconnectTimeout: COMMAND_TIMEOUT_MS,
     connectionName: options.connectionName ?? `scimgate-${role}`,
   } satisfies RedisOptions
   let connection: Redis | Cluster
@@ -67,8 +82,8 @@ export function createRedisConnection(config: RedisConfig, role: RedisRole, opti
             sentinels: config.sentinels,
             name: config.name,
             sentinelRetryStrategy: (times) => reconnectDelay(times),
-            // Listen to the sentinels' +switch-master: move to the new primary at once, not at the next error.
-            failoverDetector: true,
+            // Replaced by watchSentinelSwitches (see there why).
+            failoverDetector: false,
             ...(config.password === undefined ? {} : { password: config.password }),
           })
   }
@@ -77,7 +92,43 @@ export function createRedisConnection(config: RedisConfig, role: RedisRole, opti
   // an 'error' event must never crash the process.
   connection.on('error', onError)
   if (connection instanceof Cluster) connection.on('node error', onError)
+  else {
+    const stops = [watchLiveness(connection, options.livenessIntervalMs ?? LIVENESS_INTERVAL_MS)]
+    if (config.mode === 'sentinel') stops.push(watchSentinelSwitches(connection, { sentinels: config.sentinels, name: config.name, onError }))
+    const stop = (): void => stops.forEach((fn) => fn())
+    companions.set(connection, stop)
+    connection.once('end', stop)
+  }
   return connection
+}
+
+/**
+ * Pings a ready connection every `intervalMs` and reconnects it when the server stays silent (a half-open
+ * socket, a primary that hangs): commands would otherwise time out forever on a connection that looks
+ * ready, and a subscriber would miss every message. An error reply is an answer: the server is alive.
+ */
+function watchLiveness(connection: Redis, intervalMs: number): () => void {
+  if (intervalMs <= 0) return () => {}
+  let silent = 0
+  const timer = setInterval(() => {
+    if (connection.status !== 'ready') {
+      silent = 0
+      return
+    }
+    connection.ping().then(
+      () => {
+        silent = 0
+      },
+      (error: unknown) => {
+        silent = error instanceof ReplyError ? 0 : silent + 1
+        if (silent < SILENT_PINGS_BEFORE_RECONNECT || connection.status !== 'ready') return
+        silent = 0
+        connection.disconnect(true)
+      },
+    )
+  }, intervalMs)
+  timer.unref()
+  return () => clearInterval(timer)
 }
 
 /** Resolves once the connection can take commands; rejects after `timeoutMs` (the message names no URL or password). */
@@ -98,6 +149,7 @@ export function waitForRedisReady(connection: Redis | Cluster, timeoutMs: number
 
 /** Closes politely when possible, and always; resolves once the connection has ended (or after 1 s). */
 export async function closeRedisConnection(connection: Redis | Cluster): Promise<void> {
+  companions.get(connection)?.()
   if (connection.status === 'end') return
   if (connection.status === 'reconnecting') {
     // Between attempts there is no socket: cancelling the pending retry is the whole close ('end' never comes).
@@ -122,7 +174,4 @@ export async function closeRedisConnection(connection: Redis | Cluster): Promise
   }
   if (!polite) connection.disconnect()
   await ended
-  // QUIT ends the connection but not its Sentinel failover detector (its own connections to every
-  // sentinel, which would reconnect forever): disconnect() does.
-  if (polite) connection.disconnect()
 }

@@ -2,8 +2,16 @@
 // token costs no Redis round trip.
 //
 // - Malformed tokens (prefix, alphabet, checksum) are refused without I/O.
-// - Cache key = HMAC digest of the token under the current pepper: the raw
-//   token never becomes a map key, and the key is safe to log or rate-limit on.
+// - Cache key = HMAC digest of the token under the current pepper: the key is
+//   safe to log or rate-limit on, and revocations (which publish digests) find it.
+// - One HMAC per token per positiveTtlMs, not per request: a small memo maps a
+//   token that parsed to its digest. It holds raw tokens, in this process's
+//   memory only (never logged, stored or sent), for at most positiveTtlMs —
+//   the same place and about the time a request's own headers hold them. It is
+//   keyed by the whole token, so two tokens can never share an entry (a short
+//   fingerprint could collide and hand one tenant's entry to another). It
+//   needs no invalidation: a token's digest under the current pepper never
+//   changes; what the token may do is decided by the entries below.
 // - Positive entries live positiveTtlMs (10 s), "unknown" answers
 //   negativeTtlMs (2 s) in a separate, smaller LRU so a flood of made-up
 //   tokens cannot evict the real ones.
@@ -22,9 +30,9 @@
 //   turns a cached token away: 503 is only for tokens this gateway has not
 //   verified.
 // - A subscriber connection that goes silent without closing (half-open
-//   TCP) would miss invalidations forever: it is pinged every heartbeatMs
-//   and reconnected (hence flushed) when the ping times out. (Single and
-//   Sentinel only: a Cluster's PING goes to any node, not its subscriber.)
+//   TCP) would miss invalidations forever: the connection's liveness ping
+//   reconnects it (gateway/redis/redis-connection.ts), and the reconnect
+//   flushes the cache as above.
 // Trade-off: a gateway cut off from Redis while another gateway revokes a
 // token keeps honouring its cached copy for at most positiveTtlMs.
 import type { Cluster, Redis } from 'ioredis'
@@ -57,8 +65,6 @@ export interface TokenAuthenticatorOptions {
   negativeTtlMs?: number
   maxEntries?: number
   now?: () => number
-  /** Subscriber liveness check period (default 5_000; 0 disables). */
-  heartbeatMs?: number
   /** While Redis is unreachable, a token verified this recently still passes (default 15 min; 0 = only until its entry expires). */
   outageGraceMs?: number
 }
@@ -97,6 +103,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
   })
   const negative = new LRUCache<string, Entry>({ max: Math.max(1, Math.min(maxEntries, 10_000)) })
   const inflight = new Map<string, Promise<AuthOutcome>>()
+  const digests = new LRUCache<string, string>({ max: maxEntries, ttl: positiveTtlMs, updateAgeOnGet: false })
   // Bumped by every invalidation or flush: a lookup started under an older
   // generation may have read the record before the revocation.
   let generation = 0
@@ -130,6 +137,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
 
   function clear(): void {
     generation++
+    digests.clear()
     positive.clear()
     negative.clear()
     aliases.clear()
@@ -158,9 +166,19 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     return outcomeOf(entry, cacheKey)
   }
 
+  function currentDigest(token: string): string | undefined {
+    let digest = digests.get(token)
+    if (digest === undefined) {
+      if (parseToken(token) === undefined) return undefined
+      digest = hasher.digest(token, hasher.current)
+      digests.set(token, digest)
+    }
+    return digest
+  }
+
   async function authenticate(token: string): Promise<AuthOutcome> {
-    if (parseToken(token) === undefined) return invalid('malformed')
-    const cacheKey = hasher.digest(token, hasher.current)
+    const cacheKey = currentDigest(token)
+    if (cacheKey === undefined) return invalid('malformed')
     const cached = positive.get(cacheKey) ?? negative.get(cacheKey)
     if (cached !== undefined && cached.epoch === epoch && cached.expiresAt > now()) {
       hits++
@@ -202,18 +220,6 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
   subscriber.on('ready', onReady)
   if (subscriber.status === 'ready') onReady()
 
-  const heartbeatMs = options.heartbeatMs ?? 5_000
-  const heartbeat =
-    heartbeatMs > 0 && !subscriber.isCluster
-      ? setInterval(() => {
-          if (subscriber.status !== 'ready') return
-          // The connection's command timeout bounds the wait.
-          subscriber.ping().catch(() => {
-            if (!closed && subscriber.status === 'ready') subscriber.disconnect(true)
-          })
-        }, heartbeatMs).unref()
-      : undefined
-
   return {
     authenticate,
     ready,
@@ -221,7 +227,6 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     async close() {
       if (closed) return
       closed = true
-      clearInterval(heartbeat)
       subscriber.off('ready', onReady)
       subscriber.off('message', onMessage)
       clear()

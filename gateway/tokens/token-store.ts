@@ -35,6 +35,23 @@ export interface TokenStoreOptions {
   keyPrefix: string
   hasher: TokenHasher
   now?: () => number
+  /** Token creations, rotations and revocations wait (briefly) for replicas; see ReplicatedWrites. */
+  replicatedWrites?: ReplicatedWrites
+}
+
+/**
+ * Replication is asynchronous: a token acknowledged by a primary that dies a moment later may be missing
+ * on the replica Sentinel promotes. Token changes therefore go through a connection of their own, one at a
+ * time, and are followed by WAIT: acknowledged once `replicas` replicas have them or `timeoutMs` passed.
+ * WAIT holds its connection until then, which is why it is not the connection of the look-ups and the rate
+ * limit. Not confirmed in time (replica gone or lagging) → the change still stands and is acknowledged,
+ * and `onUnconfirmed` reports it: a failover before the replica catches up would lose it.
+ */
+export interface ReplicatedWrites {
+  readonly connection: Redis
+  readonly replicas: number
+  readonly timeoutMs: number
+  readonly onUnconfirmed: (change: { tokenId: string; type: 'create' | 'revoke'; acknowledged: number }) => void
 }
 
 export interface IssuedToken {
@@ -124,6 +141,27 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
   let lastOutboxScore = 0
   const outboxScore = (at: number): number => (lastOutboxScore = Math.max(at, lastOutboxScore + 0.001))
 
+  const replicated = options.replicatedWrites
+  let writeQueue: Promise<unknown> = Promise.resolve()
+  /** Runs a token change's MULTI (one at a time when replicated: each WAIT holds the write connection). */
+  function change(type: 'create' | 'revoke', tokenId: string, build: (transaction: Transaction) => void): Promise<void> {
+    if (replicated === undefined) {
+      const transaction = client.multi()
+      build(transaction)
+      return execute(transaction)
+    }
+    const run = writeQueue.then(async () => {
+      const transaction = replicated.connection.multi()
+      build(transaction)
+      await execute(transaction)
+      // The change stands whatever WAIT answers: failing now would make the caller retry an applied change.
+      const acknowledged = await replicated.connection.wait(replicated.replicas, replicated.timeoutMs).catch(() => 0)
+      if (acknowledged < replicated.replicas) replicated.onUnconfirmed({ tokenId, type, acknowledged })
+    })
+    writeQueue = run.catch(() => undefined)
+    return run
+  }
+
   function enqueue(transaction: Transaction, type: TokenEventType, record: TokenRecord, context: TokenEventContext | undefined, data?: Record<string, unknown>): void {
     // An access credential belongs to no tenant, so no tenant's event log records it.
     if (record.tenantId === ALL_TENANTS) return
@@ -151,13 +189,13 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
 
   async function issue(input: CreateTokenInput, context: TokenEventContext | undefined, rotatedFrom?: string): Promise<IssuedToken> {
     const { token, digest, record } = newToken(input, hasher, now())
-    const transaction = client.multi()
-    writeRecord(transaction, digest, record, dropAt(record))
-    transaction.sadd(tenantKey(record.region, record.tenantId), record.tokenId)
-    // The event is written with the token, in the same MULTI: neither exists without the other.
-    if (rotatedFrom === undefined) enqueue(transaction, 'token.created', record, context)
-    else enqueue(transaction, 'token.rotated', record, context, { rotatedFrom })
-    await execute(transaction)
+    await change('create', record.tokenId, (transaction) => {
+      writeRecord(transaction, digest, record, dropAt(record))
+      transaction.sadd(tenantKey(record.region, record.tenantId), record.tokenId)
+      // The event is written with the token, in the same MULTI: neither exists without the other.
+      if (rotatedFrom === undefined) enqueue(transaction, 'token.created', record, context)
+      else enqueue(transaction, 'token.rotated', record, context, { rotatedFrom })
+    })
     return { token, record }
   }
 
@@ -204,12 +242,12 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
       const found = await find(tokenId)
       if (found === undefined) return undefined
       const record: TokenRecord = { ...found.record, status: 'revoked' }
-      const transaction = client.multi()
-      writeRecord(transaction, found.digest, record, dropAt(record, now()))
-      // Same transaction: every gateway drops its cached copy as soon as the write lands.
-      transaction.publish(invalidationChannel, found.digest)
-      enqueue(transaction, 'token.revoked', record, context)
-      await execute(transaction)
+      await change('revoke', tokenId, (transaction) => {
+        writeRecord(transaction, found.digest, record, dropAt(record, now()))
+        // Same transaction: every gateway drops its cached copy as soon as the write lands.
+        transaction.publish(invalidationChannel, found.digest)
+        enqueue(transaction, 'token.revoked', record, context)
+      })
       return record
     },
 

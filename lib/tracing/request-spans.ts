@@ -23,6 +23,11 @@ export function activateRequestSpans(): void {
   tracingActive = true
 }
 
+/** Whether request spans are being recorded (callers skip work that only feeds span attributes). */
+export function requestSpansActive(): boolean {
+  return tracingActive
+}
+
 /** The http instrumentation's SERVER span of an incoming request (the root of a tier's part of the trace). */
 export function rememberServerSpan(request: IncomingMessage, span: Span): void {
   serverSpans.set(request, span)

@@ -7,15 +7,20 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { RunningGateway } from '../../gateway/server.ts'
+import { DependencyUnavailableError } from '../../lib/scim-error.ts'
 import { startSentinelGroup } from '../helpers/private-redis.ts'
 import { startSystem, type TestSystem } from '../helpers/system.ts'
 
 const EU1 = 'eu1.localhost'
 const RATE_LIMIT = 60
+/** Rate-limit windows are aligned to the clock: long ones, so a check rarely meets a window's end. */
+const RATE_WINDOW_MS = 600_000
 /** A request slower than this during the switch counts as a hang. */
 const HANG_MS = 3_000
 /** Consecutive unseen tokens verified that count as full service. */
 const STEADY = 5
+/** Requests with the cached token that make the observation meaningful. */
+const MIN_CACHED = 5
 
 interface Observed {
   cached: number[]
@@ -50,7 +55,8 @@ async function provisionDuring(system: TestSystem, cachedToken: string, unseenTo
   const switched = Date.now()
   const steady = (): boolean => observed.unseen.length >= STEADY && observed.unseen.slice(-STEADY).every((status) => status === 200)
   const from = observed.unseen.length
-  while (!(steady() && observed.unseen.length - from >= STEADY) && Date.now() - switched < 15_000) await sleep(50)
+  // (On a loaded machine a quick switch may leave few requests: go on until there are enough to judge.)
+  while (!(steady() && observed.unseen.length - from >= STEADY && observed.cached.length > MIN_CACHED) && Date.now() - switched < 15_000) await sleep(50)
   observed.recoveredAfterMs = Date.now() - switched
   running = false
   await load
@@ -58,7 +64,7 @@ async function provisionDuring(system: TestSystem, cachedToken: string, unseenTo
 }
 
 function checkObserved(t: Test, observed: Observed): void {
-  t.ok(observed.cached.length > 5, `${observed.cached.length} requests with the cached token`)
+  t.ok(observed.cached.length > MIN_CACHED, `${observed.cached.length} requests with the cached token`)
   // 429: its tenant used up the (small) rate limit of the test, which is past authentication too.
   t.same([...new Set(observed.cached)].filter((status) => status !== 200 && status !== 429), [], `the cached token always passed authentication (${summary(observed.cached)})`)
   t.same([...new Set(observed.unseen)].filter((status) => status !== 200 && status !== 503), [], `unseen tokens: only 200 or 503 (${summary(observed.unseen)})`)
@@ -84,10 +90,20 @@ async function revocationReachesBoth(t: Test, system: TestSystem, second: Runnin
   t.equal(refused.size, 2, `the revocation reached both gateways within a second (${Date.now() - started} ms)`)
 }
 
-/**
- * Token writes wait for the replica (WAIT): while the replica resynchronises after a switch they get
- * 503 with Retry-After, as an admin client would see, and are retried.
- */
+/** Tokens of a tenant each, straight into the store; one at a time, and again when a loaded machine made one time out. */
+async function createUnseenTokens(system: TestSystem, count: number): Promise<string[]> {
+  const tokens: string[] = []
+  while (tokens.length < count) {
+    try {
+      tokens.push((await system.gateway.tokenStore.create({ tenantId: `unseen-${tokens.length}`, region: 'EU1' })).token)
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError)) throw error
+    }
+  }
+  return tokens
+}
+
+/** A token write right after a switch may get 503 with Retry-After (the gateway is reconnecting): retried, as an admin client would. */
 async function createTokenRetrying(system: TestSystem, tenant: string): Promise<{ token: string; tokenId: string }> {
   const deadline = Date.now() + 15_000
   for (;;) {
@@ -122,6 +138,9 @@ async function statusOnceRecovered(system: TestSystem, token: string, gateway: R
 /** Requests of one tenant spread over both gateways: the limit is shared, so together they are cut at RATE_LIMIT. */
 async function sharedRateLimit(t: Test, system: TestSystem, second: RunningGateway, tenant: string): Promise<void> {
   const { token } = await createTokenRetrying(system, tenant)
+  // A window ending halfway would split the count in two halves under the limit: start in a fresh one then.
+  const windowLeftMs = RATE_WINDOW_MS - (Date.now() % RATE_WINDOW_MS)
+  if (windowLeftMs < 30_000) await sleep(windowLeftMs + 100)
   const statuses: number[] = []
   for (const gateway of [system.gateway, second]) {
     // Paced over several 200 ms flushes, so each gateway learns the other's counts while it sends.
@@ -141,7 +160,7 @@ async function sharedRateLimit(t: Test, system: TestSystem, second: RunningGatew
 
 t.test('Sentinel: failover and kill -9 of the primary under provisioning', async (t) => {
   const group = await startSentinelGroup(t)
-  const system = await startSystem(t, { regions: ['EU1'], redisEnv: group.env, env: { RATE_LIMIT_PER_TENANT: String(RATE_LIMIT), RATE_LIMIT_WINDOW_MS: '60000' } })
+  const system = await startSystem(t, { regions: ['EU1'], redisEnv: group.env, env: { RATE_LIMIT_PER_TENANT: String(RATE_LIMIT), RATE_LIMIT_WINDOW_MS: String(RATE_WINDOW_MS) } })
   const second = await system.startGateway()
   /** A token of a tenant of its own (so the rate limit stays out of the way), cached on both gateways. */
   const cachedToken = async (tenant: string): Promise<string> => {
@@ -149,7 +168,7 @@ t.test('Sentinel: failover and kill -9 of the primary under provisioning', async
     for (const gateway of [system.gateway, second]) t.equal(await statusOnceRecovered(system, token, gateway), 200, 'cached on both gateways')
     return token
   }
-  const unseen = await Promise.all(Array.from({ length: 300 }, async (_, i) => (await system.gateway.tokenStore.create({ tenantId: `unseen-${i}`, region: 'EU1' })).token))
+  const unseen = await createUnseenTokens(system, 300)
 
   await t.test('SENTINEL FAILOVER', async (t) => {
     const before = await group.primaryPort()
@@ -159,10 +178,7 @@ t.test('Sentinel: failover and kill -9 of the primary under provisioning', async
     await sharedRateLimit(t, system, second, 'metered-after-failover')
   })
 
-  // Known gap: in 2 of 5 full runs a gateway had not reconnected to the promoted primary within 15 s of the
-  // kill (token creation kept answering 503). It still runs and reports every assertion, as a todo, until the
-  // reconnection after a killed primary is fixed; SENTINEL FAILOVER above and the fault suite's kill stay binding.
-  await t.test('kill -9 of the primary', { todo: 'a gateway sometimes stays on the killed primary for over 15 s' }, async (t) => {
+  await t.test('kill -9 of the primary', async (t) => {
     const before = await group.primaryPort()
     checkObserved(t, await provisionDuring(system, await cachedToken('cached-kill'), unseen, () => group.killPrimary()))
     t.not(await group.primaryPort(), before, 'the sentinels promoted the other server')

@@ -94,6 +94,24 @@ t.test('outcomes, and a cache hit makes no Redis call', async (t) => {
   t.same(authenticator.stats(), { hits: 100, misses: 1, size: 1, flushes: 1 }, 'flushed once, at the first subscription')
 })
 
+t.test('one HMAC per token per positive TTL, not per request', async (t) => {
+  let digests = 0
+  const countingHasher = { ...hasher, digest: (token: string, version: string) => (digests++, hasher.digest(token, version)) }
+  const { authenticator } = await setUp(t, { hasher: countingHasher, positiveTtlMs: 300 })
+  const { token } = await admin.create({ tenantId: 'acme', region: 'EU1', label: 'okta' })
+  t.equal((await authenticator.authenticate(token)).kind, 'ok')
+  const afterFirst = digests
+  t.ok(afterFirst >= 1, 'the first check hashes the token')
+  for (let i = 0; i < 100; i++) t.equal((await authenticator.authenticate(token)).kind, 'ok')
+  t.equal(digests, afterFirst, 'no HMAC for 100 cached checks')
+  await sleep(400)
+  t.equal((await authenticator.authenticate(token)).kind, 'ok')
+  t.ok(digests > afterFirst, 'after the TTL the token is hashed again (the raw token is not kept longer)')
+  const other = await admin.create({ tenantId: 'globex', region: 'EU1', label: 'entra' })
+  const outcome = await authenticator.authenticate(other.token)
+  t.match(outcome, { kind: 'ok', record: { tenantId: 'globex' } }, 'another token never shares an entry')
+})
+
 t.test('negative cache, positive TTL and expiry with an injected clock', async (t) => {
   let clock = Date.now()
   const { authenticator, store } = await setUp(t, { now: () => clock, positiveTtlMs: 10_000, negativeTtlMs: 2_000 })
@@ -310,17 +328,17 @@ t.test('a silent Redis (half-open connection) gives unavailable after the comman
   t.ok(elapsed < 900, `unavailable after ${elapsed} ms`)
 })
 
-t.test('a silent subscriber is detected by the heartbeat, reconnected and the cache flushed', async (t) => {
+t.test('a silent subscriber is detected by its liveness ping, reconnected and the cache flushed', async (t) => {
   const proxy = await startFreezableProxy()
   t.teardown(() => proxy.close())
   const commands = createRedisConnection(REDIS, 'commands') as Redis
-  const subscriber = createRedisConnection({ mode: 'single', url: `redis://127.0.0.1:${proxy.port}` }, 'subscriber') as Redis
+  const subscriber = createRedisConnection({ mode: 'single', url: `redis://127.0.0.1:${proxy.port}` }, 'subscriber', { livenessIntervalMs: 200 }) as Redis
   t.teardown(() => {
     commands.disconnect()
     subscriber.disconnect()
   })
   await waitForRedisReady(commands, 5_000)
-  const authenticator = createTokenAuthenticator({ store: createTokenStore(commands, { keyPrefix: prefix, hasher }), subscriber, hasher, heartbeatMs: 200 })
+  const authenticator = createTokenAuthenticator({ store: createTokenStore(commands, { keyPrefix: prefix, hasher }), subscriber, hasher })
   t.teardown(() => authenticator.close())
   await authenticator.ready
   const { token } = await admin.create({ tenantId: 'acme', region: 'EU1' })
