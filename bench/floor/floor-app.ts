@@ -9,9 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { JSONWebKeySet } from 'jose'
 import pg from 'pg'
 import { createIdentityVerifier, IDENTITY_HEADER, type VerifiedIdentity } from '../../lib/internal-identity.ts'
-import { USER_RESOURCE_TYPE } from '../../region-node/scim/schema/resource-types.ts'
 import { BULK_RESPONSE_SCHEMA, ENTERPRISE_USER_SCHEMA, LIST_RESPONSE_SCHEMA, USER_SCHEMA } from '../../region-node/scim/schema/urns.ts'
-import { compileDefaultView } from './default-view.ts'
 import * as sql from './floor-sql.ts'
 import { runOneRoundTrip, type Row, type Step } from './one-round-trip.ts'
 
@@ -35,7 +33,6 @@ const CLIENT_KINDS = new Set(['okta', 'entra', 'onelogin', 'other'])
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const USER_NAME_EQ = /^userName eq "((?:[^"\\]|\\.)*)"$/i
 
-const userView = compileDefaultView(USER_RESOURCE_TYPE)
 
 class FloorError extends Error {
   constructor(
@@ -150,7 +147,7 @@ export async function buildFloorApp(config: FloorConfig): Promise<FastifyInstanc
     const row = rows![0] as UserRow | undefined
     if (row === undefined) throw new FloorError(404, `User ${request.params.id} not found`)
     const groups = row.groups!.length > config.maxMembersInResponse ? undefined : row.groups
-    return send(reply, 200, userView(userWire(row, baseUrl(request), groups)), row.version)
+    return send(reply, 200, userWire(row, baseUrl(request), groups), row.version)
   })
 
   app.get<{ Querystring: { filter?: string } }>('/scim/v2/Users', async (request, reply) => {
@@ -168,7 +165,7 @@ export async function buildFloorApp(config: FloorConfig): Promise<FastifyInstanc
       { ...sql.BEGIN_READ, values: [], rows: false },
     )
     const base = baseUrl(request)
-    const resources = (page as UserRow[]).map((row) => userView(userWire(row, base, row.groups!.length > config.maxMembersInResponse ? undefined : row.groups)))
+    const resources = (page as UserRow[]).map((row) => userWire(row, base, row.groups!.length > config.maxMembersInResponse ? undefined : row.groups))
     return send(reply, 200, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: Number(counted![0]!.total), itemsPerPage: resources.length, startIndex: 1, Resources: resources })
   })
 
