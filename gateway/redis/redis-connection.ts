@@ -123,7 +123,7 @@ function watchLiveness(connection: Redis, intervalMs: number): () => void {
       return
     }
     const stream = connection.stream
-    if (stream !== heardOn) {
+    if (stream !== undefined && stream !== heardOn) {
       stream.on('data', heard)
       heardOn = stream
     }
@@ -139,6 +139,8 @@ function watchLiveness(connection: Redis, intervalMs: number): () => void {
         connection.disconnect(true)
       },
     )
+    // (A throw in a handler above must not become an unhandled rejection: that would end the process.)
+    .catch(() => undefined)
   }, intervalMs)
   timer.unref()
   return () => clearInterval(timer)

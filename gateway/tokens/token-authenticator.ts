@@ -216,6 +216,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
         // Connection dropped again: the next 'ready' retries.
       },
     )
+      .catch(() => undefined)
   }
   subscriber.on('ready', onReady)
   if (subscriber.status === 'ready') onReady()
