@@ -128,19 +128,21 @@ function watchLiveness(connection: Redis, intervalMs: number): () => void {
       heardOn = stream
     }
     const sentAt = performance.now()
-    connection.ping().then(
-      () => {
-        silent = 0
-      },
-      (error: unknown) => {
-        silent = error instanceof ReplyError || lastHeardAt > sentAt ? 0 : silent + 1
-        if (silent < SILENT_PINGS_BEFORE_RECONNECT || connection.status !== 'ready') return
-        silent = 0
-        connection.disconnect(true)
-      },
-    )
-    // (A throw in a handler above must not become an unhandled rejection: that would end the process.)
-    .catch(() => undefined)
+    // (The final catch: a throw in a handler must not become an unhandled rejection, which ends the process.)
+    connection
+      .ping()
+      .then(
+        () => {
+          silent = 0
+        },
+        (error: unknown) => {
+          silent = error instanceof ReplyError || lastHeardAt > sentAt ? 0 : silent + 1
+          if (silent < SILENT_PINGS_BEFORE_RECONNECT || connection.status !== 'ready') return
+          silent = 0
+          connection.disconnect(true)
+        },
+      )
+      .catch(() => undefined)
   }, intervalMs)
   timer.unref()
   return () => clearInterval(timer)
