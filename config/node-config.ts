@@ -21,6 +21,8 @@ export interface DatabaseConfig {
   readonly tenantQueueTimeoutMs?: number
   /** Statement timeout of list queries (client-chosen filters and sorts); shorter than statementTimeoutMs. */
   readonly listStatementTimeoutMs?: number
+  /** Named prepared statements, parsed once per connection (default true); false behind PgBouncer before 1.21. */
+  readonly preparedStatements?: boolean
 }
 
 /** Per-tenant concurrency and the list statement timeout, with the defaults for hand-built configs (tests). */
@@ -128,6 +130,7 @@ const envSchema = z.object({
   DATABASE_CONNECTIONS_PER_TENANT: integer(1, 200).optional(),
   DATABASE_TENANT_QUEUE_TIMEOUT_MS: integer(0, 59_000).default(5_000),
   DATABASE_LIST_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   IDENTITY_JWKS: z.string().optional(),
   IDENTITY_JWKS_FILE: z.string().optional(),
   SCIM_MAX_PAGE_SIZE: integer(1, 10_000).default(DEFAULT_LIMITS.maxPageSize),
@@ -226,6 +229,7 @@ export function loadNodeConfig(env: Readonly<Record<string, string | undefined>>
       connectionsPerTenant: Math.min(e.DATABASE_CONNECTIONS_PER_TENANT ?? Math.max(1, Math.ceil(e.DATABASE_POOL_SIZE / 2)), e.DATABASE_POOL_SIZE),
       tenantQueueTimeoutMs: e.DATABASE_TENANT_QUEUE_TIMEOUT_MS,
       listStatementTimeoutMs: Math.min(e.DATABASE_LIST_STATEMENT_TIMEOUT_MS, e.DATABASE_STATEMENT_TIMEOUT_MS),
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'on',
     }),
     identityKeySet,
     cursorKeys,

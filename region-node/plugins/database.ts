@@ -12,7 +12,7 @@ declare module 'fastify' {
 export const database = fp(
   async (app: FastifyInstance, config: DatabaseConfig) => {
     const pool = createPool(config, (error) => app.log.warn({ err: error }, 'idle database connection failed'))
-    app.decorate('database', createTenantDatabase(pool, tenantConcurrencyOf(config), config.rowSecurityRole))
+    app.decorate('database', createTenantDatabase(pool, tenantConcurrencyOf(config), { rowSecurityRole: config.rowSecurityRole, preparedStatements: config.preparedStatements ?? true }))
     app.addHook('onClose', async () => {
       await app.database.close()
     })

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ScimLimits } from '../../config/node-config.ts'
 import { conditionMatches, formatVersion } from '../scim/etag.ts'
 import { parseListRequest } from '../scim/list-request.ts'
-import { parseAttributeList, projectResource } from '../scim/projection/index.ts'
+import { isProjectionRequested, parseAttributeList, projectResource } from '../scim/projection/index.ts'
 import { USER_RESOURCE_TYPE } from '../scim/schema/index.ts'
 import type { GroupsService } from '../services/groups-service.ts'
 import type { UsersService } from '../services/users-service.ts'
@@ -71,7 +71,7 @@ export async function resourceRoutes(app: FastifyInstance, options: ResourceRout
   app.patch<{ Params: IdParams; Querystring: QueryParams }>('/Users/:id', async (request, reply) => {
     const patched = await users.patch(scopeOf(request), request.params.id, request.body, { ifMatch: ifMatchOf(request) })
     const requested = attributeRequest(request.query)
-    return sendScim(reply, 200, projectResource(patched.resource, USER_RESOURCE_TYPE, requested), patched.version)
+    return sendScim(reply, 200, isProjectionRequested(requested) ? projectResource(patched.resource, USER_RESOURCE_TYPE, requested) : patched.resource, patched.version)
   })
 
   // Entra ID expects 204 from a group PATCH; RFC 7644 §3.5.2 allows it. A client that asks for attributes gets 200 with them.

@@ -29,6 +29,11 @@ export function serializeResource(resourceType: ResourceTypeDefinition, state: R
 
 /** The client-settable part of a wire resource: what the store keeps in `attributes`. */
 export function storableAttributes(resource: ScimResource, notStored: readonly string[]): ScimResource {
-  const skip = new Set(['schemas', 'id', 'meta', ...notStored])
-  return Object.fromEntries(Object.entries(resource).filter(([key, value]) => !skip.has(key) && value !== undefined))
+  const result: ScimResource = {}
+  for (const key of Object.keys(resource)) {
+    const value = resource[key]
+    if (value === undefined || key === 'schemas' || key === 'id' || key === 'meta' || notStored.includes(key)) continue
+    result[key] = value
+  }
+  return result
 }

@@ -21,13 +21,16 @@ export interface BudgetedSource<T> {
   read(ownerIds: readonly string[], limit: number): Promise<Map<string, T[]>>
 }
 
-export async function readWithinBudget<T>(source: BudgetedSource<T>, ownerIds: readonly string[], budget: number): Promise<BudgetedEntries<T>> {
+/**
+ * `readWithCount`: for owners with few entries each (a user's groups), count and read in the same round trip
+ * when there is one chunk of owners; the read is kept when every owner fits, and costs at most `budget`
+ * rows when one does not (so not for groups' members, where one huge group is the case to expect).
+ */
+export async function readWithinBudget<T>(source: BudgetedSource<T>, ownerIds: readonly string[], budget: number, options: { readWithCount?: boolean } = {}): Promise<BudgetedEntries<T>> {
   const included: string[] = []
   const omitted = new Set<string>()
   let remaining = budget
-  for (let start = 0; start < ownerIds.length; start += COUNT_CHUNK) {
-    const chunk = ownerIds.slice(start, start + COUNT_CHUNK)
-    const counts = await source.countUpTo(chunk, remaining + 1)
+  const take = (chunk: readonly string[], counts: Map<string, number>): void => {
     for (const id of chunk) {
       const count = counts.get(id) ?? 0
       if (count === 0) continue
@@ -36,6 +39,16 @@ export async function readWithinBudget<T>(source: BudgetedSource<T>, ownerIds: r
         remaining -= count
       } else omitted.add(id)
     }
+  }
+  if (options.readWithCount === true && ownerIds.length <= COUNT_CHUNK) {
+    const [counts, entries] = await Promise.all([source.countUpTo(ownerIds, budget + 1), ownerIds.length === 0 ? new Map<string, T[]>() : source.read(ownerIds, budget)])
+    take(ownerIds, counts)
+    if (omitted.size === 0) return { entries, omitted }
+    return { entries: included.length === 0 ? new Map() : await source.read(included, budget), omitted }
+  }
+  for (let start = 0; start < ownerIds.length; start += COUNT_CHUNK) {
+    const chunk = ownerIds.slice(start, start + COUNT_CHUNK)
+    take(chunk, await source.countUpTo(chunk, remaining + 1))
   }
   // LIMIT bounds the rows even if entries were added between the count and this read.
   return { entries: await source.read(included, budget), omitted }

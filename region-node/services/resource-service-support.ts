@@ -4,7 +4,7 @@
 import { ScimError } from '../../lib/scim-error.ts'
 import { assertIfMatch } from '../scim/etag.ts'
 import type { ListRequest } from '../scim/list-request.ts'
-import { isAttributeReturned, projectResource } from '../scim/projection/index.ts'
+import { isAttributeReturned, isProjectionRequested, projectResource } from '../scim/projection/index.ts'
 import { LIST_RESPONSE_SCHEMA } from '../scim/schema/index.ts'
 import type { ResourceTypeDefinition, ScimResource } from '../scim/schema/types.ts'
 import type { Queryable } from '../storage/database.ts'
@@ -38,6 +38,11 @@ export interface ListSource<Derived> {
   count(db: Queryable, tenantId: string, where: string, values: readonly unknown[]): Promise<number>
   page(db: Queryable, tenantId: string, query: ListQuery): Promise<ListedResource[]>
   derived(db: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, Derived>>
+  /**
+   * The derived attribute of the rows `query` selects, read together with the page (one round trip);
+   * undefined when it does not fit the response budget, and `derived` then decides row by row.
+   */
+  derivedOfPage?(db: Queryable, tenantId: string, query: ListQuery): Promise<Map<string, Derived> | undefined>
   toWire(scope: RequestScope, row: StoredResource, derived: Derived | undefined): ScimResource
 }
 
@@ -47,13 +52,21 @@ export async function listResources<Derived>(deps: ServiceDependencies, source: 
   // excludedAttributes=members must not even read the member table
   const wantsDerived = isAttributeReturned(source.resourceType, request, source.derivedAttribute)
   const { rows, total, derived } = await deps.database.read(scope.tenantId, async (db) => {
-    const total = await source.count(db, scope.tenantId, plan.countWhere, plan.countValues)
-    const rows = plan.query.limit === 0 ? [] : await source.page(db, scope.tenantId, plan.query)
-    const derived = wantsDerived ? await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : new Map<string, Derived>()
+    // Sent together: one round trip, one snapshot.
+    const [total, rows, pageDerived] = await Promise.all([
+      source.count(db, scope.tenantId, plan.countWhere, plan.countValues),
+      plan.query.limit === 0 ? [] : source.page(db, scope.tenantId, plan.query),
+      wantsDerived && plan.query.limit > 0 ? source.derivedOfPage?.(db, scope.tenantId, plan.query) : undefined,
+    ])
+    const derived = !wantsDerived ? new Map<string, Derived>() : (pageDerived ?? (await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id))))
     return { rows, total, derived }
   }, { list: true })
   const { page, nextCursor } = cutPage(plan, request, rows, deps.cursors, now())
-  const resources = page.map((row) => projectResource(source.toWire(scope, row, derived.get(row.id)), source.resourceType, request))
+  const projected = isProjectionRequested(request)
+  const resources = page.map((row) => {
+    const resource = source.toWire(scope, row, derived.get(row.id))
+    return projected ? projectResource(resource, source.resourceType, request) : resource
+  })
   const response: ScimResource = { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, itemsPerPage: resources.length }
   if (request.paging.kind === 'index') response.startIndex = request.paging.startIndex
   if (nextCursor !== undefined) response.nextCursor = nextCursor

@@ -4,7 +4,7 @@ import { changedPaths } from '../scim/changed-paths.ts'
 import { normalizeResource, validateResource } from '../scim/ingest/index.ts'
 import type { ListRequest } from '../scim/list-request.ts'
 import { applyPatch, parsePatchRequest } from '../scim/patch/index.ts'
-import { isAttributeReturned, projectResource, type AttributeRequest } from '../scim/projection/index.ts'
+import { isAttributeReturned, isProjectionRequested, projectResource, type AttributeRequest } from '../scim/projection/index.ts'
 import { USER_RESOURCE_TYPE } from '../scim/schema/index.ts'
 import type { ScimResource } from '../scim/schema/types.ts'
 import { serializeResource, storableAttributes } from '../scim/serialize-resource.ts'
@@ -20,6 +20,11 @@ import { ALWAYS_RECORD } from './event-recorder.ts'
 
 // `groups` is derived from memberships; `password` is never kept: team members sign in through their identity provider.
 const NOT_STORED = ['groups', 'password'] as const
+
+/** GET by id and create are one statement each: BEGIN, settings, the statement and COMMIT go out together. */
+const ONE_ROUND_TRIP = { oneRoundTrip: true } as const
+// A user is in few groups: their count and the groups themselves are read in one round trip.
+const READ_WITH_COUNT = { readWithCount: true } as const
 
 export interface UsersService {
   create(scope: RequestScope, body: unknown): Promise<ResourceResult>
@@ -37,7 +42,7 @@ const groupsSource = (db: Queryable, tenantId: string): BudgetedSource<GroupRefe
 
 /** A user's groups within the response budget (none for a user in more groups than one response carries). */
 async function groupsWithinBudget(db: Queryable, tenantId: string, userId: string, budget: number): Promise<GroupReference[] | undefined> {
-  return (await readWithinBudget(groupsSource(db, tenantId), [userId], budget)).entries.get(userId)
+  return (await readWithinBudget(groupsSource(db, tenantId), [userId], budget, READ_WITH_COUNT)).entries.get(userId)
 }
 
 const usersList = (budget: number): ListSource<GroupReference[]> => ({
@@ -46,7 +51,14 @@ const usersList = (budget: number): ListSource<GroupReference[]> => ({
   derivedAttribute: 'groups',
   count: (db, tenantId, where, values) => createUsersStore(db).count(tenantId, where, values),
   page: (db, tenantId, query) => createUsersStore(db).list(tenantId, query),
-  derived: async (db, tenantId, ids) => (await readWithinBudget(groupsSource(db, tenantId), ids, budget)).entries,
+  derived: async (db, tenantId, ids) => (await readWithinBudget(groupsSource(db, tenantId), ids, budget, READ_WITH_COUNT)).entries,
+  // Every user of the page fits when all their groups together do (one more than the budget tells).
+  derivedOfPage: async (db, tenantId, query) => {
+    const groups = await createUsersStore(db).groupsOfPage(tenantId, query, budget + 1)
+    let rows = 0
+    for (const list of groups.values()) rows += list.length
+    return rows <= budget ? groups : undefined
+  },
   toWire: (scope, row, groups) => toWire(scope, row, groups),
 })
 
@@ -73,8 +85,9 @@ function userUpdateEvents(id: string, before: ScimResource, after: ScimResource)
 /** RFC 7644 §3.3: a new user; `active` defaults to true so "not deactivated" is explicit. */
 export function prepareNewUser(body: unknown): ScimResource {
   const normalized = normalizeResource(body, USER_RESOURCE_TYPE)
-  const validated = validateResource(normalized, USER_RESOURCE_TYPE, { mode: 'create' })
-  return { ...storableAttributes(validated, NOT_STORED), active: validated.active ?? true }
+  const attributes = storableAttributes(validateResource(normalized, USER_RESOURCE_TYPE, { mode: 'create' }), NOT_STORED)
+  attributes.active ??= true
+  return attributes
 }
 
 export function createUsersService(deps: ServiceDependencies): UsersService {
@@ -101,7 +114,7 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
       const attributes = prepareNewUser(body)
       const id = randomUUID()
       const log = events.attachment(scope, [{ type: 'user.created', resourceType: 'User', resourceId: id }])
-      const stored = await database.write(scope.tenantId, (db) => createUsersStore(db).insert(scope.tenantId, id, attributes, log))
+      const stored = await database.write(scope.tenantId, (db) => createUsersStore(db).insert(scope.tenantId, id, attributes, log), ONE_ROUND_TRIP)
       return { resource: toWire(scope, stored, []), version: stored.version }
     },
 
@@ -114,9 +127,10 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
         // One more than fits says whether the user is in more groups than one response carries.
         const found = await store.findWithGroups(scope.tenantId, id, budget + 1)
         return { stored: found?.user, groups: found === undefined || found.groups.length > budget ? undefined : found.groups }
-      })
+      }, ONE_ROUND_TRIP)
       if (stored === undefined) throw notFound('User', id)
-      return { resource: projectResource(toWire(scope, stored, groups), USER_RESOURCE_TYPE, request), version: stored.version }
+      const resource = toWire(scope, stored, groups)
+      return { resource: isProjectionRequested(request) ? projectResource(resource, USER_RESOURCE_TYPE, request) : resource, version: stored.version }
     },
 
     async replace(scope, id, body, conditions) {

@@ -3,6 +3,8 @@ import type { DatabaseConfig } from '../../config/node-config.ts'
 import { ConfigError } from '../../config/config-error.ts'
 import { databaseUnavailable, isRetryableTransactionError, mapDatabaseError, RETRY_AFTER_SECONDS } from './pg-errors.ts'
 import { rowSecurityBypasses } from './row-security-role.ts'
+import { createLazyTransaction } from './lazy-transaction.ts'
+import type { Statement } from './pipeline.ts'
 import { createTenantSlots, type TenantSlots } from './tenant-slots.ts'
 
 export interface Queryable {
@@ -13,13 +15,24 @@ export interface Queryable {
 export interface ReadOptions {
   /** A list query (filters and sorts a client chooses): it runs under the shorter list statement timeout. */
   readonly list?: boolean
+  /** The work sends all its statements at once (one call, or several in one tick): BEGIN, settings, them and COMMIT in one round trip. */
+  readonly oneRoundTrip?: boolean
 }
 
+export interface WriteOptions {
+  /** As for reads: the work's statements go out at once, with BEGIN, settings and COMMIT, in one round trip. */
+  readonly oneRoundTrip?: boolean
+}
+
+/**
+ * The Queryable a transaction's work gets: BEGIN and the settings ride along with its first statement, and
+ * statements issued in the same tick (`Promise.all`) go out together, in order, in one round trip.
+ */
 export interface TenantDatabase {
-  /** One read-only transaction with one snapshot. */
+  /** One read-only transaction with one snapshot; its COMMIT is sent after the result is handed back. */
   read<T>(tenantId: string, work: (db: Queryable) => Promise<T>, options?: ReadOptions): Promise<T>
   /** One transaction: committed before it resolves, rolled back whole if `work` throws. */
-  write<T>(tenantId: string, work: (db: Queryable) => Promise<T>): Promise<T>
+  write<T>(tenantId: string, work: (db: Queryable) => Promise<T>, options?: WriteOptions): Promise<T>
   ping(): Promise<void>
   /** Throws a ConfigError when the connections' effective role would see past row-level security. */
   verifyRowSecurity(): Promise<void>
@@ -64,28 +77,47 @@ export interface TenantConcurrency {
   readonly listStatementTimeoutMs: number
 }
 
+export interface TenantDatabaseOptions {
+  /** Role every transaction switches to; null when the login role is unprivileged already. */
+  readonly rowSecurityRole?: string | null
+  /** Named prepared statements, parsed once per connection (default on); off for PgBouncer before 1.21. */
+  readonly preparedStatements?: boolean
+}
+
+const BEGIN_WRITE: Statement = { text: 'BEGIN' }
+const BEGIN_READ: Statement = { text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' }
+const BEGIN_CHECK: Statement = { text: 'BEGIN READ ONLY' }
+const COMMIT: Statement = { text: 'COMMIT' }
+const ROLLBACK: Statement = { text: 'ROLLBACK' }
+
 /**
  * Every query runs inside an explicit transaction that first sets, for that transaction only
  * (`set_config(…, true)`), the tenant (`scimgate.tenant_id`, checked by the row-level security
  * policies), the statement timeout and the unprivileged role (`rowSecurityRole`; null when the login
  * role is unprivileged already): right on a direct connection and behind PgBouncer in transaction
  * pooling mode alike. Reads are REPEATABLE READ, READ ONLY: a list's count and page see one snapshot.
+ * BEGIN and the settings go out in the same round trip as the transaction's first statement (see
+ * lazy-transaction.ts), and a read's COMMIT after its result is handed back.
  */
-export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurrency, rowSecurityRole: string | null = null): TenantDatabase {
+export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurrency, options: TenantDatabaseOptions | string | null = {}): TenantDatabase {
+  // A role name in third place: the signature before prepared statements were a setting.
+  const { rowSecurityRole = null, preparedStatements = true } = typeof options === 'object' && options !== null ? options : { rowSecurityRole: options }
   // Connections whose role was checked. Each new connection is checked before its first use, so
   // no request is served past row-level security, even when the database was unreachable at start.
   const checked = new WeakSet<pg.PoolClient>()
+  const settingsCache = new Map<string, string>()
 
   async function checkRole(client: pg.PoolClient): Promise<void> {
     if (checked.has(client)) return
-    // The role requests really run as: the one every transaction switches to.
-    await client.query('BEGIN READ ONLY')
+    // The role requests really run as: the one every transaction switches to. One round trip, rolled back.
+    const opening = rowSecurityRole === null ? [BEGIN_CHECK] : [BEGIN_CHECK, { text: "SELECT set_config('role', $1, true)", values: [rowSecurityRole] }]
+    const look = createLazyTransaction(client, { opening, closing: ROLLBACK, prepared: false, oneRoundTrip: true })
     let reasons: string[]
     try {
-      if (rowSecurityRole !== null) await client.query("SELECT set_config('role', $1, true)", [rowSecurityRole])
-      reasons = await rowSecurityBypasses(client as unknown as Queryable)
-    } finally {
-      await client.query('ROLLBACK')
+      reasons = await rowSecurityBypasses(look)
+    } catch (error) {
+      await look.rollback().catch(() => undefined)
+      throw error
     }
     if (reasons.length > 0) throw unsafeRoleError(reasons)
     checked.add(client)
@@ -95,15 +127,6 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
     concurrency === undefined
       ? undefined
       : createTenantSlots({ perTenant: concurrency.connectionsPerTenant, maxWaitMs: concurrency.queueTimeoutMs, maxQueued: MAX_QUEUED_PER_TENANT, retryAfterSeconds: RETRY_AFTER_SECONDS })
-
-  async function withClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>, statementTimeoutMs?: number): Promise<T> {
-    const release = slots === undefined ? undefined : await slots.acquire(tenantId)
-    try {
-      return await withTenantClient(tenantId, transactional, work, statementTimeoutMs ?? concurrency?.statementTimeoutMs)
-    } finally {
-      release?.()
-    }
-  }
 
   /** A pooled connection whose effective role was checked; a role that sees past row security is a ConfigError. */
   async function checkedClient(): Promise<pg.PoolClient> {
@@ -123,54 +146,97 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
     return client
   }
 
-  async function withTenantClient<T>(tenantId: string, transactional: boolean, work: (db: Queryable) => Promise<T>, statementTimeoutMs: number | undefined): Promise<T> {
-    const client = await checkedClient()
-    let broken: Error | undefined
+  interface Transaction {
+    readonly readOnly: boolean
+    readonly statementTimeoutMs: number | undefined
+    readonly oneRoundTrip: boolean
+  }
+
+  /**
+   * Runs `work` in one transaction of the tenant on a checked connection, within the tenant's share of
+   * the pool. A read's COMMIT is sent after its result is handed back; the connection and the tenant's
+   * slot are given back only after it.
+   */
+  async function inTransaction<T>(tenantId: string, transaction: Transaction, work: (db: Queryable) => Promise<T>): Promise<T> {
+    const release = slots === undefined ? undefined : await slots.acquire(tenantId)
+    let client: pg.PoolClient
+    try {
+      client = await checkedClient()
+    } catch (error) {
+      release?.()
+      throw error
+    }
     // pg emits 'error' on the client before it rejects the queries a dead connection took with it.
     let connectionLost = false
     const onConnectionLost = (): void => {
       connectionLost = true
     }
     client.on('error', onConnectionLost)
-    try {
-      await client.query(transactional ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      await client.query(...transactionSettings(tenantId, statementTimeoutMs))
-      const result = await work(client as unknown as Queryable)
-      await client.query('COMMIT')
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError
-      })
-      throw connectionLost ? databaseUnavailable(error) : error
-    } finally {
+    const giveBack = (broken?: Error): void => {
       client.off('error', onConnectionLost)
       client.release(broken)
+      release?.()
     }
+    const tx = createLazyTransaction(client, {
+      opening: [transaction.readOnly ? BEGIN_READ : BEGIN_WRITE, transactionSettings(tenantId, transaction.statementTimeoutMs)],
+      closing: COMMIT,
+      prepared: preparedStatements,
+      oneRoundTrip: transaction.oneRoundTrip,
+    })
+    let result: T
+    try {
+      result = await work(tx)
+      if (!transaction.readOnly) await tx.close()
+    } catch (error) {
+      let broken: Error | undefined
+      await tx.rollback().catch((rollbackError: Error) => {
+        broken = rollbackError
+      })
+      giveBack(broken)
+      throw connectionLost ? databaseUnavailable(error) : error
+    }
+    if (transaction.readOnly && tx.begun && !tx.closed) {
+      // Nothing of the result depends on a read-only transaction's COMMIT: it is not on the response's path.
+      tx.close().then(
+        () => giveBack(),
+        (error: Error) => giveBack(error),
+      )
+    } else {
+      giveBack()
+    }
+    return result
   }
 
-  /** One query setting the tenant, and the timeout and role when there are any, for this transaction only. */
-  function transactionSettings(tenantId: string, statementTimeoutMs: number | undefined): [string, string[]] {
-    const settings: [string, string][] = [['scimgate.tenant_id', tenantId]]
-    if (statementTimeoutMs !== undefined) settings.push(['statement_timeout', String(statementTimeoutMs)])
-    if (rowSecurityRole !== null) settings.push(['role', rowSecurityRole])
-    const calls = settings.map((_, index) => `set_config($${2 * index + 1}, $${2 * index + 2}, true)`)
-    return [`SELECT ${calls.join(', ')}`, settings.flat()]
+  /** One statement setting the tenant, and the timeout and role when there are any, for this transaction only. */
+  function transactionSettings(tenantId: string, statementTimeoutMs: number | undefined): Statement {
+    const values: string[] = ['scimgate.tenant_id', tenantId]
+    if (statementTimeoutMs !== undefined) values.push('statement_timeout', String(statementTimeoutMs))
+    if (rowSecurityRole !== null) values.push('role', rowSecurityRole)
+    const count = values.length / 2
+    let text = settingsCache.get(String(count))
+    if (text === undefined) {
+      const calls = Array.from({ length: count }, (_, index) => `set_config($${2 * index + 1}, $${2 * index + 2}, true)`)
+      text = `SELECT ${calls.join(', ')}`
+      settingsCache.set(String(count), text)
+    }
+    return { text, values }
   }
 
   return {
     pool,
     async read(tenantId, work, options = {}) {
+      const statementTimeoutMs = options.list === true ? concurrency?.listStatementTimeoutMs : concurrency?.statementTimeoutMs
       try {
-        return await withClient(tenantId, false, work, options.list === true ? concurrency?.listStatementTimeoutMs : undefined)
+        return await inTransaction(tenantId, { readOnly: true, statementTimeoutMs, oneRoundTrip: options.oneRoundTrip === true }, work)
       } catch (error) {
         throw mapDatabaseError(error)
       }
     },
-    async write(tenantId, work) {
+    async write(tenantId, work, options = {}) {
+      const transaction = { readOnly: false, statementTimeoutMs: concurrency?.statementTimeoutMs, oneRoundTrip: options.oneRoundTrip === true }
       for (let attempt = 1; ; attempt++) {
         try {
-          return await withClient(tenantId, true, work)
+          return await inTransaction(tenantId, transaction, work)
         } catch (error) {
           if (attempt < MAX_TRANSACTION_ATTEMPTS && isRetryableTransactionError(error)) continue
           throw mapDatabaseError(error)

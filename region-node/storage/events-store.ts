@@ -84,6 +84,22 @@ export function eventAttachment(tenantId: string, origin: EventOrigin, events: r
   return {
     attach(text, values) {
       const p = (offset: number): string => `$${values.length + offset}`
+      const only = events.length === 1 ? events[0] : undefined
+      if (only !== undefined) {
+        // One event (a user or group created, updated, deleted): one row of scalars, no arrays to unnest and
+        // sort, and its id made here (gen_random_uuid() in the statement costs more than the rest of the row).
+        const ctes = `${writerCtes(`${p(1)}::text`)},
+          event_rows AS (
+            INSERT INTO events (id, ${INSERT_COLUMNS})
+            SELECT ${p(11)}::uuid, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(6)}::text, ${p(7)}::text, ${p(8)}::text, ${p(9)}::text, ${p(10)}::text, ${p(5)}::jsonb
+            FROM event_writer, event_wake
+            RETURNING 1)`
+        const data = only.data === undefined ? null : JSON.stringify(only.data)
+        return {
+          text: prependCtes(ctes, text),
+          values: [...values, tenantId, only.type, only.resourceType, only.resourceId, data, actorType, actorId, actorLabel, origin.clientKind, origin.requestId ?? null, randomUUID()],
+        }
+      }
       const ctes = `${writerCtes(p(1))},
           event_rows AS (
             INSERT INTO events (${INSERT_COLUMNS})

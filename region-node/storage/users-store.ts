@@ -26,6 +26,11 @@ export interface UsersStore {
   /** RFC 7643 §4.1.2: the derived `groups` attribute, for many users at once. */
   /** Groups of the users, at most `limit` rows in all. */
   groupsOf(tenantId: string, userIds: readonly string[], limit: number): Promise<Map<string, GroupReference[]>>
+  /**
+   * Groups of the users on the page `query` selects, at most `limit` rows in all, in the same statement shape
+   * as `list` (so it can go out with it, in one round trip, one snapshot).
+   */
+  groupsOfPage(tenantId: string, query: ListQuery, limit: number): Promise<Map<string, GroupReference[]>>
   /** Each user's group count, counting no further than `cap`. */
   groupCountsUpTo(tenantId: string, userIds: readonly string[], cap: number): Promise<Map<string, number>>
   existingIds(tenantId: string, ids: readonly string[]): Promise<Set<string>>
@@ -35,6 +40,23 @@ export interface UsersStore {
 export function indexedColumns(attributes: ScimResource): { user_name: string; external_id: string | null; display_name: string | null; active: boolean } {
   const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
   return { user_name: String(attributes.userName), external_id: text(attributes.externalId), display_name: text(attributes.displayName), active: attributes.active !== false }
+}
+
+interface MembershipRow extends Record<string, unknown> {
+  member_id: string
+  group_id: string
+  display_name: string
+}
+
+function byMember(rows: readonly MembershipRow[]): Map<string, GroupReference[]> {
+  const result = new Map<string, GroupReference[]>()
+  for (const row of rows) {
+    const list = result.get(row.member_id)
+    const group = { value: row.group_id, display: row.display_name }
+    if (list === undefined) result.set(row.member_id, [group])
+    else list.push(group)
+  }
+  return result
 }
 
 export function createUsersStore(db: Queryable): UsersStore {
@@ -96,9 +118,8 @@ export function createUsersStore(db: Queryable): UsersStore {
     },
 
     async groupsOf(tenantId, userIds, limit) {
-      const result = new Map<string, GroupReference[]>()
-      if (userIds.length === 0 || limit <= 0) return result
-      const { rows } = await db.query<{ member_id: string; group_id: string; display_name: string }>(
+      if (userIds.length === 0 || limit <= 0) return new Map()
+      const { rows } = await db.query<MembershipRow>(
         `SELECT m.member_id, g.id AS group_id, g.display_name
          FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
          WHERE m.tenant_id = $1 AND m.member_id = ANY($2::uuid[])
@@ -106,12 +127,22 @@ export function createUsersStore(db: Queryable): UsersStore {
          LIMIT $3`,
         [tenantId, userIds, limit],
       )
-      for (const row of rows) {
-        const list = result.get(row.member_id) ?? []
-        list.push({ value: row.group_id, display: row.display_name })
-        result.set(row.member_id, list)
-      }
-      return result
+      return byMember(rows)
+    },
+
+    async groupsOfPage(tenantId, query, limit) {
+      const values = [tenantId, ...query.values, query.limit, query.offset, limit]
+      const { rows } = await db.query<MembershipRow>(
+        `SELECT m.member_id, g.id AS group_id, g.display_name
+         FROM (SELECT r.id FROM users r WHERE r.tenant_id = $1 AND ${query.where}
+               ORDER BY ${query.orderBy} LIMIT $${values.length - 2} OFFSET $${values.length - 1}) p
+         JOIN group_members m ON m.tenant_id = $1 AND m.member_id = p.id
+         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+         ORDER BY g.seq
+         LIMIT $${values.length}`,
+        values,
+      )
+      return byMember(rows)
     },
 
     async existingIds(tenantId, ids) {

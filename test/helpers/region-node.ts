@@ -5,7 +5,7 @@ import type { CursorKeys } from '../../config/cursor-keys.ts'
 import { loadRegionCatalog } from '../../config/region-catalog.ts'
 import { IDENTITY_HEADER, generateIdentityKeyPair, signIdentity, type IdentityKeyPair, type IdentityScope } from '../../lib/internal-identity.ts'
 import { buildRegionNode } from '../../region-node/app.ts'
-import { createTestDatabase, testCursorKeys } from './test-database.ts'
+import { createTestDatabase, TEST_DATABASE_SETTINGS, testCursorKeys } from './test-database.ts'
 
 export interface TestNode {
   readonly app: FastifyInstance
@@ -52,7 +52,7 @@ export async function startTestNode(
     region,
     host: '127.0.0.1',
     port: 0,
-    database: { url: databaseUrl, poolSize: 20, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000, ...options.database },
+    database: { url: databaseUrl, poolSize: 20, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000, ...TEST_DATABASE_SETTINGS, ...options.database },
     identityKeySet: { keys: [keys.publicJwk] },
     cursorKeys: options.cursorKeys ?? testCursorKeys(),
     limits: { ...DEFAULT_LIMITS, ...options.limits },

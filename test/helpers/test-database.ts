@@ -14,6 +14,12 @@ export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgre
 const VIA_PGBOUNCER = process.env.SCIMGATE_TEST_DATABASE_VIA === 'pgbouncer'
 let bouncer: Promise<PgBouncer> | undefined
 
+/**
+ * The database settings the test nodes and stores use: no named prepared statements behind the private
+ * PgBouncer (1.18 cannot keep them), or with DATABASE_PREPARED_STATEMENTS=off as `npm test` sets it there.
+ */
+export const TEST_DATABASE_SETTINGS = { preparedStatements: !VIA_PGBOUNCER && process.env.DATABASE_PREPARED_STATEMENTS !== 'off' } as const
+
 async function nodeUrlOf(directUrl: string): Promise<string> {
   if (!VIA_PGBOUNCER) return directUrl
   const server = new URL(POSTGRES_URL)

@@ -113,8 +113,8 @@ async function stack(t: Test, upstreams: Record<string, string>): Promise<Stack>
   }
 }
 
-async function nodeProcess(t: Test, region: string, port: number, databaseUrl: string, keys: IdentityKeyPair): Promise<ScimgateProcess> {
-  return startScimgateProcess(t, ['node', '--region', region], { HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl, IDENTITY_JWKS: JSON.stringify({ keys: [keys.publicJwk] }) })
+async function nodeProcess(t: Test, region: string, port: number, databaseUrl: string, keys: IdentityKeyPair, env: Record<string, string> = {}): Promise<ScimgateProcess> {
+  return startScimgateProcess(t, ['node', '--region', region], { HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl, IDENTITY_JWKS: JSON.stringify({ keys: [keys.publicJwk] }), ...env })
 }
 
 async function usersNamed(databaseUrl: string, names: readonly string[]): Promise<Set<string>> {
@@ -265,7 +265,8 @@ t.test('PgBouncer and PostgreSQL connections dropped under load: 503 with Retry-
   t.teardown(() => bouncer.stop())
   const port = await freePort()
   const s = await stack(t, { EU1: `http://127.0.0.1:${port}` })
-  await nodeProcess(t, 'EU1', port, bouncer.via(db.directUrl), s.keys)
+  // Debian's PgBouncer 1.18 cannot keep named prepared statements (README, DATABASE_PREPARED_STATEMENTS).
+  await nodeProcess(t, 'EU1', port, bouncer.via(db.directUrl), s.keys, { DATABASE_PREPARED_STATEMENTS: 'off' })
   const gateway = await s.gateway()
   const token = await s.token('acme', 'EU1')
   const entry = row('PgBouncer killed and restarted')

@@ -10,25 +10,13 @@
 //   OneLogin's `urn:scim:schemas:core:2.0` is harmless;
 // - value-level leniency is coerceAttributeValue's.
 import { ScimError } from '../../../lib/scim-error.ts'
-import { COMMON_ATTRIBUTES } from '../schema/common-attributes.ts'
+import { topLevelAttributes } from '../schema/resolve.ts'
 import type { AttributeDefinition, ResourceTypeDefinition, ScimResource, SchemaDefinition } from '../schema/types.ts'
 import { canonicalEntries } from './canonical-entries.ts'
 import { coerceAttributeValue } from './coerce-attribute-value.ts'
 import { invalidValue, isPlainObject } from './value-checks.ts'
 
 type Entry = readonly [string, unknown]
-
-// The attributes a core schema's top level may carry, one list per schema (canonicalEntries indexes each list once).
-const topLevelLists = new WeakMap<SchemaDefinition, readonly AttributeDefinition[]>()
-
-function topLevelAttributes(coreSchema: SchemaDefinition): readonly AttributeDefinition[] {
-  let list = topLevelLists.get(coreSchema)
-  if (list === undefined) {
-    list = [...COMMON_ATTRIBUTES, ...coreSchema.attributes]
-    topLevelLists.set(coreSchema, list)
-  }
-  return list
-}
 
 export function normalizeResource(body: unknown, resourceType: ResourceTypeDefinition): ScimResource {
   if (!isPlainObject(body)) {

@@ -3,8 +3,7 @@
 // immutability on replace (RFC 7644 §3.5.1). Returns a new, cleaned resource:
 // canonical keys only, unknown keys dropped, `schemas` recomputed.
 import { ScimError } from '../../../lib/scim-error.ts'
-import { COMMON_ATTRIBUTES } from '../schema/common-attributes.ts'
-import { findAttributeDefinition } from '../schema/resolve.ts'
+import { findAttributeDefinition, topLevelAttributes } from '../schema/resolve.ts'
 import type { AttributeDefinition, ResourceTypeDefinition, ScimResource } from '../schema/types.ts'
 import { GROUP_SCHEMA } from '../schema/urns.ts'
 import { checkAttributeValue, type ValueLimits } from './check-attribute-value.ts'
@@ -28,7 +27,7 @@ export function validateResource(
   const existing = options.mode === 'replace' ? options.existing : undefined
 
   const schemaIds = [resourceType.schema.id]
-  const core = checkAttributes(resource, [...COMMON_ATTRIBUTES, ...resourceType.schema.attributes], '', limits, existing)
+  const core = checkAttributes(resource, topLevelAttributes(resourceType.schema), '', limits, existing)
   const cleaned: ScimResource = { schemas: schemaIds, ...core }
   for (const { schema, required } of resourceType.extensions) {
     const pointer = `/${schema.id}`

@@ -12,12 +12,33 @@ export interface AttributeShape {
   readonly multiValued: boolean
 }
 
+const topLevel = new WeakMap<SchemaDefinition, readonly AttributeDefinition[]>()
+
+/** The common attributes followed by the core schema's: what the top level of a resource may hold (one array per schema). */
+export function topLevelAttributes(schema: SchemaDefinition): readonly AttributeDefinition[] {
+  let attributes = topLevel.get(schema)
+  if (attributes === undefined) {
+    attributes = [...COMMON_ATTRIBUTES, ...schema.attributes]
+    topLevel.set(schema, attributes)
+  }
+  return attributes
+}
+
+// Every body's every key is looked up here (ingest, PATCH paths, filters): by lower-case name, per schema's list.
+const byLowerName = new WeakMap<readonly AttributeDefinition[], Map<string, AttributeDefinition>>()
+
 export function findAttributeDefinition(
   attributes: readonly AttributeDefinition[],
   name: string,
 ): AttributeDefinition | undefined {
-  const wanted = name.toLowerCase()
-  return attributes.find((attribute) => attribute.name.toLowerCase() === wanted)
+  let index = byLowerName.get(attributes)
+  if (index === undefined) {
+    index = new Map()
+    // The first of a spelling wins, as `find` did.
+    for (const attribute of attributes) if (!index.has(attribute.name.toLowerCase())) index.set(attribute.name.toLowerCase(), attribute)
+    byLowerName.set(attributes, index)
+  }
+  return index.get(name) ?? index.get(name.toLowerCase())
 }
 
 /** The core schema or one of the resource type's extensions, by URN in any letter case. */

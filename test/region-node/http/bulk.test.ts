@@ -12,7 +12,7 @@ import { createPool, createTenantDatabase } from '../../../region-node/storage/d
 import { createEventsStore } from '../../../region-node/storage/events-store.ts'
 import { startTestNode } from '../../helpers/region-node.ts'
 import { tenantNames } from '../../helpers/scim-calls.ts'
-import { createTestDatabase, testCursorKeys } from '../../helpers/test-database.ts'
+import { createTestDatabase, TEST_DATABASE_SETTINGS, testCursorKeys } from '../../helpers/test-database.ts'
 
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest'
 const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
@@ -21,7 +21,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g
 const db = await createTestDatabase('bulk')
 t.teardown(db.drop)
 const config = { url: db.url, poolSize: 8, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 2_000 }
-const database = createTenantDatabase(createPool(config, () => undefined), tenantConcurrencyOf(config), config.rowSecurityRole)
+const database = createTenantDatabase(createPool(config, () => undefined), tenantConcurrencyOf(config), { rowSecurityRole: config.rowSecurityRole, ...TEST_DATABASE_SETTINGS })
 t.teardown(() => database.close())
 const deps = { database, limits: DEFAULT_LIMITS, cursors: createCursorCodec(testCursorKeys(), 300) }
 const users = createUsersService(deps)

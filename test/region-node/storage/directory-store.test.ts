@@ -6,7 +6,7 @@ import pg from 'pg'
 import t from 'tap'
 import { createPool, createTenantDatabase, type Queryable } from '../../../region-node/storage/database.ts'
 import { createDirectoryStore } from '../../../region-node/storage/directory-store.ts'
-import { createTestDatabase } from '../../helpers/test-database.ts'
+import { createTestDatabase, TEST_DATABASE_SETTINGS } from '../../helpers/test-database.ts'
 
 const db = await createTestDatabase('directory')
 t.teardown(db.drop)
@@ -33,7 +33,7 @@ await admin.query(`
 `)
 const pool = createPool({ url: db.url, poolSize: 2, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 30_000, connectionTimeoutMs: 5_000 }, () => undefined)
 // The role is set per transaction (storage/database.ts), not by the pool.
-const database = createTenantDatabase(pool, undefined, 'scimgate_app')
+const database = createTenantDatabase(pool, undefined, { rowSecurityRole: 'scimgate_app', ...TEST_DATABASE_SETTINGS })
 t.teardown(() => database.close())
 
 interface PlanNode {

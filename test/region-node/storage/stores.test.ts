@@ -4,7 +4,7 @@ import { tenantConcurrencyOf } from '../../../config/node-config.ts'
 import { createPool, createTenantDatabase, type TenantDatabase } from '../../../region-node/storage/database.ts'
 import { createGroupsStore } from '../../../region-node/storage/groups-store.ts'
 import { createUsersStore } from '../../../region-node/storage/users-store.ts'
-import { createTestDatabase } from '../../helpers/test-database.ts'
+import { createTestDatabase, TEST_DATABASE_SETTINGS } from '../../helpers/test-database.ts'
 
 const ALL_ROWS = { where: 'true', orderBy: 'r.seq', sortKey: 'NULL', values: [], limit: 100, offset: 0 }
 
@@ -12,7 +12,7 @@ async function setup(t: { teardown(fn: () => unknown): void }): Promise<TenantDa
   const db = await createTestDatabase('stores')
   t.teardown(db.drop)
   const config = { url: db.url, poolSize: 4, rowSecurityRole: 'scimgate_app', statementTimeoutMs: 10_000, connectionTimeoutMs: 2_000 }
-  const database = createTenantDatabase(createPool(config, () => undefined), tenantConcurrencyOf(config), config.rowSecurityRole)
+  const database = createTenantDatabase(createPool(config, () => undefined), tenantConcurrencyOf(config), { rowSecurityRole: config.rowSecurityRole, ...TEST_DATABASE_SETTINGS })
   t.teardown(() => database.close())
   return database
 }
