@@ -132,7 +132,7 @@ async function connectRedisTokens(config: GatewayConfig, hasher: TokenHasher, on
   const authenticator = createTokenAuthenticator({ store: tokenStore, subscriber, hasher, outageGraceMs: config.redisOutageGraceMs })
   // Commands fail fast while Redis is not connected (no offline queue): give it a moment at start,
   // but start anyway when it is down; the gateway answers 503 for uncached tokens until it returns.
-  const ready = await waitForRedisReady(redis, 3_000).then(
+  const ready = await Promise.all([redis, ...(writes === undefined ? [] : [writes])].map((connection) => waitForRedisReady(connection, 3_000))).then(
     () => true,
     () => false,
   )

@@ -110,25 +110,64 @@ export function createRedisConnection(config: RedisConfig, role: RedisRole, opti
 function watchLiveness(connection: Redis, intervalMs: number): () => void {
   if (intervalMs <= 0) return () => {}
   let silent = 0
+  // A PING queued behind a slow reply (a WAIT, a big MGET) is late, not unanswered: any byte from the
+  // server since the PING was sent proves it alive. Only a PING that timed out in total silence counts.
+  let lastHeardAt = 0
+  let heardOn: unknown
+  const heard = (): void => {
+    lastHeardAt = performance.now()
+  }
   const timer = setInterval(() => {
     if (connection.status !== 'ready') {
       silent = 0
       return
     }
-    connection.ping().then(
-      () => {
-        silent = 0
-      },
-      (error: unknown) => {
-        silent = error instanceof ReplyError ? 0 : silent + 1
-        if (silent < SILENT_PINGS_BEFORE_RECONNECT || connection.status !== 'ready') return
-        silent = 0
-        connection.disconnect(true)
-      },
-    )
+    const stream = connection.stream
+    if (stream !== undefined && stream !== heardOn) {
+      stream.on('data', heard)
+      heardOn = stream
+    }
+    const sentAt = performance.now()
+    // (The final catch: a throw in a handler must not become an unhandled rejection, which ends the process.)
+    connection
+      .ping()
+      .then(
+        () => {
+          silent = 0
+        },
+        (error: unknown) => {
+          silent = error instanceof ReplyError || lastHeardAt > sentAt ? 0 : silent + 1
+          if (silent < SILENT_PINGS_BEFORE_RECONNECT || connection.status !== 'ready') return
+          silent = 0
+          connection.disconnect(true)
+        },
+      )
+      .catch(() => undefined)
   }, intervalMs)
   timer.unref()
   return () => clearInterval(timer)
+}
+
+/**
+ * Resolves true once the connection can take commands, false after `timeoutMs` or when it has ended. For
+ * a write issued while the connection (re)connects: worth a short wait, where failing at once is not.
+ */
+export function whenRedisReady(connection: Redis | Cluster, timeoutMs: number): Promise<boolean> {
+  if (connection.status === 'ready') return Promise.resolve(true)
+  if (connection.status === 'end' || timeoutMs <= 0) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const settle = (ready: boolean): void => {
+      clearTimeout(timer)
+      connection.off('ready', onReady)
+      connection.off('end', onEnd)
+      resolve(ready)
+    }
+    const onReady = (): void => settle(true)
+    const onEnd = (): void => settle(false)
+    const timer = setTimeout(() => settle(false), timeoutMs)
+    connection.once('ready', onReady)
+    connection.once('end', onEnd)
+  })
 }
 
 /** Resolves once the connection can take commands; rejects after `timeoutMs` (the message names no URL or password). */

@@ -205,17 +205,20 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
   // only our own confirmed SUBSCRIBE tells us when it is safe to flush.
   const onReady = (): void => {
     if (closed) return
-    subscriber.subscribe(channel).then(
-      () => {
-        if (closed) return
-        // Invalidations published before this point may have been missed.
-        flush()
-        resolveReady()
-      },
-      () => {
-        // Connection dropped again: the next 'ready' retries.
-      },
-    )
+    subscriber
+      .subscribe(channel)
+      .then(
+        () => {
+          if (closed) return
+          // Invalidations published before this point may have been missed.
+          flush()
+          resolveReady()
+        },
+        () => {
+          // Connection dropped again: the next 'ready' retries.
+        },
+      )
+      .catch(() => undefined)
   }
   subscriber.on('ready', onReady)
   if (subscriber.status === 'ready') onReady()

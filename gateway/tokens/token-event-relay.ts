@@ -47,6 +47,15 @@ export function createTokenEventRelay(options: TokenEventRelayOptions): TokenEve
   let again = false
   let closed = false
 
+  /** A failing error report must not fail a delivery round (it runs from a timer: a rejection there would end the process). */
+  const report = (error: unknown, region: string): void => {
+    try {
+      options.onError?.(error, region)
+    } catch {
+      // nothing more to do
+    }
+  }
+
   async function post(region: string, tenantId: string, events: readonly TokenEvent[]): Promise<boolean> {
     const target = options.catalog.byCode(region)
     if (target === undefined) return false
@@ -63,7 +72,7 @@ export function createTokenEventRelay(options: TokenEventRelayOptions): TokenEve
       if (response.status !== 200) throw new Error(`region ${region} answered ${response.status}`)
       return true
     } catch (error) {
-      options.onError?.(error, region)
+      report(error, region)
       return false
     }
   }
@@ -94,7 +103,7 @@ export function createTokenEventRelay(options: TokenEventRelayOptions): TokenEve
         try {
           for (const region of options.regions) while (!closed && (await deliverOnce(region)) > 0);
         } catch (error) {
-          options.onError?.(error, '-')
+          report(error, '-')
         }
       } while (again && !closed)
     })().finally(() => {

@@ -21,6 +21,7 @@
 // ids until `list` notices their record is gone.
 import { ReplyError, type Cluster, type Redis } from 'ioredis'
 import { DependencyUnavailableError } from '../../lib/scim-error.ts'
+import { whenRedisReady } from '../redis/redis-connection.ts'
 import { parseToken } from './token-format.ts'
 import type { TokenHasher } from './token-hasher.ts'
 import { ALL_TENANTS, TOKEN_ID_PATTERN, type CreateTokenInput } from './token-input.ts'
@@ -37,15 +38,24 @@ export interface TokenStoreOptions {
   now?: () => number
   /** Token creations, rotations and revocations wait (briefly) for replicas; see ReplicatedWrites. */
   replicatedWrites?: ReplicatedWrites
+  /** How long a token change waits for its connection to be ready (at start, after a reconnection) before 503; default WRITE_READY_WAIT_MS. */
+  readyWaitMs?: number
 }
+
+/** Long enough for a (re)connection on a healthy server, short enough that an outage still answers 503 at once. */
+export const WRITE_READY_WAIT_MS = 1_000
+/** Changes sent together before one WAIT covers them all. */
+const MAX_CHANGES_PER_WAIT = 64
 
 /**
  * Replication is asynchronous: a token acknowledged by a primary that dies a moment later may be missing
- * on the replica Sentinel promotes. Token changes therefore go through a connection of their own, one at a
- * time, and are followed by WAIT: acknowledged once `replicas` replicas have them or `timeoutMs` passed.
- * WAIT holds its connection until then, which is why it is not the connection of the look-ups and the rate
- * limit. Not confirmed in time (replica gone or lagging) → the change still stands and is acknowledged,
- * and `onUnconfirmed` reports it: a failover before the replica catches up would lose it.
+ * on the replica Sentinel promotes. Token changes therefore go through a connection of their own and are
+ * followed by WAIT: acknowledged once `replicas` replicas have them or `timeoutMs` passed. WAIT holds its
+ * connection until then, which is why it is not the connection of the look-ups and the rate limit. Changes
+ * that arrive while a WAIT is pending are sent together next, and one WAIT covers them all (it confirms
+ * every earlier write of its connection): a burst of changes costs a few WAITs, not one each. Not
+ * confirmed in time (replica gone or lagging) → the change still stands and is acknowledged, and
+ * `onUnconfirmed` reports it: a failover before the replica catches up would lose it.
  */
 export interface ReplicatedWrites {
   readonly connection: Redis
@@ -142,24 +152,83 @@ export function createTokenStore(client: Redis | Cluster, options: TokenStoreOpt
   const outboxScore = (at: number): number => (lastOutboxScore = Math.max(at, lastOutboxScore + 0.001))
 
   const replicated = options.replicatedWrites
-  let writeQueue: Promise<unknown> = Promise.resolve()
-  /** Runs a token change's MULTI (one at a time when replicated: each WAIT holds the write connection). */
-  function change(type: 'create' | 'revoke', tokenId: string, build: (transaction: Transaction) => void): Promise<void> {
+  const readyWaitMs = options.readyWaitMs ?? WRITE_READY_WAIT_MS
+  const unavailable = (cause: string): DependencyUnavailableError =>
+    new DependencyUnavailableError('the token store is unavailable; retry later', REDIS_RETRY_AFTER_SECONDS, { cause: new Error(cause) })
+
+  /** Waits (up to `deadline`) for a connection that is (re)connecting: with no offline queue a command sent now would fail at once. */
+  async function ready(connection: Redis | Cluster, deadline: number): Promise<void> {
+    if (!(await whenRedisReady(connection, deadline - Date.now()))) throw unavailable(`Redis connection not ready within ${readyWaitMs} ms`)
+  }
+
+  interface PendingChange {
+    readonly type: 'create' | 'revoke'
+    readonly tokenId: string
+    readonly build: (transaction: Transaction) => void
+    readonly deadline: number
+    readonly settle: (error?: unknown) => void
+  }
+  const pending: PendingChange[] = []
+  let sending = false
+
+  /** Runs a token change's MULTI; with replicatedWrites, queued for the write connection and its WAIT. */
+  async function change(type: 'create' | 'revoke', tokenId: string, build: (transaction: Transaction) => void): Promise<void> {
+    const deadline = Date.now() + readyWaitMs
     if (replicated === undefined) {
+      await ready(client, deadline)
       const transaction = client.multi()
       build(transaction)
       return execute(transaction)
     }
-    const run = writeQueue.then(async () => {
-      const transaction = replicated.connection.multi()
-      build(transaction)
-      await execute(transaction)
-      // The change stands whatever WAIT answers: failing now would make the caller retry an applied change.
-      const acknowledged = await replicated.connection.wait(replicated.replicas, replicated.timeoutMs).catch(() => 0)
-      if (acknowledged < replicated.replicas) replicated.onUnconfirmed({ tokenId, type, acknowledged })
+    return new Promise<void>((resolve, reject) => {
+      pending.push({ type, tokenId, build, deadline, settle: (error) => (error === undefined ? resolve() : reject(error)) })
+      if (!sending) void sendPending()
     })
-    writeQueue = run.catch(() => undefined)
-    return run
+  }
+
+  /** Sends queued changes in batches, each followed by one WAIT; never rejects (each change is settled on its own). */
+  async function sendPending(): Promise<void> {
+    sending = true
+    try {
+      while (pending.length > 0) {
+        const batch = pending.splice(0, MAX_CHANGES_PER_WAIT)
+        try {
+          await ready(replicated!.connection, Math.max(...batch.map((c) => c.deadline)))
+        } catch (error) {
+          for (const c of batch) c.settle(error)
+          continue
+        }
+        await sendBatch(replicated!, batch).catch((error: unknown) => batch.forEach((c) => c.settle(error)))
+      }
+    } finally {
+      sending = false
+    }
+  }
+
+  async function sendBatch(writes: ReplicatedWrites, batch: readonly PendingChange[]): Promise<void> {
+    // Pipelined on one connection: applied in order, each MULTI whole or not at all.
+    const outcomes = await Promise.allSettled(
+      batch.map(async (c) => {
+        const transaction = writes.connection.multi()
+        c.build(transaction)
+        return execute(transaction)
+      }),
+    )
+    const applied = batch.filter((_, i) => outcomes[i]!.status === 'fulfilled')
+    // The changes stand whatever WAIT answers: failing now would make the caller retry an applied change.
+    const acknowledged = applied.length === 0 ? 0 : await writes.connection.wait(writes.replicas, writes.timeoutMs).catch(() => 0)
+    batch.forEach((c, i) => {
+      const outcome = outcomes[i]!
+      if (outcome.status === 'rejected') return c.settle(outcome.reason)
+      if (acknowledged < writes.replicas) {
+        try {
+          writes.onUnconfirmed({ tokenId: c.tokenId, type: c.type, acknowledged })
+        } catch {
+          // A failing report must not fail an applied change.
+        }
+      }
+      c.settle()
+    })
   }
 
   function enqueue(transaction: Transaction, type: TokenEventType, record: TokenRecord, context: TokenEventContext | undefined, data?: Record<string, unknown>): void {

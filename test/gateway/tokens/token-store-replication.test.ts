@@ -44,7 +44,8 @@ t.test('token changes wait briefly for the replica, report what it did not confi
   t.ok(lookupMs < WAIT_MS, `is not held up by the pending WAITs (${lookupMs} ms)`)
   const created = await creating
   const elapsed = Date.now() - started
-  t.ok(elapsed >= 3 * WAIT_MS && elapsed < 3 * WAIT_MS + 1_500, `three creations one after the other, each waiting ${WAIT_MS} ms (${elapsed} ms), none timed out`)
+  // The first is sent alone; the two that arrive during its WAIT share the next one.
+  t.ok(elapsed >= 2 * WAIT_MS && elapsed < 3 * WAIT_MS + 1_500, `three creations waited ${WAIT_MS} ms for the replica, twice in all (${elapsed} ms), none timed out`)
   for (const { token, record } of created) t.equal((await store.lookup(token))?.tokenId, record.tokenId, 'an unconfirmed creation still stands')
   await store.revoke(confirmed.record.tokenId)
   t.same(
