@@ -99,9 +99,8 @@ const ROLLBACK: Statement = { text: 'ROLLBACK' }
  * BEGIN and the settings go out in the same round trip as the transaction's first statement (see
  * lazy-transaction.ts), and a read's COMMIT after its result is handed back.
  */
-export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurrency, options: TenantDatabaseOptions | string | null = {}): TenantDatabase {
-  // A role name in third place: the signature before prepared statements were a setting.
-  const { rowSecurityRole = null, preparedStatements = true } = typeof options === 'object' && options !== null ? options : { rowSecurityRole: options }
+export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurrency, options: TenantDatabaseOptions = {}): TenantDatabase {
+  const { rowSecurityRole = null, preparedStatements = true } = options
   // Connections whose role was checked. Each new connection is checked before its first use, so
   // no request is served past row-level security, even when the database was unreachable at start.
   const checked = new WeakSet<pg.PoolClient>()
