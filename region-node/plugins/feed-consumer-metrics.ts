@@ -40,30 +40,27 @@ export function registerFeedConsumerMetrics(options: FeedConsumerMetricsOptions)
     return inFlight
   }
 
-  new Gauge({
-    name: 'scimgate_event_feed_consumer_lag_seconds',
-    help: 'Change feed: age of the oldest event a consumer has not read yet, in its furthest-behind tenant (0 when caught up)',
-    labelNames: ['region', 'consumer'] as const,
-    registers: [registry],
-    async collect() {
-      const consumers = await report()
-      if (consumers === undefined) return
-      this.reset()
-      for (const c of consumers) this.set({ region, consumer: c.consumer }, c.lagSeconds)
-    },
-  })
-  new Gauge({
-    name: 'scimgate_event_feed_consumer_last_read_timestamp_seconds',
-    help: 'Change feed: when a consumer last read the feed of any tenant (Unix time)',
-    labelNames: ['region', 'consumer'] as const,
-    registers: [registry],
-    async collect() {
-      const consumers = await report()
-      if (consumers === undefined) return
-      this.reset()
-      for (const c of consumers) this.set({ region, consumer: c.consumer }, c.lastRead.getTime() / 1000)
-    },
-  })
+  /** A gauge per consumer, set from the shared report at each scrape. */
+  const consumerGauge = (name: string, help: string, valueOf: (consumer: FeedConsumerLag) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['region', 'consumer'] as const,
+      registers: [registry],
+      async collect() {
+        const consumers = await report()
+        if (consumers === undefined) return
+        this.reset()
+        for (const c of consumers) this.set({ region, consumer: c.consumer }, valueOf(c))
+      },
+    })
+  }
+  consumerGauge(
+    'scimgate_event_feed_consumer_lag_seconds',
+    'Change feed: age of the oldest event a consumer has not read yet, in its furthest-behind tenant (0 when caught up)',
+    (c) => c.lagSeconds,
+  )
+  consumerGauge('scimgate_event_feed_consumer_last_read_timestamp_seconds', 'Change feed: when a consumer last read the feed of any tenant (Unix time)', (c) => c.lastRead.getTime() / 1000)
   new Gauge({
     name: 'scimgate_event_retention_seconds',
     help: 'How long the event log keeps events (EVENT_RETENTION_DAYS): a consumer further behind loses events',
