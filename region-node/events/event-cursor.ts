@@ -7,8 +7,8 @@ import { ScimError } from '../../lib/scim-error.ts'
 
 const PREFIX = 'ev1.'
 const MAX_SEQ = 9_223_372_036_854_775_807n
-/** Places are stored as integer (event_feed_positions.after_pos). */
-const MAX_POS = 2_147_483_647
+/** Places are integers in SQL (event_feed_positions.after_pos, array subscripts): room left for a page after one. */
+const MAX_POS = 1_000_000_000
 
 export interface EventPosition {
   readonly seq: bigint
