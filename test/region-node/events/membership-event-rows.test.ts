@@ -7,6 +7,7 @@
 import pg from 'pg'
 import { Registry } from 'prom-client'
 import t from 'tap'
+import { decodeEventPosition, encodeEventCursor } from '../../../region-node/events/event-cursor.ts'
 import { startTestNode } from '../../helpers/region-node.ts'
 import { patchRequest, scimCalls, tenantNames } from '../../helpers/scim-calls.ts'
 
@@ -177,6 +178,14 @@ t.test('tenant isolation: another tenant never sees the rows, not even with the 
   }
   t.same(await audit(other, `resourceId=${group}`, 10), [])
   t.same(await audit(other, 'type=membership.added', 10), [])
+})
+
+t.test('cursors: a place inside a row round-trips; a row’s cursor is the one it always was', async (t) => {
+  t.same(decodeEventPosition(encodeEventCursor(42n, 7), 'after'), { seq: 42n, pos: 7 })
+  t.same(decodeEventPosition(encodeEventCursor(42n), 'after'), { seq: 42n, pos: 0 })
+  t.equal(encodeEventCursor(42n, 0), Buffer.from('ev1.42').toString('base64url'))
+  t.same(decodeEventPosition(encodeEventCursor(9_223_372_036_854_775_807n, 1_000_000_000), 'after'), { seq: 9_223_372_036_854_775_807n, pos: 1_000_000_000 })
+  t.throws(() => decodeEventPosition(encodeEventCursor(1n, 1_000_000_001), 'after'))
 })
 
 t.test('cursors: a place inside a row is checked as strictly as a row', async (t) => {
