@@ -55,4 +55,5 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
   GROUP BY p.consumer
 $$;
 ALTER TABLE event_feed_positions DROP COLUMN after_pos;
+-- Membership rows stored since the Up keep their type and group but lose their members.
 ALTER TABLE events DROP COLUMN member_count, DROP COLUMN member_types, DROP COLUMN member_ids;
