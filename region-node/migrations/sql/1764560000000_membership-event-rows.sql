@@ -7,8 +7,9 @@
 -- row into one event per member when they read it (region-node/storage/events-store.ts);
 -- an event's position is then (seq, pos): pos 0 for an ordinary row, 1..n
 -- for the members of a membership row.
--- member_count is cardinality(member_ids), kept so that reading a row's last
--- members or its size never detoasts the whole array; member_types is NULL
+-- member_count is cardinality(member_ids), kept so that the lag report and
+-- the audit trail (newest first: a row's last members) know a row's size
+-- without reading its array; member_types is NULL
 -- when every member is a User (the common case), else the type of each
 -- member, parallel to member_ids.
 -- Random uuids do not compress: stored out of line without trying.
