@@ -80,6 +80,8 @@ export async function eventRoutes(app: FastifyInstance, options: { events: Event
     const { consumer } = request.params
     if (consumer.length === 0 || consumer.length > 200) throw new ScimError(404, undefined, 'no such feed consumer in this tenant')
     if (!(await events.forgetConsumer(tenantOf(request), consumer))) throw new ScimError(404, undefined, `feed consumer ${JSON.stringify(consumer)} is not tracked in this tenant`)
+    // Bookkeeping, not a change to the tenant: logged (with the admin and the request id), not put on the feed.
+    request.log.info({ tenantId: tenantOf(request), consumer, admin: request.identity?.tokenId }, 'change feed consumer forgotten by an admin')
     return reply.code(204).send()
   })
 
