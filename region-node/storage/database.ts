@@ -38,9 +38,12 @@ export interface TenantDatabase {
   verifyRowSecurity(): Promise<void>
   close(): Promise<void>
   readonly pool: pg.Pool
+  /** Tenant slots held now (0 without per-tenant limits): with no request in progress, any held one leaked. */
+  slotsInUse(): number
 }
 
 const MAX_TRANSACTION_ATTEMPTS = 3
+const ignoreConnectionError = (): void => undefined
 // Requests of one tenant waiting for its share of the pool; the wait timeout is the real bound, this one only
 // caps the waiters one tenant can pile up (a throughput benchmark keeps 1,000 requests of one tenant in flight).
 const MAX_QUEUED_PER_TENANT = 5_000
@@ -136,11 +139,16 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       // No connection to be had (refused, timed out, the pool's wait expired): the database is unavailable.
       throw databaseUnavailable(error)
     }
+    // The pool stops listening for a client's 'error' when it hands it out: a connection lost during the
+    // check would be an unhandled 'error' event, which ends the process. Its query fails with it anyway.
+    client.on('error', ignoreConnectionError)
     try {
       await checkRole(client)
     } catch (error) {
       client.release(true)
       throw error instanceof ConfigError ? error : databaseUnavailable(error)
+    } finally {
+      client.off('error', ignoreConnectionError)
     }
     return client
   }
@@ -223,6 +231,7 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
 
   return {
     pool,
+    slotsInUse: () => slots?.inUse() ?? 0,
     async read(tenantId, work, options = {}) {
       const statementTimeoutMs = options.list === true ? concurrency?.listStatementTimeoutMs : concurrency?.statementTimeoutMs
       try {
