@@ -10,6 +10,12 @@ export interface TcpProxy {
    * the client gets part of an answer (or of the login), then the connection is gone. Undefined turns it off.
    */
   dropMidAnswer(budget: (() => number) | undefined): void
+  /**
+   * The next request whose bytes contain `marker` (on a connection that sent `after` earlier or in the same
+   * request, when given) reaches the server whole, and then the connection is gone: the server runs it, its
+   * answer is lost (a COMMIT that happened though the client never learns it).
+   */
+  loseAnswerTo(marker: string, after?: string): void
   /** Connections dropped by dropMidAnswer so far. */
   readonly dropped: number
   close(): Promise<void>
@@ -28,6 +34,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let isCut = false
   let budget: (() => number) | undefined
   let dropped = 0
+  let lostAnswer: { readonly marker: Buffer; readonly after: Buffer | undefined } | undefined
   const server = net.createServer((client) => {
     if (isCut) {
       client.destroy()
@@ -36,15 +43,32 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     const upstream = net.connect(targetPort, targetHost)
     const link: Link = { client, upstream, remaining: budget?.() }
     links.add(link)
+    let answerLost = false
+    let sentAfter = false
     const forget = (): void => {
       links.delete(link)
       client.destroy()
-      upstream.destroy()
+      // A request whose answer is lost goes on to the server: the upstream closes once the server has read it.
+      if (!answerLost) upstream.destroy()
     }
     client.on('error', forget).on('close', forget)
     upstream.on('error', forget).on('close', forget)
-    client.pipe(upstream)
+    client.on('data', (chunk: Buffer) => {
+      if (lostAnswer?.after !== undefined && chunk.includes(lostAnswer.after)) sentAfter = true
+      if (lostAnswer !== undefined && (lostAnswer.after === undefined || sentAfter) && chunk.includes(lostAnswer.marker)) {
+        lostAnswer = undefined
+        answerLost = true
+        links.delete(link)
+        client.destroy()
+        // After the request: the server reads all of it before it sees the connection end.
+        upstream.end(chunk)
+        return
+      }
+      if (!upstream.write(chunk)) client.pause()
+    })
+    upstream.on('drain', () => client.resume())
     upstream.on('data', (chunk: Buffer) => {
+      if (client.destroyed) return
       if (link.remaining === undefined || chunk.length < link.remaining) {
         if (link.remaining !== undefined) link.remaining -= chunk.length
         if (!client.write(chunk)) upstream.pause()
@@ -77,6 +101,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     cut,
     restore() {
       isCut = false
+    },
+    loseAnswerTo(marker, after) {
+      lostAnswer = { marker: Buffer.from(marker), after: after === undefined ? undefined : Buffer.from(after) }
     },
     dropMidAnswer(next) {
       budget = next

@@ -5,6 +5,7 @@
 // `npm test` runs this once more through PgBouncer (test/run.js): there the proxy sits between the node and it.
 import { randomBytes } from 'node:crypto'
 import type { LightMyRequestResponse } from 'fastify'
+import pg from 'pg'
 import t from 'tap'
 import { startTestNode, type TestNode } from '../../helpers/region-node.ts'
 import { createTestDatabase } from '../../helpers/test-database.ts'
@@ -148,4 +149,36 @@ t.test('connections lost mid-answer under mixed load: 503 with Retry-After or su
     t.same(burst, Array<string>(PER_TENANT * 2).fill('ok'), `${tenant}: twice its connection share at once, all served`)
   }
   t.same(await settled(node), { connections: 0, slots: 0, waiting: 0 }, 'and given back again')
+})
+
+t.test('a /Bulk batch of creates whose COMMIT answer is lost: each operation 503, not run again one by one into 409s', async (t) => {
+  const db = await createTestDatabase('lostcommit')
+  t.teardown(db.drop)
+  // Straight to PostgreSQL also in the run through PgBouncer: PgBouncer drops a COMMIT whose client is gone,
+  // PostgreSQL runs what it has read.
+  const proxy = await startTcpProxy(new URL(db.directUrl).hostname, Number(new URL(db.directUrl).port))
+  t.teardown(() => proxy.close())
+  const viaProxy = new URL(db.directUrl)
+  viaProxy.port = String(proxy.port)
+  const node = await startTestNode(t, { databaseUrl: viaProxy.toString(), events: { listenUrl: db.directUrl } })
+  const names = ['lost-0@example.com', 'lost-1@example.com', 'lost-2@example.com']
+  // The batch's insert commits, but the node never learns: its connection is gone right after the COMMIT went out.
+  // (Its multi-row insert is the statement reading jsonb_to_recordset: region-node/storage/user-batches.ts.)
+  proxy.loseAnswerTo('COMMIT', 'jsonb_to_recordset')
+  const response = await node.scim('acme', 'POST', 'Bulk', { schemas: [BULK], Operations: names.map((userName, i) => ({ method: 'POST', path: '/Users', bulkId: `b${i}`, data: { schemas: [USER], userName } })) })
+  t.equal(response.statusCode, 200, response.body.slice(0, 300))
+  const operations = (response.json() as { Operations: { status: string; response?: Record<string, unknown> }[] }).Operations
+  t.same(
+    operations.map((o) => o.status),
+    ['503', '503', '503'],
+    `unknown outcome: each operation 503 (${operations.map((o) => `${o.status} ${String(o.response?.detail ?? '')}`).join('; ')})`,
+  )
+  const client = new pg.Client({ connectionString: db.directUrl })
+  await client.connect()
+  t.teardown(() => client.end())
+  // The lost connection's session runs its COMMIT on its own time (a WAL flush on a busy disk): wait until it is done.
+  const busy = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+  for (let attempt = 0; attempt < 100 && (await client.query<{ n: number }>(busy)).rows[0]!.n > 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 50))
+  const { rows } = await client.query<{ user_name: string }>('SELECT user_name FROM users WHERE user_name = ANY($1) ORDER BY user_name', [names])
+  t.same(rows.map((r) => r.user_name), names, 'the batch was committed all the same: a retry by the client finds them (409)')
 })
