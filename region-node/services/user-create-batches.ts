@@ -75,7 +75,7 @@ export function createUserCreateBatches(deps: Pick<ServiceDependencies, 'databas
           // The database went away: the batch may have been committed all the same, so running its operations
           // again one by one could answer 409 for users this very request created. Each gets the 503 instead.
           if (error instanceof DependencyUnavailableError) {
-            return ran.slice(0, operationsToRun(ran.map(() => true), maxErrors)).map((): CreateResult => ({ kind: 'failed', error }))
+            return ran.slice(0, operationsToRun(ran.map(() => true), maxErrors)).map((p): CreateResult => ({ kind: 'failed', error: p instanceof ScimError ? p : error }))
           }
           // Concurrent batches with common userNames can deadlock past the write's retries: one by one cannot.
           if (isScimError(error) || isRetryableTransactionError(error)) return undefined
