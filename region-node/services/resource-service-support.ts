@@ -46,21 +46,47 @@ export interface ListSource<Derived> {
   toWire(scope: RequestScope, row: StoredResource, derived: Derived | undefined): ScimResource
 }
 
+interface ReadPage<Derived> {
+  readonly rows: ListedResource[]
+  readonly total: number
+  readonly derived: Map<string, Derived>
+}
+
 export async function listResources<Derived>(deps: ServiceDependencies, source: ListSource<Derived>, scope: RequestScope, request: ListRequest): Promise<ScimResource> {
   const now = deps.now ?? Date.now
   const plan = planList(source.resourceType, source.table, request, { codec: deps.cursors, tenantId: scope.tenantId }, now())
   // excludedAttributes=members must not even read the member table
   const wantsDerived = isAttributeReturned(source.resourceType, request, source.derivedAttribute)
-  const { rows, total, derived } = await deps.database.read(scope.tenantId, async (db) => {
-    // Sent together: one round trip, one snapshot.
-    const [total, rows, pageDerived] = await Promise.all([
-      source.count(db, scope.tenantId, plan.countWhere, plan.countValues),
-      plan.query.limit === 0 ? [] : source.page(db, scope.tenantId, plan.query),
-      wantsDerived && plan.query.limit > 0 ? source.derivedOfPage?.(db, scope.tenantId, plan.query) : undefined,
-    ])
-    const derived = !wantsDerived ? new Map<string, Derived>() : (pageDerived ?? (await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id))))
-    return { rows, total, derived }
-  }, { list: true })
+  const readsDerived = wantsDerived && plan.query.limit > 0
+  const none = (): Map<string, Derived> => new Map()
+  // Count, page and the page's derived attribute go out together: one round trip, one snapshot. When the
+  // derived attribute is read with the page, nothing depends on a result, so the COMMIT rides along too;
+  // a page whose derived attribute does not fit the budget is read again below, deciding row by row.
+  let read: ReadPage<Derived> | undefined
+  if (!readsDerived || source.derivedOfPage !== undefined) {
+    read = await deps.database.read(
+      scope.tenantId,
+      async (db): Promise<ReadPage<Derived> | undefined> => {
+        const [total, rows, pageDerived] = await Promise.all([
+          source.count(db, scope.tenantId, plan.countWhere, plan.countValues),
+          plan.query.limit === 0 ? [] : source.page(db, scope.tenantId, plan.query),
+          readsDerived ? source.derivedOfPage!(db, scope.tenantId, plan.query) : none(),
+        ])
+        return pageDerived === undefined ? undefined : { rows, total, derived: pageDerived }
+      },
+      { list: true, oneRoundTrip: true },
+    )
+  }
+  read ??= await deps.database.read(
+    scope.tenantId,
+    async (db): Promise<ReadPage<Derived>> => {
+      const [total, rows] = await Promise.all([source.count(db, scope.tenantId, plan.countWhere, plan.countValues), plan.query.limit === 0 ? [] : source.page(db, scope.tenantId, plan.query)])
+      const derived = readsDerived ? await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : none()
+      return { rows, total, derived }
+    },
+    { list: true },
+  )
+  const { rows, total, derived } = read
   const { page, nextCursor } = cutPage(plan, request, rows, deps.cursors, now())
   const projected = isProjectionRequested(request)
   const resources = page.map((row) => {
