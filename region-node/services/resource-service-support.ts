@@ -39,10 +39,10 @@ export interface ListSource<Derived> {
   page(db: Queryable, tenantId: string, query: ListQuery): Promise<ListedResource[]>
   derived(db: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, Derived>>
   /**
-   * The derived attribute of the rows `query` selects, read together with the page (one round trip);
-   * undefined when it does not fit the response budget, and `derived` then decides row by row.
+   * The page with the derived attribute of its rows, in one statement (it goes out with the count, in one
+   * round trip); undefined when the attribute does not fit the response budget, and `derived` then decides row by row.
    */
-  derivedOfPage?(db: Queryable, tenantId: string, query: ListQuery): Promise<Map<string, Derived> | undefined>
+  pageWithDerived?(db: Queryable, tenantId: string, query: ListQuery): Promise<{ rows: ListedResource[]; derived: Map<string, Derived> } | undefined>
   toWire(scope: RequestScope, row: StoredResource, derived: Derived | undefined): ScimResource
 }
 
@@ -63,16 +63,16 @@ export async function listResources<Derived>(deps: ServiceDependencies, source: 
   // derived attribute is read with the page, nothing depends on a result, so the COMMIT rides along too;
   // a page whose derived attribute does not fit the budget is read again below, deciding row by row.
   let read: ReadPage<Derived> | undefined
-  if (!readsDerived || source.derivedOfPage !== undefined) {
+  const pageWithDerived = source.pageWithDerived
+  if (!readsDerived || pageWithDerived !== undefined) {
     read = await deps.database.read(
       scope.tenantId,
       async (db): Promise<ReadPage<Derived> | undefined> => {
-        const [total, rows, pageDerived] = await Promise.all([
+        const [total, paged] = await Promise.all([
           source.count(db, scope.tenantId, plan.countWhere, plan.countValues),
-          plan.query.limit === 0 ? [] : source.page(db, scope.tenantId, plan.query),
-          readsDerived ? source.derivedOfPage!(db, scope.tenantId, plan.query) : none(),
+          readsDerived ? pageWithDerived!(db, scope.tenantId, plan.query) : plan.query.limit === 0 ? { rows: [], derived: none() } : source.page(db, scope.tenantId, plan.query).then((rows) => ({ rows, derived: none() })),
         ])
-        return pageDerived === undefined ? undefined : { rows, total, derived: pageDerived }
+        return paged === undefined ? undefined : { rows: paged.rows, total, derived: paged.derived }
       },
       { list: true, oneRoundTrip: true },
     )

@@ -53,11 +53,9 @@ const usersList = (budget: number): ListSource<GroupReference[]> => ({
   page: (db, tenantId, query) => createUsersStore(db).list(tenantId, query),
   derived: async (db, tenantId, ids) => (await readWithinBudget(groupsSource(db, tenantId), ids, budget, READ_WITH_COUNT)).entries,
   // Every user of the page fits when all their groups together do (one more than the budget tells).
-  derivedOfPage: async (db, tenantId, query) => {
-    const groups = await createUsersStore(db).groupsOfPage(tenantId, query, budget + 1)
-    let rows = 0
-    for (const list of groups.values()) rows += list.length
-    return rows <= budget ? groups : undefined
+  pageWithDerived: async (db, tenantId, query) => {
+    const { rows, groups, groupRows } = await createUsersStore(db).listWithGroups(tenantId, query, budget + 1)
+    return groupRows <= budget ? { rows, derived: groups } : undefined
   },
   toWire: (scope, row, groups) => toWire(scope, row, groups),
 })

@@ -39,6 +39,7 @@ export function planList(resourceType: ResourceTypeDefinition, table: ResourceTa
   const direction = request.sortOrder === 'descending' ? 'DESC' : 'ASC'
   const sortKey = sort?.sql ?? 'NULL'
   const orderBy = sort === undefined ? `r.seq ${direction}` : `${sort.sql} ${direction}, r.seq ${direction}`
+  const pageOrderBy = sort === undefined ? `seq ${direction}` : `sort_key ${direction}, seq ${direction}`
   // Index paging makes no cursors: no fingerprint to compute.
   const binding: CursorBinding | undefined =
     request.paging.kind === 'index'
@@ -69,7 +70,7 @@ export function planList(resourceType: ResourceTypeDefinition, table: ResourceTa
     }
   }
   return {
-    query: { where, orderBy, sortKey, values: params.values.slice(1), limit, offset },
+    query: { where, orderBy, pageOrderBy, sortKey, values: params.values.slice(1), limit, offset },
     countWhere: filterSql,
     countValues,
     pageSize: request.paging.count,

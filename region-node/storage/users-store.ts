@@ -2,7 +2,7 @@ import type { ScimResource } from '../scim/schema/types.ts'
 import type { Queryable } from './database.ts'
 import type { EventAttachment } from './events-store.ts'
 import { countRows, findRow, listRows, updateRow } from './resource-rows.ts'
-import { RESOURCE_COLUMNS, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
+import { RESOURCE_COLUMNS, toListedResource, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
 
 export interface GroupReference {
   readonly value: string
@@ -27,10 +27,10 @@ export interface UsersStore {
   /** Groups of the users, at most `limit` rows in all. */
   groupsOf(tenantId: string, userIds: readonly string[], limit: number): Promise<Map<string, GroupReference[]>>
   /**
-   * Groups of the users on the page `query` selects, at most `limit` rows in all, in the same statement shape
-   * as `list` (so it can go out with it, in one round trip, one snapshot).
+   * The page `query` selects and its users' groups, at most `limit` group rows in all (ask one more than the
+   * budget to learn whether they fit), in one statement: one snapshot, and it can go out with the count.
    */
-  groupsOfPage(tenantId: string, query: ListQuery, limit: number): Promise<Map<string, GroupReference[]>>
+  listWithGroups(tenantId: string, query: ListQuery, limit: number): Promise<{ rows: ListedResource[]; groups: Map<string, GroupReference[]>; groupRows: number }>
   /** Each user's group count, counting no further than `cap`. */
   groupCountsUpTo(tenantId: string, userIds: readonly string[], cap: number): Promise<Map<string, number>>
   existingIds(tenantId: string, ids: readonly string[]): Promise<Set<string>>
@@ -130,19 +130,29 @@ export function createUsersStore(db: Queryable): UsersStore {
       return byMember(rows)
     },
 
-    async groupsOfPage(tenantId, query, limit) {
+    async listWithGroups(tenantId, query, limit) {
       const values = [tenantId, ...query.values, query.limit, query.offset, limit]
-      const { rows } = await db.query<MembershipRow>(
-        `SELECT m.member_id, g.id AS group_id, g.display_name
-         FROM (SELECT r.id FROM users r WHERE r.tenant_id = $1 AND ${query.where}
-               ORDER BY ${query.orderBy} LIMIT $${values.length - 2} OFFSET $${values.length - 1}) p
-         JOIN group_members m ON m.tenant_id = $1 AND m.member_id = p.id
-         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-         ORDER BY g.seq
-         LIMIT $${values.length}`,
+      const n = values.length
+      // The page once (materialized), the groups of all its users under one LIMIT, each user's as a JSON array.
+      const { rows } = await db.query<ResourceRow & { sort_key: unknown; groups: GroupReference[] | null; group_rows: number }>(
+        `WITH page AS MATERIALIZED (
+           SELECT ${RESOURCE_COLUMNS}, ${query.sortKey} AS sort_key FROM users r
+           WHERE r.tenant_id = $1 AND ${query.where} ORDER BY ${query.orderBy} LIMIT $${n - 2} OFFSET $${n - 1}),
+         page_groups AS MATERIALIZED (
+           SELECT m.member_id, g.id, g.display_name, g.seq
+           FROM page p
+           JOIN group_members m ON m.tenant_id = $1 AND m.member_id = p.id
+           JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+           ORDER BY g.seq LIMIT $${n})
+         SELECT p.id, p.seq, p.version, p.created, p.last_modified, p.attributes, p.sort_key,
+                (SELECT json_agg(json_build_object('value', mg.id, 'display', mg.display_name) ORDER BY mg.seq) FROM page_groups mg WHERE mg.member_id = p.id) AS groups,
+                (SELECT count(*) FROM page_groups)::int AS group_rows
+         FROM page p ORDER BY ${query.pageOrderBy}`,
         values,
       )
-      return byMember(rows)
+      const groups = new Map<string, GroupReference[]>()
+      for (const row of rows) if (row.groups !== null) groups.set(row.id, row.groups)
+      return { rows: rows.map(toListedResource), groups, groupRows: rows[0]?.group_rows ?? 0 }
     },
 
     async existingIds(tenantId, ids) {
