@@ -59,6 +59,43 @@ function byMember(rows: readonly MembershipRow[]): Map<string, GroupReference[]>
   return result
 }
 
+/** UsersStore.count and listWithGroups without a store object: the list path calls them once each per request. */
+export function countUsers(db: Queryable, tenantId: string, where: string, values: readonly unknown[]): Promise<number> {
+  return countRows(db, 'users', tenantId, where, values)
+}
+
+export async function listUsersWithGroups(db: Queryable, tenantId: string, query: ListQuery, limit: number): Promise<{ rows: ListedResource[]; groups: Map<string, GroupReference[]>; groupRows: number }> {
+  const values = [tenantId, ...query.values, query.limit, query.offset, limit]
+  const n = values.length
+  // The page once (materialized); the groups of all its users under one LIMIT, aggregated per user and joined
+  // back (linear in the page and its groups); the page re-sorted by its own columns.
+  const { rows } = await db.query<ResourceRow & { sort_key: unknown; groups: GroupReference[] | null }>(
+    `WITH page AS MATERIALIZED (
+       SELECT ${RESOURCE_COLUMNS}, ${query.sortKey} AS sort_key FROM users r
+       WHERE r.tenant_id = $1 AND ${query.where} ORDER BY ${query.orderBy} LIMIT $${n - 2} OFFSET $${n - 1}),
+     page_groups AS (
+       SELECT mg.member_id, json_agg(json_build_object('value', mg.id, 'display', mg.display_name) ORDER BY mg.seq) AS groups
+       FROM (SELECT m.member_id, g.id, g.display_name, g.seq
+             FROM page p
+             JOIN group_members m ON m.tenant_id = $1 AND m.member_id = p.id
+             JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+             ORDER BY g.seq LIMIT $${n}) mg
+       GROUP BY mg.member_id)
+     SELECT p.id, p.seq, p.version, p.created, p.last_modified, p.attributes, p.sort_key, pgr.groups
+     FROM page p LEFT JOIN page_groups pgr ON pgr.member_id = p.id
+     ORDER BY ${query.pageOrderBy}`,
+    values,
+  )
+  const groups = new Map<string, GroupReference[]>()
+  let groupRows = 0
+  for (const row of rows) {
+    if (row.groups === null) continue
+    groups.set(row.id, row.groups)
+    groupRows += row.groups.length
+  }
+  return { rows: rows.map(toListedResource), groups, groupRows }
+}
+
 export function createUsersStore(db: Queryable): UsersStore {
   return {
     async insert(tenantId, id, attributes, log) {
@@ -102,7 +139,7 @@ export function createUsersStore(db: Queryable): UsersStore {
 
     list: (tenantId, query) => listRows(db, 'users', tenantId, query),
 
-    count: (tenantId, where, values) => countRows(db, 'users', tenantId, where, values),
+    count: (tenantId, where, values) => countUsers(db, tenantId, where, values),
 
     async groupCountsUpTo(tenantId, userIds, cap) {
       const result = new Map<string, number>()
@@ -130,30 +167,7 @@ export function createUsersStore(db: Queryable): UsersStore {
       return byMember(rows)
     },
 
-    async listWithGroups(tenantId, query, limit) {
-      const values = [tenantId, ...query.values, query.limit, query.offset, limit]
-      const n = values.length
-      // The page once (materialized), the groups of all its users under one LIMIT, each user's as a JSON array.
-      const { rows } = await db.query<ResourceRow & { sort_key: unknown; groups: GroupReference[] | null; group_rows: number }>(
-        `WITH page AS MATERIALIZED (
-           SELECT ${RESOURCE_COLUMNS}, ${query.sortKey} AS sort_key FROM users r
-           WHERE r.tenant_id = $1 AND ${query.where} ORDER BY ${query.orderBy} LIMIT $${n - 2} OFFSET $${n - 1}),
-         page_groups AS MATERIALIZED (
-           SELECT m.member_id, g.id, g.display_name, g.seq
-           FROM page p
-           JOIN group_members m ON m.tenant_id = $1 AND m.member_id = p.id
-           JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-           ORDER BY g.seq LIMIT $${n})
-         SELECT p.id, p.seq, p.version, p.created, p.last_modified, p.attributes, p.sort_key,
-                (SELECT json_agg(json_build_object('value', mg.id, 'display', mg.display_name) ORDER BY mg.seq) FROM page_groups mg WHERE mg.member_id = p.id) AS groups,
-                (SELECT count(*) FROM page_groups)::int AS group_rows
-         FROM page p ORDER BY ${query.pageOrderBy}`,
-        values,
-      )
-      const groups = new Map<string, GroupReference[]>()
-      for (const row of rows) if (row.groups !== null) groups.set(row.id, row.groups)
-      return { rows: rows.map(toListedResource), groups, groupRows: rows[0]?.group_rows ?? 0 }
-    },
+    listWithGroups: (tenantId, query, limit) => listUsersWithGroups(db, tenantId, query, limit),
 
     async existingIds(tenantId, ids) {
       if (ids.length === 0) return new Set()
