@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import type pg from 'pg'
 import { Gauge, type Registry } from 'prom-client'
 import { createRequestMetrics } from '../../lib/metrics/request-metrics.ts'
-import { scimShapeOf } from '../../lib/metrics/scim-operation.ts'
+import { describeScimRequest, scimShapeOf, type ScimRequestShape } from '../../lib/metrics/scim-operation.ts'
 import { SPAN_ATTRIBUTE, requestSpansActive, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
 
 export interface NodeObservabilityOptions {
@@ -50,6 +50,24 @@ function bindTenant(request: FastifyRequest, reply: FastifyReply, tenantId: stri
   else request.log = reply.log = log.child({ tenantId })
 }
 
+/**
+ * A route without parameters matches only its own path (in any letter case, with or without a trailing
+ * slash, which the classification ignores too): its shape is worked out once per method and route.
+ */
+const routeShapes = new Map<string, ScimRequestShape>()
+
+function shapeOf(request: FastifyRequest): ScimRequestShape {
+  const route = request.routeOptions.url
+  if (route === undefined || route.includes(':') || route.includes('*')) return scimShapeOf(request)
+  const key = `${request.method} ${route}`
+  let shape = routeShapes.get(key)
+  if (shape === undefined) {
+    shape = describeScimRequest(request.method, route)
+    routeShapes.set(key, shape)
+  }
+  return shape
+}
+
 export const nodeObservability = fp(
   async (app: FastifyInstance, options: NodeObservabilityOptions) => {
     const { registry, region, pool } = options
@@ -62,7 +80,7 @@ export const nodeObservability = fp(
       if (identity !== null) {
         bindTenant(request, reply, identity.tenantId)
         if (requestSpansActive()) {
-          const shape = scimShapeOf(request)
+          const shape = shapeOf(request)
           setRequestSpanAttributes(request, {
             [SPAN_ATTRIBUTE.region]: region,
             [SPAN_ATTRIBUTE.tenantId]: identity.tenantId,
@@ -75,7 +93,7 @@ export const nodeObservability = fp(
     })
 
     app.addHook('onResponse', async (request, reply) => {
-      requests.observe({ region, status: reply.statusCode, ...scimShapeOf(request), seconds: reply.elapsedTime / 1000 })
+      requests.observe({ region, status: reply.statusCode, ...shapeOf(request), seconds: reply.elapsedTime / 1000 })
     })
   },
   { name: 'node-observability', dependencies: ['database'] },
