@@ -87,11 +87,11 @@ export interface TenantDatabaseOptions {
   readonly preparedStatements?: boolean
 }
 
-const BEGIN_WRITE: Statement = { text: 'BEGIN' }
-const BEGIN_READ: Statement = { text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' }
-const BEGIN_CHECK: Statement = { text: 'BEGIN READ ONLY' }
-const COMMIT: Statement = { text: 'COMMIT' }
-const ROLLBACK: Statement = { text: 'ROLLBACK' }
+const BEGIN_WRITE: Statement = { text: 'BEGIN', rows: false }
+const BEGIN_READ: Statement = { text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', rows: false }
+const BEGIN_CHECK: Statement = { text: 'BEGIN READ ONLY', rows: false }
+const COMMIT: Statement = { text: 'COMMIT', rows: false }
+const ROLLBACK: Statement = { text: 'ROLLBACK', rows: false }
 
 /**
  * Every query runs inside an explicit transaction that first sets, for that transaction only
@@ -112,7 +112,7 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
   async function checkRole(client: pg.PoolClient): Promise<void> {
     if (checked.has(client)) return
     // The role requests really run as: the one every transaction switches to. One round trip, rolled back.
-    const opening = rowSecurityRole === null ? [BEGIN_CHECK] : [BEGIN_CHECK, { text: "SELECT set_config('role', $1, true)", values: [rowSecurityRole] }]
+    const opening = rowSecurityRole === null ? [BEGIN_CHECK] : [BEGIN_CHECK, { text: "SELECT set_config('role', $1, true)", values: [rowSecurityRole], rows: false as const }]
     const look = createLazyTransaction(client, { opening, closing: ROLLBACK, prepared: false, oneRoundTrip: true })
     let reasons: string[]
     try {
@@ -226,7 +226,7 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       text = `SELECT ${calls.join(', ')}`
       settingsCache.set(String(count), text)
     }
-    return { text, values }
+    return { text, values, rows: false }
   }
 
   return {
