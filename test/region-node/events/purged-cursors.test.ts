@@ -118,6 +118,18 @@ t.test('a cursor before the purge mark is refused; at the mark it reads on; othe
     'the admin sees which consumer is cut off (the refused read recorded nothing)',
   )
 
+  // Forgetting works under the non-superuser owner too, and frees the region's registry once no tenant tracks it.
+  const forget = async (consumer: string) =>
+    (await node.app.inject({ method: 'DELETE', url: `/admin/v1/feed-consumers/${encodeURIComponent(consumer)}`, headers: await node.identity(tenant, ['admin']) })).statusCode
+  t.equal(await forget('tok-test/slow'), 204)
+  t.equal(await forget('tok-test/slow'), 404, 'not tracked any more')
+  const registered = async (consumer: string): Promise<boolean> =>
+    (await superuser.query('SELECT 1 FROM event_feed_consumers WHERE consumer = $1', [consumer])).rowCount === 1
+  t.notOk(await registered('tok-test/slow'), 'no tenant tracks it: it left the registry')
+  t.ok(await registered('tok-test/fast'), 'the other stays')
+  await page(other, 'consumer=fast')
+  t.equal(await forget('tok-test/fast'), 204)
+  t.ok(await registered('tok-test/fast'), 'still tracked in the other tenant: it stays registered')
   const otherPage = await page(other, `after=${otherStart.nextCursor}`)
   t.ok(BigInt(seqOf(otherStart.nextCursor)) < BigInt(seqOf(second.nextCursor)), 'the other tenant’s cursor is below the first tenant’s mark')
   t.same(otherPage.events.map((e) => e.type), ['user.created'], 'and reads on: marks are per tenant')
