@@ -7,6 +7,7 @@
 // `npm start` takes it).
 import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
+import type { FeedConsumerList } from '../lib/admin-api/contract.ts'
 
 export interface EventsCommandDependencies {
   env?: Readonly<Record<string, string | undefined>>
@@ -103,7 +104,7 @@ export function eventsCommand(dependencies: EventsCommandDependencies = {}): Com
         return
       }
       if (options.consumers) {
-        const { consumers } = await call<{ consumers: { consumer: string; cursor: string; lastRead: string; lagSeconds: number; behindRetention: boolean }[] }>(`${base}/feed-consumers`, 30_000)
+        const { consumers } = await call<FeedConsumerList>(`${base}/feed-consumers`, 30_000)
         for (const c of consumers) stdout(`${[c.consumer, c.lastRead, `${c.lagSeconds.toFixed(1)}s`, c.behindRetention ? 'behind-retention' : 'ok', c.cursor].join('\t')}\n`)
         if (consumers.length === 0) stderr(`no tracked feed consumers for tenant ${options.tenant} in ${options.region.toUpperCase()}\n`)
         return

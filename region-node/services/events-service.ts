@@ -1,3 +1,4 @@
+import type { FeedConsumer } from '../../lib/admin-api/contract.ts'
 import { ScimError } from '../../lib/scim-error.ts'
 import { decodeEventPosition, encodeEventCursor, type EventPosition } from '../events/event-cursor.ts'
 import type { EventActor, RecordedEvent } from '../events/event-types.ts'
@@ -46,15 +47,8 @@ export interface EventsService {
   forgetConsumer(tenantId: string, consumer: string): Promise<boolean>
 }
 
-export interface FeedConsumerView {
-  readonly consumer: string
-  /** The cursor it last read from: what it has processed. */
-  readonly cursor: string
-  readonly lastRead: string
-  readonly lagSeconds: number
-  /** Its cursor is behind the retention purge: its next read is refused until it resyncs. */
-  readonly behindRetention: boolean
-}
+/** As the admin API shows it (lib/admin-api/contract.ts). */
+export type FeedConsumerView = FeedConsumer
 
 function actorOf(row: EventRow): EventActor {
   if (row.actor_type === 'token') return { type: 'token', id: row.actor_id ?? '', ...(row.actor_label === null ? {} : { label: row.actor_label }) }
