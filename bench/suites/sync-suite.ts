@@ -5,6 +5,7 @@
 // against the floor (bench/floor/) behind nginx proxy_pass, on a database of its
 // own, i.e. the most this stack does on this machine.
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from '../../region-node/scim/schema/index.ts'
+import os from 'node:os'
 import { bodyDifference, normalizeIdentities } from '../lib/body-compare.ts'
 import { Cleanup } from '../lib/cleanup.ts'
 import { BenchClient, runConcurrently } from '../lib/http-client.ts'
@@ -58,9 +59,10 @@ async function syncUsers(
   sizes: BenchSizes['sync'],
   cpuScope: CpuScope,
   onProgress: (done: number) => void,
-): Promise<{ seconds: number; cpu: CpuPerRequest; ids: string[] }> {
+): Promise<{ seconds: number; cpu: CpuPerRequest; clientMs: number; ids: string[] }> {
   const ids: string[] = new Array<string>(sizes.users)
   const cpu = await startCpu(cpuScope)
+  const client0 = process.cpuUsage()
   const started = process.hrtime.bigint()
   await runConcurrently(
     sizes.users,
@@ -74,7 +76,8 @@ async function syncUsers(
     onProgress,
   )
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
-  return { seconds, cpu: await cpu.stop(sizes.users), ids }
+  const clientUsage = process.cpuUsage(client0)
+  return { seconds, cpu: await cpu.stop(sizes.users), clientMs: (clientUsage.user + clientUsage.system) / 1000 / sizes.users, ids }
 }
 
 /** The POST of an Entra-like user and the lookup of it afterwards, to the node and to the floor: the first difference of their bodies, if any. */
@@ -105,7 +108,7 @@ async function syncCeiling(
   sizes: BenchSizes['sync'],
   nodeUrl: string,
   progress: Progress,
-): Promise<{ rate: number; cpu: CpuPerRequest; mismatch: string | undefined } | undefined> {
+): Promise<{ rate: number; cpu: CpuPerRequest; clientMs: number; mismatch: string | undefined } | undefined> {
   if (!nginxAvailable()) return undefined
   const database = await createBenchDatabase(cleanup, 'sync_ceiling')
   const floor = await startFloorProcess(cleanup, database, keys, POOL_SIZE)
@@ -119,7 +122,7 @@ async function syncCeiling(
   )
   const { rows } = await database.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE tenant_id = $1', [TENANT])
   if (rows[0]!.n !== sizes.users) throw new Error(`the sync ceiling stored ${rows[0]!.n} users, expected ${sizes.users}`)
-  return { rate: sizes.users / measured.seconds, cpu: measured.cpu, mismatch }
+  return { rate: sizes.users / measured.seconds, cpu: measured.cpu, clientMs: measured.clientMs, mismatch }
 }
 
 /** rows/s of parameterised multi-row INSERTs of `count` user rows on one connection. */
@@ -164,6 +167,7 @@ export async function runSyncSuite(sizes: BenchSizes, progress: Progress): Promi
     progress.step(`sync: ${users.toLocaleString('en-US')} users through the gateway (GET by userName, then POST), ${concurrency} concurrent`)
     const product = await syncUsers(client, '/scim', headers, sizes.sync, { pids: () => [node.child.pid, gateway.child.pid], database: database.admin }, (done) => progress.count('sync users', done, users))
     const { ids, seconds: usersSeconds, cpu: cpuPerUser } = product
+    const productCpu = { ...cpuPerUser, clientMs: product.clientMs }
 
     const perGroup = Math.max(1, Math.round(memberships / groups))
     progress.step(`sync: ${groups.toLocaleString('en-US')} groups (GET, POST empty, PATCH ${membersPerPatch} members at a time; ${perGroup} members each)`)
@@ -219,7 +223,7 @@ export async function runSyncSuite(sizes: BenchSizes, progress: Progress): Promi
         }),
         cpuPerUser,
       ),
-      ...ceilingRows(ceiling, userRate, cpuPerUser, users),
+      ...ceilingRows(ceiling, userRate, productCpu, users),
       info(`  initial sync memberships/s (${groups} groups, ${expectedMemberships.toLocaleString('en-US')} memberships)`, expectedMemberships / groupsSeconds, null, 'members/s', {
         groupsSeconds: round(groupsSeconds, 1),
         patches,
@@ -243,29 +247,38 @@ export async function runSyncSuite(sizes: BenchSizes, progress: Progress): Promi
 }
 
 const CEILING_NAME = 'initial sync ceiling: the same users against the floor behind nginx proxy_pass (ratio = ceiling / session-1 reference)'
+const BOUND_NAME = '  initial sync users/s the cores allow (cores × 1000 ÷ CPU per user of servers, PostgreSQL and load client), product vs ceiling'
 
 /**
  * The ceiling with its verdict on the session-1 target (below twice the reference, the target is out of
  * reach on this machine), and the product's sync as a share of it, CPU per user beside both.
  */
-function ceilingRows(ceiling: Awaited<ReturnType<typeof syncCeiling>>, userRate: number, cpuPerUser: CpuPerRequest, users: number): BenchResult[] {
+function ceilingRows(ceiling: Awaited<ReturnType<typeof syncCeiling>>, userRate: number, product: CpuPerRequest & { clientMs: number }, users: number): BenchResult[] {
   const versus = '  initial sync users/s through gateway vs the ceiling (CPU per user: product, ceiling)'
   if (ceiling === undefined) {
     const reason = `no nginx at ${NGINX_BINARY}: ${NGINX_INSTALL_HINT}`
-    return [notMeasured(CEILING_NAME, '—', 'users/s', reason), notMeasured(versus, '—', 'users/s', reason)]
+    return [notMeasured(CEILING_NAME, '—', 'users/s', reason), notMeasured(versus, '—', 'users/s', reason), notMeasured(BOUND_NAME, '—', 'users/s', reason)]
   }
   const twice = 2 * SESSION_1_SYNC_USERS_PER_S
+  const cores = os.availableParallelism()
+  // Throughput if the machine's cores did nothing but this: servers, PostgreSQL and the load client itself.
+  const cpuBound = (cpu: CpuPerRequest, clientMs: number): number | null => (cpu.postgresMs === null ? null : Math.round((cores * 1000) / (cpu.processMs + cpu.postgresMs + clientMs)))
+  const productBound = cpuBound(product, product.clientMs)
+  const ceilingBound = cpuBound(ceiling.cpu, ceiling.clientMs)
   const responses = ceiling.mismatch === undefined ? 'byte-identical' : ceiling.mismatch
+  const ceilingRow = info(CEILING_NAME, ceiling.rate, SESSION_1_SYNC_USERS_PER_S, 'users/s', {
+    users,
+    twiceSessionOne: twice,
+    clientCpuMsPerUser: round(ceiling.clientMs, 3),
+    cpuBoundUsersPerS: ceilingBound,
+    sessionOneTarget: ceiling.rate >= twice ? `within reach: the ceiling is ≥ ${twice} users/s, the gap is the product's` : `out of reach on this machine: even the ceiling is < ${twice} users/s`,
+    responses,
+  })
   return [
-    withCpu(
-      info(CEILING_NAME, ceiling.rate, SESSION_1_SYNC_USERS_PER_S, 'users/s', {
-        users,
-        twiceSessionOne: twice,
-        sessionOneTarget: ceiling.rate >= twice ? `within reach: the ceiling is ≥ ${twice} users/s, the gap is the product's` : `out of reach on this machine: even the ceiling is < ${twice} users/s`,
-        responses,
-      }),
-      ceiling.cpu,
-    ),
-    withCpu(info(versus, userRate, ceiling.rate, 'users/s', { responses }), cpuPerUser, ceiling.cpu),
+    withCpu({ ...ceilingRow, target: ceiling.rate >= twice ? `2 × session 1 within reach (≥ ${twice})` : `2 × session 1 out of reach (< ${twice})` }, ceiling.cpu),
+    withCpu(info(versus, userRate, ceiling.rate, 'users/s', { responses, clientCpuMsPerUser: round(product.clientMs, 3), cpuBoundUsersPerS: productBound }), { processMs: product.processMs, postgresMs: product.postgresMs }, ceiling.cpu),
+    productBound === null || ceilingBound === null
+      ? notMeasured(BOUND_NAME, '—', 'users/s', 'PostgreSQL backends not visible in /proc')
+      : info(BOUND_NAME, productBound, ceilingBound, 'users/s', { cores, productClientCpuMsPerUser: round(product.clientMs, 3), ceilingClientCpuMsPerUser: round(ceiling.clientMs, 3) }),
   ]
 }
