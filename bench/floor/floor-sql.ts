@@ -92,17 +92,19 @@ export function userCreatedEventValues(tenantId: string, userId: string, origin:
   return [tenantId, ['user.created'], ['User'], [userId], [null], 'token', origin.actorId, origin.actorLabel, origin.clientKind, origin.requestId]
 }
 
-/** events-store.ts membershipLog: membership events computed from the CTE `inserted`. */
+/** events-store.ts membershipLog: one event row holding the members of the CTE `inserted`, in member-id order. */
 function membershipEventCtes(first: number): string {
   const p = (offset: number): string => `$${first + offset}`
   return `event_writer AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(${EVENT_LOCK_CLASS}, hashtext(${p(0)}::text))),
           event_wake AS MATERIALIZED (SELECT pg_notify('${EVENT_CHANNEL}', ${p(0)}::text)),
           event_rows AS (
-            INSERT INTO events (${EVENT_COLUMNS})
-            SELECT ${p(0)}::text, ${p(7)}::text, 'Group', ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text,
-                   jsonb_build_object('member', jsonb_build_object('value', s.member_id::text, 'type', s.member_type))
-            FROM event_writer, event_wake, inserted s
-            ORDER BY s.member_id
+            INSERT INTO events (${EVENT_COLUMNS}, member_ids, member_types, member_count)
+            SELECT ${p(0)}::text, ${p(7)}::text, 'Group', ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, NULL,
+                   m.ids, CASE WHEN m.all_users THEN NULL ELSE m.types END, cardinality(m.ids)
+            FROM event_writer, event_wake,
+                 (SELECT array_agg(s.member_id) AS ids, array_agg(s.member_type::text) AS types, bool_and(s.member_type = 'User') AS all_users
+                  FROM (SELECT member_id, member_type FROM inserted ORDER BY member_id) s) m
+            WHERE m.ids IS NOT NULL
             RETURNING 1)`
 }
 

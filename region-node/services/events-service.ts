@@ -1,4 +1,4 @@
-import { decodeEventCursor, encodeEventCursor } from '../events/event-cursor.ts'
+import { decodeEventPosition, encodeEventCursor, type EventPosition } from '../events/event-cursor.ts'
 import type { EventActor, RecordedEvent } from '../events/event-types.ts'
 import type { EventWaker } from '../events/event-waker.ts'
 import type { TenantDatabase } from '../storage/database.ts'
@@ -25,7 +25,7 @@ export interface EventPage {
   readonly nextCursor: string | null
 }
 
-export interface AuditRequest extends Omit<AuditQuery, 'beforeSeq'> {
+export interface AuditRequest extends Omit<AuditQuery, 'before'> {
   readonly cursor?: string
 }
 
@@ -46,7 +46,7 @@ function actorOf(row: EventRow): EventActor {
 export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.id,
-    cursor: encodeEventCursor(row.seq),
+    cursor: encodeEventCursor(row.seq, row.pos),
     time: row.time.toISOString(),
     type: row.type,
     resourceType: row.resource_type,
@@ -65,7 +65,7 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
   // The consumer's position (the cursor it reads from: what it has processed) is recorded in the read's
   // transaction, before the exclusive advisory lock that waits for the tenant's writers in flight (see
   // storage/events-store.ts), so the writers never wait for the recording.
-  const readAfter = (tenantId: string, after: bigint, limit: number, consumer: string | undefined): Promise<EventRow[]> =>
+  const readAfter = (tenantId: string, after: EventPosition, limit: number, consumer: string | undefined): Promise<EventRow[]> =>
     deps.database.write(tenantId, async (db) => {
       if (consumer !== undefined && tracking !== undefined && !(await recordFeedPosition(db, tenantId, consumer, after, tracking.maxConsumers))) tracking.onUntracked(consumer)
       const store = createEventsStore(db)
@@ -75,7 +75,7 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
 
   return {
     async changes(tenantId, request) {
-      const after = request.after === undefined ? 0n : decodeEventCursor(request.after, 'after')
+      const after = request.after === undefined ? { seq: 0n, pos: 0 } : decodeEventPosition(request.after, 'after')
       const deadline = now() + request.waitMs
       // Recorded once per request: a long poll's later reads start from the same cursor.
       let consumer = request.consumer
@@ -88,7 +88,7 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
           const remaining = deadline - now()
           if (rows.length > 0 || waiter === undefined || remaining <= 0 || deps.waker.closed) {
             const last = rows.at(-1)
-            return { events: rows.map(toRecordedEvent), nextCursor: last === undefined ? encodeEventCursor(after) : encodeEventCursor(last.seq) }
+            return { events: rows.map(toRecordedEvent), nextCursor: last === undefined ? encodeEventCursor(after.seq, after.pos) : encodeEventCursor(last.seq, last.pos) }
           }
           await waiter.wait(remaining)
         } finally {
@@ -99,11 +99,11 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
 
     async audit(tenantId, request) {
       const { cursor, ...filters } = request
-      const beforeSeq = cursor === undefined ? undefined : decodeEventCursor(cursor, 'cursor')
-      const rows = await deps.database.read(tenantId, (db) => createEventsStore(db).audit(tenantId, { ...filters, ...(beforeSeq === undefined ? {} : { beforeSeq }), limit: request.limit + 1 }))
+      const before = cursor === undefined ? undefined : decodeEventPosition(cursor, 'cursor')
+      const rows = await deps.database.read(tenantId, (db) => createEventsStore(db).audit(tenantId, { ...filters, ...(before === undefined ? {} : { before }), limit: request.limit + 1 }))
       const page = rows.slice(0, request.limit)
       const last = page.at(-1)
-      return { events: page.map(toRecordedEvent), nextCursor: rows.length > request.limit && last !== undefined ? encodeEventCursor(last.seq) : null }
+      return { events: page.map(toRecordedEvent), nextCursor: rows.length > request.limit && last !== undefined ? encodeEventCursor(last.seq, last.pos) : null }
     },
 
     appendExternal: (tenantId, events) => deps.database.write(tenantId, (db) => createEventsStore(db).appendExternal(tenantId, events)),

@@ -5,6 +5,7 @@
 // and every later writer draws higher seqs: the feed never skips an event
 // that commits late, and the order it shows never changes.
 import { randomUUID } from 'node:crypto'
+import type { EventPosition } from '../events/event-cursor.ts'
 import type { EventActor, EventOrigin, NewEvent } from '../events/event-types.ts'
 import type { Queryable } from './database.ts'
 
@@ -12,8 +13,11 @@ import type { Queryable } from './database.ts'
 const EVENT_LOCK_CLASS = 0x5c1e
 export const EVENT_CHANNEL = 'scimgate_events'
 
+/** One event as the log's readers see it: a membership row expanded, one per member. */
 export interface EventRow {
   seq: string
+  /** 0 for an ordinary row; the member's place (1..n) in a membership row. */
+  pos: number
   id: string
   time: Date
   type: string
@@ -28,7 +32,8 @@ export interface EventRow {
 }
 
 export interface AuditQuery {
-  readonly beforeSeq?: bigint
+  /** Events strictly before this position (newest first). */
+  readonly before?: EventPosition
   readonly resourceId?: string
   readonly type?: string
   readonly actor?: string
@@ -49,7 +54,11 @@ export interface EventAttachment {
   attach(text: string, values: readonly unknown[]): { text: string; values: unknown[] }
 }
 
-/** Membership events computed in SQL from the rows a membership statement inserted or deleted (CTE `source`: member_id, member_type). */
+/**
+ * Membership events from the rows a membership statement inserted or deleted (CTE `source`: member_id, member_type):
+ * ONE row of the log holding the members in member-id order (see the migration membership-event-rows), which the
+ * readers expand into one event per member.
+ */
 export interface MembershipLog {
   ctes(source: string, type: 'membership.added' | 'membership.removed', groupId: string, firstParam: number): { sql: string; values: unknown[] }
 }
@@ -132,13 +141,16 @@ export function membershipLog(tenantId: string, origin: EventOrigin): Membership
   return {
     ctes(source, type, groupId, firstParam) {
       const p = (offset: number): string => `$${firstParam + offset}`
+      // The aggregates read the members sorted once by the subquery (an ORDER BY inside each aggregate sorts per aggregate).
       const sql = `${writerCtes(`${p(0)}::text`)},
           event_rows AS (
-            INSERT INTO events (id, ${INSERT_COLUMNS})
-            SELECT ${ROW_EVENT_ID(p(8))}, ${p(0)}::text, ${p(7)}::text, 'Group', ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text,
-                   jsonb_build_object('member', jsonb_build_object('value', s.member_id::text, 'type', s.member_type))
-            FROM event_writer, event_wake, ${source} s
-            ORDER BY s.member_id
+            INSERT INTO events (id, ${INSERT_COLUMNS}, member_ids, member_types, member_count)
+            SELECT ${p(8)}::uuid, ${p(0)}::text, ${p(7)}::text, 'Group', ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, NULL,
+                   m.ids, CASE WHEN m.all_users THEN NULL ELSE m.types END, cardinality(m.ids)
+            FROM event_writer, event_wake,
+                 (SELECT array_agg(s.member_id) AS ids, array_agg(s.member_type::text) AS types, bool_and(s.member_type = 'User') AS all_users
+                  FROM (SELECT member_id, member_type FROM ${source} ORDER BY member_id) s) m
+            WHERE m.ids IS NOT NULL
             RETURNING 1)`
       return { sql, values: [tenantId, groupId, actorType, actorId, actorLabel, origin.clientKind, origin.requestId ?? null, type, randomUUID()] }
     },
@@ -169,11 +181,41 @@ export interface EventsStore {
   appendExternal(tenantId: string, events: readonly ExternalEvent[]): Promise<number>
   /** Waits for the tenant's writers in flight; call first in the feed reader's transaction. */
   lockForFeed(tenantId: string): Promise<void>
-  after(tenantId: string, afterSeq: bigint, limit: number): Promise<EventRow[]>
+  /** Up to `limit` events after the position (a bare seq: after that whole row), oldest first. */
+  after(tenantId: string, after: bigint | EventPosition, limit: number): Promise<EventRow[]>
+  /** Up to `query.limit` events, newest first. */
   audit(tenantId: string, query: AuditQuery): Promise<EventRow[]>
 }
 
-const COLUMNS = 'seq::text AS seq, id::text AS id, time, type, resource_type, resource_id, actor_type, actor_id, actor_label, client_kind, request_id, data'
+interface StoredEventRow extends EventRow {
+  member_id: string | null
+  member_type: string | null
+}
+
+const COLUMNS = `e.seq::text AS seq, x.pos, e.id::text AS id, e.time, e.type, e.resource_type, e.resource_id, e.actor_type, e.actor_id, e.actor_label,
+  e.client_kind, e.request_id, e.data, x.member_id::text AS member_id, x.member_type`
+
+/**
+ * The events of row `e` between places `first` and `last` (SQL expressions, 1-based, inclusive; `first` may use
+ * `l.last`) in the order of their place: the row itself (place 0) when it is an ordinary one, else those of its
+ * members. Only the members in that range are unnested, so a page of a 10,000-member row costs the page.
+ */
+function expandRow(first: string, last: string): string {
+  return `CROSS JOIN LATERAL (
+      SELECT 0 AS pos, NULL::uuid AS member_id, NULL::text AS member_type WHERE e.member_ids IS NULL
+      UNION ALL
+      SELECT (f.first - 1 + m.n)::int, m.member_id, coalesce(m.member_type, 'User')
+      FROM (SELECT ${last} AS last) l
+      CROSS JOIN LATERAL (SELECT ${first} AS first) f
+      CROSS JOIN LATERAL unnest(e.member_ids[f.first : l.last], e.member_types[f.first : l.last]) WITH ORDINALITY AS m(member_id, member_type, n)
+      WHERE e.member_ids IS NOT NULL) x`
+}
+
+/** A member's event: the row's id with its last 48 bits replaced by the place (stable across reads, as the ids of a statement's rows were). */
+function toEventRow({ member_id: memberId, member_type: memberType, ...row }: StoredEventRow): EventRow {
+  if (memberId === null) return row
+  return { ...row, id: `${row.id.slice(0, 24)}${row.pos.toString(16).padStart(12, '0')}`, data: { member: { type: memberType, value: memberId } } }
+}
 
 function actorColumns(actor: EventActor): [string, string | null, string | null] {
   if (actor.type === 'token') return ['token', actor.id, actor.label ?? null]
@@ -224,29 +266,40 @@ export function createEventsStore(db: Queryable): EventsStore {
       await db.query(`SELECT pg_advisory_xact_lock(${EVENT_LOCK_CLASS}, hashtext($1))`, [tenantId])
     },
 
-    async after(tenantId, afterSeq, limit) {
-      const { rows } = await db.query<EventRow & Record<string, unknown>>(
-        `SELECT ${COLUMNS} FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY events.seq LIMIT $3`,
-        [tenantId, afterSeq.toString(), limit],
+    async after(tenantId, after, limit) {
+      const { seq, pos } = typeof after === 'bigint' ? { seq: after, pos: Number.MAX_SAFE_INTEGER } : after
+      // A bare seq is past its whole row: a place beyond any row's members (kept within integer).
+      const afterPos = Math.min(pos, 2_147_483_647 - limit - 1)
+      const { rows } = await db.query<StoredEventRow & Record<string, unknown>>(
+        `SELECT ${COLUMNS}
+         FROM events e
+         ${expandRow('CASE WHEN e.seq = $2::bigint THEN $3::int + 1 ELSE 1 END', 'CASE WHEN e.seq = $2::bigint THEN $3::int ELSE 0 END + $4::int')}
+         WHERE e.tenant_id = $1 AND e.seq >= $2::bigint AND (e.seq > $2::bigint OR x.pos > $3::int)
+         ORDER BY e.seq, x.pos
+         LIMIT $4`,
+        [tenantId, seq.toString(), afterPos, limit],
       )
-      return rows
+      return rows.map(toEventRow)
     },
 
     async audit(tenantId, query) {
-      const { rows } = await db.query<EventRow & Record<string, unknown>>(
-        `SELECT ${COLUMNS} FROM events
-         WHERE tenant_id = $1
-           AND ($2::bigint IS NULL OR seq < $2::bigint)
-           AND ($3::text IS NULL OR resource_id = $3::text)
-           AND ($4::text IS NULL OR type = $4::text)
-           AND ($5::text IS NULL OR actor_id = $5::text OR actor_type = $5::text)
-           AND ($6::timestamptz IS NULL OR time >= $6::timestamptz)
-           AND ($7::timestamptz IS NULL OR time < $7::timestamptz)
-         ORDER BY events.seq DESC
-         LIMIT $8`,
+      const { rows } = await db.query<StoredEventRow & Record<string, unknown>>(
+        `SELECT ${COLUMNS}
+         FROM events e
+         ${expandRow('greatest(1, l.last - $9::int + 1)', 'CASE WHEN e.seq = $2::bigint THEN least(e.member_count, $3::int - 1) ELSE e.member_count END')}
+         WHERE e.tenant_id = $1
+           AND ($2::bigint IS NULL OR e.seq < $2::bigint OR (e.seq = $2::bigint AND x.pos < $3::int))
+           AND ($4::text IS NULL OR e.resource_id = $4::text)
+           AND ($5::text IS NULL OR e.type = $5::text)
+           AND ($6::text IS NULL OR e.actor_id = $6::text OR e.actor_type = $6::text)
+           AND ($7::timestamptz IS NULL OR e.time >= $7::timestamptz)
+           AND ($8::timestamptz IS NULL OR e.time < $8::timestamptz)
+         ORDER BY e.seq DESC, x.pos DESC
+         LIMIT $9`,
         [
           tenantId,
-          query.beforeSeq?.toString() ?? null,
+          query.before?.seq.toString() ?? null,
+          query.before?.pos ?? 0,
           query.resourceId ?? null,
           query.type ?? null,
           query.actor ?? null,
@@ -255,7 +308,7 @@ export function createEventsStore(db: Queryable): EventsStore {
           query.limit,
         ],
       )
-      return rows
+      return rows.map(toEventRow)
     },
   }
 }

@@ -1,6 +1,7 @@
 // Where each change-feed consumer reads from (see the migration
 // event-feed-consumers): written in the feed reader's own transaction,
 // reported across tenants by a narrow SECURITY DEFINER function.
+import type { EventPosition } from '../events/event-cursor.ts'
 import type { Queryable } from './database.ts'
 
 export interface FeedConsumerLag {
@@ -15,12 +16,12 @@ export interface FeedConsumerLag {
 const REWRITE_SAME_POSITION_AFTER = '15 seconds'
 
 /**
- * Records that `consumer` read the tenant's feed from `afterSeq`, registering
+ * Records that `consumer` read the tenant's feed from `after`, registering
  * the consumer when the region tracks fewer than `maxConsumers`. False when
  * the consumer is not tracked (the region is at its cap); the read goes on.
  * Concurrent first reads of new consumers may pass the cap by a few.
  */
-export async function recordFeedPosition(db: Queryable, tenantId: string, consumer: string, afterSeq: bigint, maxConsumers: number): Promise<boolean> {
+export async function recordFeedPosition(db: Queryable, tenantId: string, consumer: string, after: EventPosition, maxConsumers: number): Promise<boolean> {
   const { rows } = await db.query<{ tracked: boolean }>(
     `WITH registered AS (
        INSERT INTO event_feed_consumers (consumer)
@@ -32,13 +33,13 @@ export async function recordFeedPosition(db: Queryable, tenantId: string, consum
        SELECT consumer FROM event_feed_consumers WHERE consumer = $2
        UNION ALL SELECT consumer FROM registered
      ), recorded AS (
-       INSERT INTO event_feed_positions AS p (tenant_id, consumer, after_seq, read_at)
-       SELECT $1, consumer, $3, now() FROM tracked LIMIT 1
-       ON CONFLICT (tenant_id, consumer) DO UPDATE SET after_seq = excluded.after_seq, read_at = excluded.read_at
-       WHERE p.after_seq <> excluded.after_seq OR p.read_at < now() - interval '${REWRITE_SAME_POSITION_AFTER}'
+       INSERT INTO event_feed_positions AS p (tenant_id, consumer, after_seq, after_pos, read_at)
+       SELECT $1, consumer, $3, $5, now() FROM tracked LIMIT 1
+       ON CONFLICT (tenant_id, consumer) DO UPDATE SET after_seq = excluded.after_seq, after_pos = excluded.after_pos, read_at = excluded.read_at
+       WHERE p.after_seq <> excluded.after_seq OR p.after_pos <> excluded.after_pos OR p.read_at < now() - interval '${REWRITE_SAME_POSITION_AFTER}'
      )
      SELECT EXISTS (SELECT 1 FROM tracked) AS tracked`,
-    [tenantId, consumer, afterSeq.toString(), maxConsumers],
+    [tenantId, consumer, after.seq.toString(), maxConsumers, after.pos],
   )
   return rows[0]?.tracked === true
 }
