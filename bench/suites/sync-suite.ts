@@ -11,7 +11,7 @@ import { Cleanup } from '../lib/cleanup.ts'
 import { BenchClient, runConcurrently } from '../lib/http-client.ts'
 import { nginxAvailable, NGINX_BINARY, NGINX_INSTALL_HINT, startNginx } from '../lib/nginx.ts'
 import type { Progress } from '../lib/progress.ts'
-import { startCpu, withChildren, type CpuPerRequest, type CpuScope } from '../lib/cpu.ts'
+import { startCpu, withChildren, type CpuPerRequest } from '../lib/cpu.ts'
 import { atLeast, info, notMeasured, round, withCpu, type BenchResult } from '../lib/result.ts'
 import { createBenchDatabase, createBenchKeys, REGION_HOST, startBenchRedis, startFloorProcess, startGatewayProcess, startNodeProcess, type BenchDatabase, type BenchKeys } from '../lib/services.ts'
 import type { BenchSizes } from '../lib/sizes.ts'
@@ -57,11 +57,14 @@ async function syncUsers(
   prefix: string,
   headers: Record<string, string>,
   sizes: BenchSizes['sync'],
-  cpuScope: CpuScope,
+  tiers: Record<string, () => readonly number[]>,
+  database: BenchDatabase,
   onProgress: (done: number) => void,
-): Promise<{ seconds: number; cpu: CpuPerRequest; clientMs: number; ids: string[] }> {
+): Promise<{ seconds: number; cpu: CpuPerRequest; tierMs: Record<string, number>; clientMs: number; ids: string[] }> {
   const ids: string[] = new Array<string>(sizes.users)
-  const cpu = await startCpu(cpuScope)
+  const cpu = await startCpu({ pids: () => Object.values(tiers).flatMap((pids) => pids()), database: database.admin })
+  // Each tier's own share (the PostgreSQL figure of these is the same as the whole's).
+  const tierCpu = await Promise.all(Object.values(tiers).map((pids) => startCpu({ pids, database: database.admin })))
   const client0 = process.cpuUsage()
   const started = process.hrtime.bigint()
   await runConcurrently(
@@ -77,7 +80,10 @@ async function syncUsers(
   )
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const clientUsage = process.cpuUsage(client0)
-  return { seconds, cpu: await cpu.stop(sizes.users), clientMs: (clientUsage.user + clientUsage.system) / 1000 / sizes.users, ids }
+  const tierMs: Record<string, number> = {}
+  const names = Object.keys(tiers)
+  for (const [index, scope] of tierCpu.entries()) tierMs[names[index]!] = round((await scope.stop(sizes.users)).processMs, 3)
+  return { seconds, cpu: await cpu.stop(sizes.users), tierMs, clientMs: (clientUsage.user + clientUsage.system) / 1000 / sizes.users, ids }
 }
 
 /** The POST of an Entra-like user and the lookup of it afterwards, to the node and to the floor: the first difference of their bodies, if any. */
@@ -108,7 +114,7 @@ async function syncCeiling(
   sizes: BenchSizes['sync'],
   nodeUrl: string,
   progress: Progress,
-): Promise<{ rate: number; cpu: CpuPerRequest; clientMs: number; mismatch: string | undefined } | undefined> {
+): Promise<{ rate: number; cpu: CpuPerRequest; tierMs: Record<string, number>; clientMs: number; mismatch: string | undefined } | undefined> {
   if (!nginxAvailable()) return undefined
   const database = await createBenchDatabase(cleanup, 'sync_ceiling')
   const floor = await startFloorProcess(cleanup, database, keys, POOL_SIZE)
@@ -117,12 +123,12 @@ async function syncCeiling(
   const client = new BenchClient(nginx.url, sizes.concurrency)
   cleanup.teardown(() => client.close())
   const headers = await keys.identityHeaders(TENANT)
-  const measured = await syncUsers(client, '/scim/v2', headers, sizes, { pids: () => [floor.child.pid, ...withChildren(nginx.pid)], database: database.admin }, (done) =>
+  const measured = await syncUsers(client, '/scim/v2', headers, sizes, { floorMs: () => [floor.child.pid], nginxMs: () => withChildren(nginx.pid) }, database, (done) =>
     progress.count('sync ceiling users', done, sizes.users),
   )
   const { rows } = await database.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE tenant_id = $1', [TENANT])
   if (rows[0]!.n !== sizes.users) throw new Error(`the sync ceiling stored ${rows[0]!.n} users, expected ${sizes.users}`)
-  return { rate: sizes.users / measured.seconds, cpu: measured.cpu, clientMs: measured.clientMs, mismatch }
+  return { rate: sizes.users / measured.seconds, cpu: measured.cpu, tierMs: measured.tierMs, clientMs: measured.clientMs, mismatch }
 }
 
 /** rows/s of parameterised multi-row INSERTs of `count` user rows on one connection. */
@@ -165,9 +171,9 @@ export async function runSyncSuite(sizes: BenchSizes, progress: Progress): Promi
     cleanup.teardown(() => client.close())
 
     progress.step(`sync: ${users.toLocaleString('en-US')} users through the gateway (GET by userName, then POST), ${concurrency} concurrent`)
-    const product = await syncUsers(client, '/scim', headers, sizes.sync, { pids: () => [node.child.pid, gateway.child.pid], database: database.admin }, (done) => progress.count('sync users', done, users))
+    const product = await syncUsers(client, '/scim', headers, sizes.sync, { nodeMs: () => [node.child.pid], gatewayMs: () => [gateway.child.pid] }, database, (done) => progress.count('sync users', done, users))
     const { ids, seconds: usersSeconds, cpu: cpuPerUser } = product
-    const productCpu = { ...cpuPerUser, clientMs: product.clientMs }
+    const productCpu = { ...cpuPerUser, clientMs: product.clientMs, tierMs: product.tierMs }
 
     const perGroup = Math.max(1, Math.round(memberships / groups))
     progress.step(`sync: ${groups.toLocaleString('en-US')} groups (GET, POST empty, PATCH ${membersPerPatch} members at a time; ${perGroup} members each)`)
@@ -220,6 +226,7 @@ export async function runSyncSuite(sizes: BenchSizes, progress: Progress): Promi
           reference: 'README, session 1: 425 users/s, full size (100k users), 2 shared vCPUs; not re-measurable after the change',
           comparable: sizes.mode === 'full' ? 'yes (full size)' : `no: ${sizes.mode} mode syncs ${users} users`,
           requestsPerUser: 2,
+          cpuMsPerUserByTier: product.tierMs,
         }),
         cpuPerUser,
       ),
@@ -253,7 +260,7 @@ const BOUND_NAME = '  initial sync users/s the cores allow (cores × 1000 ÷ CPU
  * The ceiling with its verdict on the session-1 target (below twice the reference, the target is out of
  * reach on this machine), and the product's sync as a share of it, CPU per user beside both.
  */
-function ceilingRows(ceiling: Awaited<ReturnType<typeof syncCeiling>>, userRate: number, product: CpuPerRequest & { clientMs: number }, users: number): BenchResult[] {
+function ceilingRows(ceiling: Awaited<ReturnType<typeof syncCeiling>>, userRate: number, product: CpuPerRequest & { clientMs: number; tierMs: Record<string, number> }, users: number): BenchResult[] {
   const versus = '  initial sync users/s through gateway vs the ceiling (CPU per user: product, ceiling)'
   if (ceiling === undefined) {
     const reason = `no nginx at ${NGINX_BINARY}: ${NGINX_INSTALL_HINT}`
@@ -270,13 +277,14 @@ function ceilingRows(ceiling: Awaited<ReturnType<typeof syncCeiling>>, userRate:
     users,
     twiceSessionOne: twice,
     clientCpuMsPerUser: round(ceiling.clientMs, 3),
+    cpuMsPerUserByTier: ceiling.tierMs,
     cpuBoundUsersPerS: ceilingBound,
     sessionOneTarget: ceiling.rate >= twice ? `within reach: the ceiling is ≥ ${twice} users/s, the gap is the product's` : `out of reach on this machine: even the ceiling is < ${twice} users/s`,
     responses,
   })
   return [
     withCpu({ ...ceilingRow, target: ceiling.rate >= twice ? `2 × session 1 within reach in this run (≥ ${twice})` : `2 × session 1 out of reach in this run (< ${twice})` }, ceiling.cpu),
-    withCpu(info(versus, userRate, ceiling.rate, 'users/s', { responses, clientCpuMsPerUser: round(product.clientMs, 3), cpuBoundUsersPerS: productBound }), { processMs: product.processMs, postgresMs: product.postgresMs }, ceiling.cpu),
+    withCpu(info(versus, userRate, ceiling.rate, 'users/s', { responses, clientCpuMsPerUser: round(product.clientMs, 3), cpuMsPerUserByTier: product.tierMs, ceilingCpuMsPerUserByTier: ceiling.tierMs, cpuBoundUsersPerS: productBound }), { processMs: product.processMs, postgresMs: product.postgresMs }, ceiling.cpu),
     productBound === null || ceilingBound === null
       ? notMeasured(BOUND_NAME, '—', 'users/s', 'PostgreSQL backends not visible in /proc')
       : {
