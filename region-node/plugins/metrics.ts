@@ -1,13 +1,13 @@
 // The region node's observability: Prometheus metrics (requests, the
 // PostgreSQL pool) and, once the gateway's identity is verified, the tenant
 // on the request's log lines and the region and tenant on its spans.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
 import { Gauge, type Registry } from 'prom-client'
 import { createRequestMetrics } from '../../lib/metrics/request-metrics.ts'
-import { scimShapeOf } from '../../lib/metrics/scim-operation.ts'
-import { SPAN_ATTRIBUTE, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
+import { describeScimRequest, scimShapeOf, type ScimRequestShape } from '../../lib/metrics/scim-operation.ts'
+import { SPAN_ATTRIBUTE, requestSpansActive, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
 
 export interface NodeObservabilityOptions {
   readonly registry: Registry
@@ -38,6 +38,36 @@ function registerPoolMetrics(registry: Registry, region: string, pool: pg.Pool):
   })
 }
 
+/**
+ * The tenant on the request's log lines; "request completed" is logged through reply.log, which is the same
+ * logger. The request's own logger (a pino child fastify made for it) takes the binding in place: a second
+ * child per request is what this saves. Without a per-request logger (logging off), nothing is logged anyway.
+ */
+function bindTenant(request: FastifyRequest, reply: FastifyReply, tenantId: string): void {
+  const log = request.log as FastifyBaseLogger & { setBindings?: (bindings: Record<string, unknown>) => void }
+  if (log === request.server.log) return
+  if (typeof log.setBindings === 'function') log.setBindings({ tenantId })
+  else request.log = reply.log = log.child({ tenantId })
+}
+
+/**
+ * A route without parameters matches only its own path (in any letter case, with or without a trailing
+ * slash, which the classification ignores too): its shape is worked out once per method and route.
+ */
+const routeShapes = new Map<string, ScimRequestShape>()
+
+function shapeOf(request: FastifyRequest): ScimRequestShape {
+  const route = request.routeOptions.url
+  if (route === undefined || route.includes(':') || route.includes('*')) return scimShapeOf(request)
+  const key = `${request.method} ${route}`
+  let shape = routeShapes.get(key)
+  if (shape === undefined) {
+    shape = describeScimRequest(request.method, route)
+    routeShapes.set(key, shape)
+  }
+  return shape
+}
+
 export const nodeObservability = fp(
   async (app: FastifyInstance, options: NodeObservabilityOptions) => {
     const { registry, region, pool } = options
@@ -48,21 +78,22 @@ export const nodeObservability = fp(
     app.addHook('preParsing', (request, reply, payload, done) => {
       const identity = request.identity ?? null
       if (identity !== null) {
-        // "request completed" is logged through reply.log: both must carry the binding (the region is on every line already).
-        request.log = reply.log = request.log.child({ tenantId: identity.tenantId })
-        const shape = scimShapeOf(request)
-        setRequestSpanAttributes(request, {
-          [SPAN_ATTRIBUTE.region]: region,
-          [SPAN_ATTRIBUTE.tenantId]: identity.tenantId,
-          [SPAN_ATTRIBUTE.resourceType]: shape.resourceType,
-          [SPAN_ATTRIBUTE.operation]: shape.operation,
-        })
+        bindTenant(request, reply, identity.tenantId)
+        if (requestSpansActive()) {
+          const shape = shapeOf(request)
+          setRequestSpanAttributes(request, {
+            [SPAN_ATTRIBUTE.region]: region,
+            [SPAN_ATTRIBUTE.tenantId]: identity.tenantId,
+            [SPAN_ATTRIBUTE.resourceType]: shape.resourceType,
+            [SPAN_ATTRIBUTE.operation]: shape.operation,
+          })
+        }
       }
       done(null, payload)
     })
 
     app.addHook('onResponse', async (request, reply) => {
-      requests.observe({ region, status: reply.statusCode, ...scimShapeOf(request), seconds: reply.elapsedTime / 1000 })
+      requests.observe({ region, status: reply.statusCode, ...shapeOf(request), seconds: reply.elapsedTime / 1000 })
     })
   },
   { name: 'node-observability', dependencies: ['database'] },

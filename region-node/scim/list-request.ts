@@ -1,5 +1,6 @@
 // RFC 7644 §3.4.2 query parameters (and §3.4.3 SearchRequest bodies) parsed
 // into one typed request, with RFC 9865 cursor paging beside index paging.
+import { LRUCache } from 'lru-cache'
 import { ScimError } from '../../lib/scim-error.ts'
 import type { AttributePath, FilterNode } from './filter/ast.ts'
 import { parseFilter, parsePath } from './filter/index.ts'
@@ -23,6 +24,19 @@ export interface ListRequest {
 export interface PagingLimits {
   readonly defaultPageSize: number
   readonly maxPageSize: number
+}
+
+// A client repeats the same filter (a provisioning check per userName, a poller): parsed ASTs are immutable,
+// so one parse serves every repeat. A filter that fails to parse is not kept (it throws each time).
+const parsedFilters = new LRUCache<string, FilterNode>({ max: 1_000, maxSize: 1_000_000, sizeCalculation: (_node, text) => Math.max(1, text.length) })
+
+function parseFilterCached(text: string): FilterNode {
+  let filter = parsedFilters.get(text)
+  if (filter === undefined) {
+    filter = parseFilter(text)
+    parsedFilters.set(text, filter)
+  }
+  return filter
 }
 
 function parseList(value: unknown, name: string): string[] {
@@ -71,7 +85,7 @@ function parseSortBy(text: string | undefined): AttributePath | undefined {
 export function parseListRequest(input: Readonly<Record<string, unknown>>, limits: PagingLimits): ListRequest {
   const lookup = new Map(Object.entries(input).map(([k, v]) => [k.toLowerCase(), v]))
   const filterText = singleString(lookup.get('filter'), 'filter')
-  const filter = filterText === undefined || filterText.trim() === '' ? undefined : parseFilter(filterText)
+  const filter = filterText === undefined || filterText.trim() === '' ? undefined : parseFilterCached(filterText)
   const sortOrderText = singleString(lookup.get('sortorder'), 'sortOrder')
   const sortOrder = sortOrderText === undefined || sortOrderText === '' ? 'ascending' : sortOrderText.toLowerCase()
   if (sortOrder !== 'ascending' && sortOrder !== 'descending') throw new ScimError(400, 'invalidValue', 'sortOrder must be "ascending" or "descending"')

@@ -39,11 +39,17 @@ export interface ListSource<Derived> {
   page(db: Queryable, tenantId: string, query: ListQuery): Promise<ListedResource[]>
   derived(db: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, Derived>>
   /**
-   * The derived attribute of the rows `query` selects, read together with the page (one round trip);
-   * undefined when it does not fit the response budget, and `derived` then decides row by row.
+   * The page with the derived attribute of its rows, in one statement (it goes out with the count, in one
+   * round trip); undefined when the attribute does not fit the response budget, and `derived` then decides row by row.
    */
-  derivedOfPage?(db: Queryable, tenantId: string, query: ListQuery): Promise<Map<string, Derived> | undefined>
+  pageWithDerived?(db: Queryable, tenantId: string, query: ListQuery): Promise<{ rows: ListedResource[]; derived: Map<string, Derived> } | undefined>
   toWire(scope: RequestScope, row: StoredResource, derived: Derived | undefined): ScimResource
+}
+
+interface ReadPage<Derived> {
+  readonly rows: ListedResource[]
+  readonly total: number
+  readonly derived: Map<string, Derived>
 }
 
 export async function listResources<Derived>(deps: ServiceDependencies, source: ListSource<Derived>, scope: RequestScope, request: ListRequest): Promise<ScimResource> {
@@ -51,16 +57,36 @@ export async function listResources<Derived>(deps: ServiceDependencies, source: 
   const plan = planList(source.resourceType, source.table, request, { codec: deps.cursors, tenantId: scope.tenantId }, now())
   // excludedAttributes=members must not even read the member table
   const wantsDerived = isAttributeReturned(source.resourceType, request, source.derivedAttribute)
-  const { rows, total, derived } = await deps.database.read(scope.tenantId, async (db) => {
-    // Sent together: one round trip, one snapshot.
-    const [total, rows, pageDerived] = await Promise.all([
-      source.count(db, scope.tenantId, plan.countWhere, plan.countValues),
-      plan.query.limit === 0 ? [] : source.page(db, scope.tenantId, plan.query),
-      wantsDerived && plan.query.limit > 0 ? source.derivedOfPage?.(db, scope.tenantId, plan.query) : undefined,
-    ])
-    const derived = !wantsDerived ? new Map<string, Derived>() : (pageDerived ?? (await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id))))
-    return { rows, total, derived }
-  }, { list: true })
+  const readsDerived = wantsDerived && plan.query.limit > 0
+  const none = (): Map<string, Derived> => new Map()
+  // Count, page and the page's derived attribute go out together: one round trip, one snapshot. When the
+  // derived attribute is read with the page, nothing depends on a result, so the COMMIT rides along too;
+  // a page whose derived attribute does not fit the budget is read again below, deciding row by row.
+  let read: ReadPage<Derived> | undefined
+  const pageWithDerived = source.pageWithDerived
+  if (!readsDerived || pageWithDerived !== undefined) {
+    read = await deps.database.read(
+      scope.tenantId,
+      async (db): Promise<ReadPage<Derived> | undefined> => {
+        const [total, paged] = await Promise.all([
+          source.count(db, scope.tenantId, plan.countWhere, plan.countValues),
+          readsDerived ? pageWithDerived!(db, scope.tenantId, plan.query) : plan.query.limit === 0 ? { rows: [], derived: none() } : source.page(db, scope.tenantId, plan.query).then((rows) => ({ rows, derived: none() })),
+        ])
+        return paged === undefined ? undefined : { rows: paged.rows, total, derived: paged.derived }
+      },
+      { list: true, oneRoundTrip: true },
+    )
+  }
+  read ??= await deps.database.read(
+    scope.tenantId,
+    async (db): Promise<ReadPage<Derived>> => {
+      const [total, rows] = await Promise.all([source.count(db, scope.tenantId, plan.countWhere, plan.countValues), plan.query.limit === 0 ? [] : source.page(db, scope.tenantId, plan.query)])
+      const derived = readsDerived ? await source.derived(db, scope.tenantId, rows.slice(0, plan.pageSize).map((r) => r.id)) : none()
+      return { rows, total, derived }
+    },
+    { list: true },
+  )
+  const { rows, total, derived } = read
   const { page, nextCursor } = cutPage(plan, request, rows, deps.cursors, now())
   const projected = isProjectionRequested(request)
   const resources = page.map((row) => {

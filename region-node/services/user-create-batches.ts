@@ -1,7 +1,7 @@
 // A /Bulk run of consecutive POST /Users operations as one multi-row insert
 // (RFC 7644 §3.7), with the results those operations would have had one by one.
 import { randomUUID } from 'node:crypto'
-import { isScimError, ScimError } from '../../lib/scim-error.ts'
+import { DependencyUnavailableError, isScimError, ScimError } from '../../lib/scim-error.ts'
 import { formatVersion } from '../scim/etag.ts'
 import { isRetryableTransactionError, uniquenessError } from '../storage/pg-errors.ts'
 import { insertUsers, type NewUser } from '../storage/user-batches.ts'
@@ -71,6 +71,11 @@ export function createUserCreateBatches(deps: Pick<ServiceDependencies, 'databas
           if (error instanceof FewerOperations) {
             count = error.count
             continue
+          }
+          // The database went away: the batch may have been committed all the same, so running its operations
+          // again one by one could answer 409 for users this very request created. Each gets the 503 instead.
+          if (error instanceof DependencyUnavailableError) {
+            return ran.slice(0, operationsToRun(ran.map(() => true), maxErrors)).map((p): CreateResult => ({ kind: 'failed', error: p instanceof ScimError ? p : error }))
           }
           // Concurrent batches with common userNames can deadlock past the write's retries: one by one cannot.
           if (isScimError(error) || isRetryableTransactionError(error)) return undefined

@@ -12,7 +12,7 @@ import type { Queryable } from '../storage/database.ts'
 import { USERS_TABLE } from '../storage/resource-tables.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
-import { createUsersStore, insertUser, type GroupReference } from '../storage/users-store.ts'
+import { countUsers, createUsersStore, insertUser, listUsersWithGroups, type GroupReference } from '../storage/users-store.ts'
 import { readWithinBudget, type BudgetedSource } from './member-budget.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
@@ -49,15 +49,13 @@ const usersList = (budget: number): ListSource<GroupReference[]> => ({
   resourceType: USER_RESOURCE_TYPE,
   table: USERS_TABLE,
   derivedAttribute: 'groups',
-  count: (db, tenantId, where, values) => createUsersStore(db).count(tenantId, where, values),
+  count: countUsers,
   page: (db, tenantId, query) => createUsersStore(db).list(tenantId, query),
   derived: async (db, tenantId, ids) => (await readWithinBudget(groupsSource(db, tenantId), ids, budget, READ_WITH_COUNT)).entries,
   // Every user of the page fits when all their groups together do (one more than the budget tells).
-  derivedOfPage: async (db, tenantId, query) => {
-    const groups = await createUsersStore(db).groupsOfPage(tenantId, query, budget + 1)
-    let rows = 0
-    for (const list of groups.values()) rows += list.length
-    return rows <= budget ? groups : undefined
+  pageWithDerived: async (db, tenantId, query) => {
+    const { rows, groups, groupRows } = await listUsersWithGroups(db, tenantId, query, budget + 1)
+    return groupRows <= budget ? { rows, derived: groups } : undefined
   },
   toWire: (scope, row, groups) => toWire(scope, row, groups),
 })

@@ -38,9 +38,12 @@ export interface TenantDatabase {
   verifyRowSecurity(): Promise<void>
   close(): Promise<void>
   readonly pool: pg.Pool
+  /** Tenant slots held now (0 without per-tenant limits): with no request in progress, any held one leaked. */
+  slotsInUse(): number
 }
 
 const MAX_TRANSACTION_ATTEMPTS = 3
+const ignoreConnectionError = (): void => undefined
 // Requests of one tenant waiting for its share of the pool; the wait timeout is the real bound, this one only
 // caps the waiters one tenant can pile up (a throughput benchmark keeps 1,000 requests of one tenant in flight).
 const MAX_QUEUED_PER_TENANT = 5_000
@@ -84,11 +87,11 @@ export interface TenantDatabaseOptions {
   readonly preparedStatements?: boolean
 }
 
-const BEGIN_WRITE: Statement = { text: 'BEGIN' }
-const BEGIN_READ: Statement = { text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' }
-const BEGIN_CHECK: Statement = { text: 'BEGIN READ ONLY' }
-const COMMIT: Statement = { text: 'COMMIT' }
-const ROLLBACK: Statement = { text: 'ROLLBACK' }
+const BEGIN_WRITE: Statement = { text: 'BEGIN', rows: false }
+const BEGIN_READ: Statement = { text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', rows: false }
+const BEGIN_CHECK: Statement = { text: 'BEGIN READ ONLY', rows: false }
+const COMMIT: Statement = { text: 'COMMIT', rows: false }
+const ROLLBACK: Statement = { text: 'ROLLBACK', rows: false }
 
 /**
  * Every query runs inside an explicit transaction that first sets, for that transaction only
@@ -109,7 +112,7 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
   async function checkRole(client: pg.PoolClient): Promise<void> {
     if (checked.has(client)) return
     // The role requests really run as: the one every transaction switches to. One round trip, rolled back.
-    const opening = rowSecurityRole === null ? [BEGIN_CHECK] : [BEGIN_CHECK, { text: "SELECT set_config('role', $1, true)", values: [rowSecurityRole] }]
+    const opening = rowSecurityRole === null ? [BEGIN_CHECK] : [BEGIN_CHECK, { text: "SELECT set_config('role', $1, true)", values: [rowSecurityRole], rows: false as const }]
     const look = createLazyTransaction(client, { opening, closing: ROLLBACK, prepared: false, oneRoundTrip: true })
     let reasons: string[]
     try {
@@ -136,11 +139,16 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       // No connection to be had (refused, timed out, the pool's wait expired): the database is unavailable.
       throw databaseUnavailable(error)
     }
+    // The pool stops listening for a client's 'error' when it hands it out: a connection lost during the
+    // check would be an unhandled 'error' event, which ends the process. Its query fails with it anyway.
+    client.on('error', ignoreConnectionError)
     try {
       await checkRole(client)
     } catch (error) {
       client.release(true)
       throw error instanceof ConfigError ? error : databaseUnavailable(error)
+    } finally {
+      client.off('error', ignoreConnectionError)
     }
     return client
   }
@@ -218,11 +226,12 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       text = `SELECT ${calls.join(', ')}`
       settingsCache.set(String(count), text)
     }
-    return { text, values }
+    return { text, values, rows: false }
   }
 
   return {
     pool,
+    slotsInUse: () => slots?.inUse() ?? 0,
     async read(tenantId, work, options = {}) {
       const statementTimeoutMs = options.list === true ? concurrency?.listStatementTimeoutMs : concurrency?.statementTimeoutMs
       try {

@@ -34,7 +34,7 @@ interface Pending {
   reject(error: Error): void
 }
 
-const ROLLBACK: Statement = { text: 'ROLLBACK' }
+const ROLLBACK: Statement = { text: 'ROLLBACK', rows: false }
 
 export function createLazyTransaction(client: pg.ClientBase, options: LazyTransactionOptions): LazyTransaction {
   let begun = false

@@ -16,8 +16,8 @@ export interface ListPlan {
   readonly countValues: readonly unknown[]
   /** Rows the page shows; the query asks one more in cursor mode to learn whether a next page exists. */
   readonly pageSize: number
-  /** What the page's cursors are bound to: the tenant and the query. */
-  readonly binding: CursorBinding
+  /** What the page's cursors are bound to: the tenant and the query (cursor paging only). */
+  readonly binding: CursorBinding | undefined
 }
 
 /** How cursors of one tenant are read and made. */
@@ -39,10 +39,15 @@ export function planList(resourceType: ResourceTypeDefinition, table: ResourceTa
   const direction = request.sortOrder === 'descending' ? 'DESC' : 'ASC'
   const sortKey = sort?.sql ?? 'NULL'
   const orderBy = sort === undefined ? `r.seq ${direction}` : `${sort.sql} ${direction}, r.seq ${direction}`
-  const binding: CursorBinding = {
-    tenantId: cursor.tenantId,
-    fingerprint: queryFingerprint([resourceType.name, request.filterText, request.sortBy === undefined ? undefined : formatAttributePath(request.sortBy), request.sortOrder]),
-  }
+  const pageOrderBy = sort === undefined ? `seq ${direction}` : `sort_key ${direction}, seq ${direction}`
+  // Index paging makes no cursors: no fingerprint to compute.
+  const binding: CursorBinding | undefined =
+    request.paging.kind === 'index'
+      ? undefined
+      : {
+          tenantId: cursor.tenantId,
+          fingerprint: queryFingerprint([resourceType.name, request.filterText, request.sortBy === undefined ? undefined : formatAttributePath(request.sortBy), request.sortOrder]),
+        }
 
   let where = filterSql
   let limit: number
@@ -53,7 +58,7 @@ export function planList(resourceType: ResourceTypeDefinition, table: ResourceTa
   } else {
     limit = request.paging.count + 1
     if (request.paging.cursor !== undefined) {
-      const position = cursor.codec.decode(request.paging.cursor, binding, nowMs)
+      const position = cursor.codec.decode(request.paging.cursor, binding!, nowMs)
       const comparator = direction === 'ASC' ? '>' : '<'
       const seq = params.add(position.seq)
       if (sort === undefined) {
@@ -65,7 +70,7 @@ export function planList(resourceType: ResourceTypeDefinition, table: ResourceTa
     }
   }
   return {
-    query: { where, orderBy, sortKey, values: params.values.slice(1), limit, offset },
+    query: { where, orderBy, pageOrderBy, sortKey, values: params.values.slice(1), limit, offset },
     countWhere: filterSql,
     countValues,
     pageSize: request.paging.count,
@@ -81,7 +86,7 @@ function sortKeyValue(value: unknown): SortKeyValue {
 
 /** The page to show, and the cursor of the next one when rows remain (cursor mode only). */
 export function cutPage(plan: ListPlan, request: ListRequest, rows: readonly ListedResource[], codec: CursorCodec, nowMs: number): { page: readonly ListedResource[]; nextCursor: string | undefined } {
-  if (request.paging.kind === 'index' || rows.length <= plan.pageSize) return { page: rows, nextCursor: undefined }
+  if (request.paging.kind === 'index' || plan.binding === undefined || rows.length <= plan.pageSize) return { page: rows, nextCursor: undefined }
   const page = rows.slice(0, plan.pageSize)
   const last = page[page.length - 1]
   if (last === undefined) return { page, nextCursor: undefined }

@@ -15,6 +15,8 @@ import pg from 'pg'
 export interface Statement {
   readonly text: string
   readonly values?: readonly unknown[]
+  /** false: its rows are not wanted (BEGIN, settings, COMMIT): no Describe is sent, rows that come are dropped. */
+  readonly rows?: false
 }
 
 export interface StatementResult<Row = Record<string, unknown>> {
@@ -108,8 +110,6 @@ type Callback = (error: Error | null, results?: StatementResult[]) => void
 
 /** A pg Submittable: one pipeline of statements ending in one Sync. */
 class Pipeline {
-  /** For tracing (the pg instrumentation names spans after it). */
-  readonly text: string
   callback: Callback | undefined
   private readonly results: ResultAccumulator[]
   private current = 0
@@ -122,9 +122,13 @@ class Pipeline {
     private readonly prepared: boolean,
     callback: Callback,
   ) {
-    this.text = statements.map((s) => s.text).join(';\n')
     this.callback = callback
     this.results = statements.map(() => new PgResult())
+  }
+
+  /** For tracing (the pg instrumentation names spans after it); built only when read. */
+  get text(): string {
+    return this.statements.map((s) => s.text).join(';\n')
   }
 
   submit(connection: WireConnection): Error | null {
@@ -160,7 +164,7 @@ class Pipeline {
           state.parsed.set(name, true)
         }
         connection.bind({ portal: '', statement: name, values: values[index]!, binary: false })
-        connection.describe({ type: 'P', name: '' })
+        if (statement.rows !== false) connection.describe({ type: 'P', name: '' })
         connection.execute({ portal: '', rows: 0 })
       })
       connection.sync()
@@ -176,7 +180,7 @@ class Pipeline {
 
   handleDataRow(message: { fields: unknown[] }): void {
     const result = this.results[this.current]
-    if (result === undefined || this.failure !== undefined) return
+    if (result === undefined || this.failure !== undefined || this.statements[this.current]!.rows === false) return
     try {
       result.addRow(result.parseRow(message.fields))
     } catch (error) {

@@ -34,6 +34,8 @@ export interface ListQuery {
   readonly orderBy: string
   /** The sort key expression, returned with each row so the next cursor can name it. */
   readonly sortKey: string
+  /** The same order over a selected page's columns `sort_key` and `seq` (to re-sort a page read as a CTE). */
+  readonly pageOrderBy: string
   readonly values: readonly unknown[]
   readonly limit: number
   readonly offset: number

@@ -15,6 +15,8 @@ export interface TenantSlotOptions {
 export interface TenantSlots {
   /** Resolves with the function that gives the slot back; rejects with a 503 ScimError when the tenant must retry later. */
   acquire(tenantId: string): Promise<() => void>
+  /** Slots held now, over all tenants (a request holds one until its connection is back in the pool). */
+  inUse(): number
 }
 
 interface TenantState {
@@ -40,6 +42,11 @@ export function createTenantSlots(options: TenantSlotOptions): TenantSlots {
   }
 
   return {
+    inUse() {
+      let held = 0
+      for (const state of tenants.values()) held += state.active
+      return held
+    },
     acquire(tenantId) {
       let state = tenants.get(tenantId)
       if (state === undefined) {

@@ -2,7 +2,7 @@ import type { ScimResource } from '../scim/schema/types.ts'
 import type { Queryable } from './database.ts'
 import type { EventAttachment } from './events-store.ts'
 import { countRows, findRow, listRows, updateRow } from './resource-rows.ts'
-import { RESOURCE_COLUMNS, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
+import { RESOURCE_COLUMNS, toListedResource, toStoredResource, type ListQuery, type ListedResource, type ResourceRow, type StoredResource, type UpdateOutcome } from './stored-resource.ts'
 
 export interface GroupReference {
   readonly value: string
@@ -27,10 +27,10 @@ export interface UsersStore {
   /** Groups of the users, at most `limit` rows in all. */
   groupsOf(tenantId: string, userIds: readonly string[], limit: number): Promise<Map<string, GroupReference[]>>
   /**
-   * Groups of the users on the page `query` selects, at most `limit` rows in all, in the same statement shape
-   * as `list` (so it can go out with it, in one round trip, one snapshot).
+   * The page `query` selects and its users' groups, at most `limit` group rows in all (ask one more than the
+   * budget to learn whether they fit), in one statement: one snapshot, and it can go out with the count.
    */
-  groupsOfPage(tenantId: string, query: ListQuery, limit: number): Promise<Map<string, GroupReference[]>>
+  listWithGroups(tenantId: string, query: ListQuery, limit: number): Promise<{ rows: ListedResource[]; groups: Map<string, GroupReference[]>; groupRows: number }>
   /** Each user's group count, counting no further than `cap`. */
   groupCountsUpTo(tenantId: string, userIds: readonly string[], cap: number): Promise<Map<string, number>>
   existingIds(tenantId: string, ids: readonly string[]): Promise<Set<string>>
@@ -74,6 +74,43 @@ export async function insertUser(db: Queryable, tenantId: string, id: string, at
   return toStoredResource(rows[0]!)
 }
 
+/** UsersStore.count and listWithGroups without a store object: the list path calls them once each per request. */
+export function countUsers(db: Queryable, tenantId: string, where: string, values: readonly unknown[]): Promise<number> {
+  return countRows(db, 'users', tenantId, where, values)
+}
+
+export async function listUsersWithGroups(db: Queryable, tenantId: string, query: ListQuery, limit: number): Promise<{ rows: ListedResource[]; groups: Map<string, GroupReference[]>; groupRows: number }> {
+  const values = [tenantId, ...query.values, query.limit, query.offset, limit]
+  const n = values.length
+  // The page once (materialized); the groups of all its users under one LIMIT, aggregated per user and joined
+  // back (linear in the page and its groups); the page re-sorted by its own columns.
+  const { rows } = await db.query<ResourceRow & { sort_key: unknown; groups: GroupReference[] | null }>(
+    `WITH page AS MATERIALIZED (
+       SELECT ${RESOURCE_COLUMNS}, ${query.sortKey} AS sort_key FROM users r
+       WHERE r.tenant_id = $1 AND ${query.where} ORDER BY ${query.orderBy} LIMIT $${n - 2} OFFSET $${n - 1}),
+     page_groups AS (
+       SELECT mg.member_id, json_agg(json_build_object('value', mg.id, 'display', mg.display_name) ORDER BY mg.seq) AS groups
+       FROM (SELECT m.member_id, g.id, g.display_name, g.seq
+             FROM page p
+             JOIN group_members m ON m.tenant_id = $1 AND m.member_id = p.id
+             JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+             ORDER BY g.seq LIMIT $${n}) mg
+       GROUP BY mg.member_id)
+     SELECT p.id, p.seq, p.version, p.created, p.last_modified, p.attributes, p.sort_key, pgr.groups
+     FROM page p LEFT JOIN page_groups pgr ON pgr.member_id = p.id
+     ORDER BY ${query.pageOrderBy}`,
+    values,
+  )
+  const groups = new Map<string, GroupReference[]>()
+  let groupRows = 0
+  for (const row of rows) {
+    if (row.groups === null) continue
+    groups.set(row.id, row.groups)
+    groupRows += row.groups.length
+  }
+  return { rows: rows.map(toListedResource), groups, groupRows }
+}
+
 export function createUsersStore(db: Queryable): UsersStore {
   return {
     insert: (tenantId, id, attributes, log) => insertUser(db, tenantId, id, attributes, log),
@@ -109,7 +146,7 @@ export function createUsersStore(db: Queryable): UsersStore {
 
     list: (tenantId, query) => listRows(db, 'users', tenantId, query),
 
-    count: (tenantId, where, values) => countRows(db, 'users', tenantId, where, values),
+    count: (tenantId, where, values) => countUsers(db, tenantId, where, values),
 
     async groupCountsUpTo(tenantId, userIds, cap) {
       const result = new Map<string, number>()
@@ -137,20 +174,7 @@ export function createUsersStore(db: Queryable): UsersStore {
       return byMember(rows)
     },
 
-    async groupsOfPage(tenantId, query, limit) {
-      const values = [tenantId, ...query.values, query.limit, query.offset, limit]
-      const { rows } = await db.query<MembershipRow>(
-        `SELECT m.member_id, g.id AS group_id, g.display_name
-         FROM (SELECT r.id FROM users r WHERE r.tenant_id = $1 AND ${query.where}
-               ORDER BY ${query.orderBy} LIMIT $${values.length - 2} OFFSET $${values.length - 1}) p
-         JOIN group_members m ON m.tenant_id = $1 AND m.member_id = p.id
-         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-         ORDER BY g.seq
-         LIMIT $${values.length}`,
-        values,
-      )
-      return byMember(rows)
-    },
+    listWithGroups: (tenantId, query, limit) => listUsersWithGroups(db, tenantId, query, limit),
 
     async existingIds(tenantId, ids) {
       if (ids.length === 0) return new Set()

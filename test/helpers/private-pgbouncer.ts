@@ -64,9 +64,25 @@ export async function startPgBouncer(target: { host: string; port: number }, opt
   const args = [...(process.getuid?.() === 0 ? ['-u', 'postgres'] : []), config]
   let child: ChildProcess
   const start = async (): Promise<void> => {
-    child = spawn('pgbouncer', args, { stdio: 'ignore' })
+    const started = spawn('pgbouncer', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    child = started
     // The test process must be able to end; its 'exit' handler below stops the bouncer.
     child.unref()
+    // Its log says whether it listens: a port taken while it was down (by anything that answers) makes it
+    // exit with "nowhere to listen on", which would otherwise leave a test waiting out its bounds on 503s.
+    const log = started.stderr as net.Socket
+    let head = ''
+    const listening = new Promise<boolean>((resolve) => {
+      // Read on all along: a full pipe would stop the bouncer.
+      log.on('data', (chunk: Buffer) => {
+        if (head.length < 4_000) head += chunk.toString('utf8')
+        if (head.includes(`listening on 127.0.0.1:${port}`)) resolve(true)
+      })
+      started.once('exit', () => resolve(false))
+    })
+    const listens = await listening
+    log.unref()
+    if (!listens) throw new Error(`pgbouncer did not start on port ${port}: ${head}`)
     for (let attempt = 0; attempt < 100 && !(await answers(port)); attempt++) await sleep(50)
   }
   // Waiting for the exit keeps the test process alive (the child itself is unref'd): with nothing else

@@ -4,6 +4,10 @@
 import { findResourceSchema } from '../schema/resolve.ts'
 import type { ResourceTypeDefinition } from '../schema/types.ts'
 import { createAttributeSelection, resolveRequestedPath, type AttributeRequest } from './attribute-selection.ts'
+import { isProjectionRequested } from './is-projection-requested.ts'
+
+// Without attributes/excludedAttributes the answer depends on the resource type and the name only (every list asks).
+const unprojected = new WeakMap<ResourceTypeDefinition, Map<string, boolean>>()
 
 /**
  * `attributeName` is a path as in an attributes list (`members`,
@@ -15,6 +19,21 @@ export function isAttributeReturned(
   request: AttributeRequest,
   attributeName: string,
 ): boolean {
+  if (isProjectionRequested(request)) return attributeReturned(resourceType, request, attributeName)
+  let known = unprojected.get(resourceType)
+  if (known === undefined) {
+    known = new Map()
+    unprojected.set(resourceType, known)
+  }
+  let returned = known.get(attributeName)
+  if (returned === undefined) {
+    returned = attributeReturned(resourceType, request, attributeName)
+    known.set(attributeName, returned)
+  }
+  return returned
+}
+
+function attributeReturned(resourceType: ResourceTypeDefinition, request: AttributeRequest, attributeName: string): boolean {
   const path = resolveRequestedPath(resourceType, attributeName)
   if (path === undefined) return false
   const selection = createAttributeSelection(resourceType, request)

@@ -55,6 +55,20 @@ t.test('a pipeline answers each statement, in one round trip', async (t) => {
   })
 })
 
+t.test('a statement whose rows are not wanted is sent without Describe: its rows are dropped, the others still answered', async (t) => {
+  await withClient(t, async (client) => {
+    let descriptions = 0
+    ;(client as unknown as { connection: pg.Connection }).connection.on('rowDescription', () => (descriptions += 1))
+    for (const prepared of [false, true]) {
+      if (prepared && !preparedWorks) continue
+      descriptions = 0
+      const results = await runPipeline(client, [{ text: "SELECT set_config('application_name', $1, false) AS a", values: ['x'], rows: false }, { text: 'SELECT 2 AS n' }], prepared)
+      t.same(results.map((r) => r.rows), [[], [{ n: 2 }]], `prepared ${prepared}`)
+      t.equal(descriptions, 1, 'one RowDescription: the wanted statement only')
+    }
+  })
+})
+
 t.test('an error in the middle: the statements after it do not run, the transaction rolls back whole', async (t) => {
   await withClient(t, async (client) => {
     await client.query('CREATE TEMP TABLE seen (n int PRIMARY KEY)')

@@ -6,7 +6,7 @@ import { createGroupsStore } from '../../../region-node/storage/groups-store.ts'
 import { createUsersStore } from '../../../region-node/storage/users-store.ts'
 import { createTestDatabase, TEST_DATABASE_SETTINGS } from '../../helpers/test-database.ts'
 
-const ALL_ROWS = { where: 'true', orderBy: 'r.seq', sortKey: 'NULL', values: [], limit: 100, offset: 0 }
+const ALL_ROWS = { where: 'true', orderBy: 'r.seq', pageOrderBy: 'seq', sortKey: 'NULL', values: [], limit: 100, offset: 0 }
 
 async function setup(t: { teardown(fn: () => unknown): void }): Promise<TenantDatabase> {
   const db = await createTestDatabase('stores')
@@ -29,6 +29,7 @@ t.test('users store: every method is scoped by tenant', async (t) => {
     t.equal(await users.find('b', idA), undefined, 'find')
     t.equal(await users.findForUpdate('b', idA), undefined, 'findForUpdate')
     t.equal((await users.list('b', ALL_ROWS)).length, 1, 'list sees only its own user')
+    t.same((await users.listWithGroups('b', ALL_ROWS, 10)).rows.map((r) => r.attributes.userName), ['kim'], 'listWithGroups too')
     t.equal(await users.count('b', 'true', []), 1, 'count')
     t.equal((await users.existingIds('b', [idA])).size, 0, 'existingIds')
   })
@@ -87,6 +88,40 @@ t.test('membership changes are set operations', async (t) => {
   await database.write('a', (db) => createUsersStore(db).delete('a', users[2]!))
   const left = await database.read('a', (db) => createGroupsStore(db).membersOf('a', [group], 100))
   t.equal(left.get(group), undefined, 'deleting a user removed its membership in the same transaction')
+})
+
+t.test("a page with its users' groups: page order, groups in group order, one LIMIT over all the page's groups", async (t) => {
+  const database = await setup(t)
+  const users = [randomUUID(), randomUUID(), randomUUID()]
+  const groups = [randomUUID(), randomUUID(), randomUUID()]
+  await database.write('a', async (db) => {
+    for (const [index, id] of users.entries()) await createUsersStore(db).insert('a', id, { userName: `u${index}` })
+    for (const [index, id] of groups.entries()) await createGroupsStore(db).insert('a', id, { displayName: `g${index}` })
+    // Added out of group order: the groups come back in the order the groups were created.
+    await createGroupsStore(db).addMembers('a', groups[1]!, [{ value: users[0]! }])
+    await createGroupsStore(db).addMembers('a', groups[0]!, [{ value: users[0]! }])
+    await createGroupsStore(db).addMembers('a', groups[2]!, [{ value: users[1]! }])
+  })
+  const names = (entries: readonly { display: string }[] | undefined) => entries?.map((g) => g.display)
+  await database.read('a', async (db) => {
+    const page = await createUsersStore(db).listWithGroups('a', ALL_ROWS, 10)
+    t.same(page.rows.map((r) => r.attributes.userName), ['u0', 'u1', 'u2'])
+    t.same(names(page.groups.get(users[0]!)), ['g0', 'g1'])
+    t.same(names(page.groups.get(users[1]!)), ['g2'])
+    t.notOk(page.groups.has(users[2]!), 'a user in no group has no entry')
+    t.equal(page.groupRows, 3)
+  })
+  await database.read('a', async (db) => {
+    const descending = await createUsersStore(db).listWithGroups('a', { ...ALL_ROWS, orderBy: 'r.seq DESC', pageOrderBy: 'seq DESC', limit: 2 }, 10)
+    t.same(descending.rows.map((r) => r.attributes.userName), ['u2', 'u1'], 'the page keeps its order and size')
+    t.same(names(descending.groups.get(users[1]!)), ['g2'])
+  })
+  await database.read('a', async (db) => {
+    const capped = await createUsersStore(db).listWithGroups('a', ALL_ROWS, 2)
+    t.equal(capped.groupRows, 2, 'at most `limit` group rows are read over the whole page')
+    t.same(names(capped.groups.get(users[0]!)), ['g0', 'g1'], 'the first in group order')
+    t.equal(capped.rows.length, 3, 'the page is not shortened')
+  })
 })
 
 t.test('row-level security is a second wall: a query that forgets tenant_id still sees one tenant', async (t) => {

@@ -121,6 +121,13 @@ t.test('isAttributeReturned', async (t) => {
   t.equal(isAttributeReturned(USER_RESOURCE_TYPE, {}, 'password'), false, 'password never')
   t.equal(isAttributeReturned(USER_RESOURCE_TYPE, { attributes: ['password'] }, 'password'), false, 'password never, even when asked')
   t.equal(isAttributeReturned(USER_RESOURCE_TYPE, { attributes: ['userName'] }, 'groups'), false)
+  // The unprojected answer is remembered per resource type and name: asked again, in any order with projected ones.
+  for (let round = 0; round < 2; round++) {
+    t.equal(isAttributeReturned(GROUP_RESOURCE_TYPE, { excludedAttributes: ['members'] }, 'members'), false, `excluded, round ${round}`)
+    t.equal(isAttributeReturned(GROUP_RESOURCE_TYPE, { attributes: [], excludedAttributes: [] }, 'members'), true, `empty lists, round ${round}`)
+    t.equal(isAttributeReturned(USER_RESOURCE_TYPE, {}, 'groups'), true, `groups of users, round ${round}`)
+    t.equal(isAttributeReturned(GROUP_RESOURCE_TYPE, {}, 'groups'), false, `no groups on groups, round ${round}`)
+  }
 })
 
 t.test('parseAttributeList', async (t) => {
