@@ -2,6 +2,7 @@ import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
+import { Agent } from 'undici'
 import type { UpstreamTimeouts } from '../../config/gateway-config.ts'
 import { CLIENT_KIND_HEADER } from '../../lib/client-kind.ts'
 import { IDENTITY_HEADER } from '../../lib/internal-identity.ts'
@@ -243,6 +244,19 @@ export async function scimProxy(app: FastifyInstance, options: ScimProxyOptions)
     },
   }
 
+  const agent = new Agent({
+    connections: 256,
+    pipelining: 1,
+    connectTimeout: timeouts.connectMs,
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+    keepAliveTimeout: 30_000,
+    connect: { rejectUnauthorized: true, ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }) },
+  })
+  app.addHook('onClose', async () => {
+    await agent.destroy()
+  })
+
   const common: Omit<FastifyHttpProxyOptions, 'prefix'> = {
     upstream: '',
     // Bodies are buffered by our own parser, which enforces the size limit (the plugin's streaming parser does not).
@@ -254,17 +268,10 @@ export async function scimProxy(app: FastifyInstance, options: ScimProxyOptions)
     httpMethods: ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT'],
     // reply-from retries GETs answered 503 by default (reading Retry-After seconds as ms): never retry.
     retryMethods: [],
-    // Close the node connections with the gateway (reply-from leaves its agent open by default).
-    destroyAgent: true,
-    undici: {
-      connections: 256,
-      pipelining: 1,
-      connectTimeout: timeouts.connectMs,
-      headersTimeout: timeouts.headersMs,
-      bodyTimeout: timeouts.bodyMs,
-      keepAliveTimeout: 30_000,
-      connect: { rejectUnauthorized: true, ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }) },
-    },
+    // Shared by both prefixes, so a node has one keep-alive pool (each registration would otherwise make its own
+    // agent); closed with the gateway below, not by reply-from.
+    destroyAgent: false,
+    undici: agent,
     disableRequestLogging: true,
     replyOptions,
   }
