@@ -1,4 +1,3 @@
-import rateLimit from '@fastify/rate-limit'
 import { LRUCache } from 'lru-cache'
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
@@ -9,10 +8,10 @@ import type { SigningKey } from '../lib/internal-identity.ts'
 import { clientTimeoutOptions } from '../lib/client-timeouts.ts'
 import { loggerOptions } from '../lib/logger-options.ts'
 import { createMetricsRegistry } from '../lib/metrics/request-metrics.ts'
-import { ScimError } from '../lib/scim-error.ts'
 import { scimErrorHandling, scimErrorServerOptions } from '../lib/scim-error-handling.ts'
 import { createCredentialFailureLimiter, createFailedAuthLimiter } from './auth/failed-auth-limiter.ts'
-import { batchedRedisStoreClass } from './rate-limit/batched-redis-store.ts'
+import { createBatchedRedisStore } from './rate-limit/batched-redis-store.ts'
+import { tenantRateLimit } from './rate-limit/tenant-rate-limit.ts'
 import { createIdentityIssuer } from './identity/identity-issuer.ts'
 import { createGatewayMetrics, gatewayObservability } from './plugins/metrics.ts'
 import { provisioningAuth } from './plugins/provisioning-auth.ts'
@@ -101,18 +100,13 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDependenc
       onExpiredUse,
       ...(deps.usage === undefined ? {} : { onTokenUse: (record: TokenRecord, clientKind: ClientKind) => deps.usage?.record(record.tokenId, clientKind) }),
     })
-    await scim.register(rateLimit, {
-      hook: 'preHandler',
+    await scim.register(tenantRateLimit, {
       max: config.rateLimits.perTenant,
-      timeWindow: config.rateLimits.windowMs,
+      timeWindowMs: config.rateLimits.windowMs,
       // Counted in memory and shared through Redis in the background: no Redis round trip per request
-      // (in embedded mode, without Redis, the plugin's in-memory store).
-      ...(deps.redis === undefined ? {} : { store: batchedRedisStoreClass({ redis: deps.redis, keyPrefix: `${config.redisKeyPrefix}rate:` }) }),
-      // A Redis outage must not stop provisioning for tokens that are still cached.
-      skipOnError: true,
-      keyGenerator: (request) => `${request.gateway?.region.code ?? '-'}:${request.gateway?.tenantId ?? request.ip}`,
-      addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
-      errorResponseBuilder: (_request, context) => new ScimError(429, undefined, 'rate limit exceeded; slow down', { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }),
+      // (in embedded mode, without Redis, in memory only).
+      store: deps.redis === undefined ? undefined : createBatchedRedisStore({ redis: deps.redis, keyPrefix: `${config.redisKeyPrefix}rate:` }),
+      keyOf: (request) => `${request.gateway?.region.code ?? '-'}:${request.gateway?.tenantId ?? request.ip}`,
     })
     await scim.register(scimProxy, {
       timeouts: config.upstreamTimeouts,
