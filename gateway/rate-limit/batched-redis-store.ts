@@ -1,4 +1,4 @@
-// A rate-limit store for @fastify/rate-limit that keeps Redis off the request
+// A rate-limit store (@fastify/rate-limit's store interface, used by tenant-rate-limit.ts) that keeps Redis off the request
 // path: each gateway counts locally and, every `flushMs`, adds what it counted
 // to a per-window counter in Redis (INCRBY) and learns the total of every
 // gateway from the reply. A request therefore costs no Redis round trip, and
