@@ -9,6 +9,8 @@ import { signIdentity, type IdentityClaims, type SigningKey } from '../../lib/in
 export interface IdentityIssuer {
   /** A signed identity for the claims, reused per token while it has more than a fifth of its life left. */
   issue(cacheKey: string, claims: IdentityClaims): Promise<string>
+  /** The identity issue would answer without signing; undefined = call issue. */
+  issueCached(cacheKey: string, claims: IdentityClaims): string | undefined
 }
 
 interface CachedIdentity {
@@ -27,11 +29,16 @@ function sameClaims(a: IdentityClaims, b: IdentityClaims): boolean {
 export function createIdentityIssuer(signingKey: SigningKey, ttlSeconds: number, options: { maxEntries?: number; now?: () => number } = {}): IdentityIssuer {
   const now = options.now ?? Date.now
   const cache = new LRUCache<string, CachedIdentity>({ max: options.maxEntries ?? 50_000 })
+  const issueCached = (cacheKey: string, claims: IdentityClaims): string | undefined => {
+    // Compared field by field rather than folded into the key: no string is built per request.
+    const cached = cache.get(cacheKey)
+    return cached !== undefined && cached.renewAfter > now() && sameClaims(cached.claims, claims) ? cached.jwt : undefined
+  }
   return {
+    issueCached,
     async issue(cacheKey, claims) {
-      // Compared field by field rather than folded into the key: no string is built per request.
-      const cached = cache.get(cacheKey)
-      if (cached !== undefined && cached.renewAfter > now() && sameClaims(cached.claims, claims)) return cached.jwt
+      const cached = issueCached(cacheKey, claims)
+      if (cached !== undefined) return cached
       const jwt = await signIdentity(signingKey, claims, ttlSeconds)
       cache.set(cacheKey, { jwt, renewAfter: now() + ttlSeconds * 800, claims })
       return jwt

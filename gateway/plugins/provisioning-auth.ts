@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Region, RegionCatalog } from '../../config/region-catalog.ts'
 import { clientKindOf, type ClientKind } from '../../lib/client-kind.ts'
@@ -10,7 +10,7 @@ import type { IdentityIssuer } from '../identity/identity-issuer.ts'
 import type { RegionResolver } from '../routing/resolve-region.ts'
 import { isSafeScimPath } from '../routing/safe-scim-path.ts'
 import { parseToken, TOKEN_PREFIX } from '../tokens/token-format.ts'
-import type { TokenAuthenticator } from '../tokens/token-authenticator.ts'
+import type { AuthOutcome, TokenAuthenticator } from '../tokens/token-authenticator.ts'
 import type { TokenRecord } from '../tokens/token-record.ts'
 import { REDIS_RETRY_AFTER_SECONDS } from '../tokens/token-store.ts'
 
@@ -76,44 +76,65 @@ export const provisioningAuth = fp(
       return sendScimError(reply, 401, detail, undefined, UNAUTHORIZED_HEADERS)
     }
 
-    app.addHook('onRequest', async (request, reply) => {
-      if (!isSafeScimPath(request.raw.url ?? '')) return sendScimError(reply, 400, 'the request path is not a valid SCIM path', 'invalidPath')
+    /** The request's token was answered: refuse it, or let the request through with a signed identity. */
+    const admit = (request: FastifyRequest, reply: FastifyReply, region: Region, address: string, token: string, outcome: AuthOutcome, done: HookHandlerDoneFunction): void => {
+      if (outcome.kind === 'unavailable') {
+        sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) })
+        return
+      }
+      const clientKind = clientKindOfAgent(request.headers['user-agent'])
+      if (outcome.kind === 'invalid') {
+        if (outcome.reason === 'expired' && outcome.record !== undefined && outcome.record.region === region.code) options.onExpiredUse?.(outcome.record, request, clientKind)
+        refuse(reply, address, token, 'the provisioning token is not valid')
+        return
+      }
+      const { record } = outcome
+      if (record.region !== region.code) {
+        refuse(reply, address, token, 'the provisioning token is not valid')
+        return
+      }
+      if (!record.scopes.includes('scim')) {
+        sendScimError(reply, 403, 'this token may not provision')
+        return
+      }
+      // Setting group roles and scope is off unless the token was created with it (team admins decide).
+      const scopes = record.scopes.includes('groups:access:write') ? PROVISIONING_AND_ACCESS_SCOPES : PROVISIONING_SCOPES
+      const claims = { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes, label: record.label }
+      const pass = (identity: string): void => {
+        request.gateway = { region, tenantId: record.tenantId, tokenId: record.tokenId, identity, clientKind }
+        options.onTokenUse?.(record, clientKind)
+        done()
+      }
+      const identity = issuer.issueCached(outcome.cacheKey, claims)
+      if (identity !== undefined) pass(identity)
+      else issuer.issue(outcome.cacheKey, claims).then(pass, done)
+    }
+
+    // A callback hook: a cached token and identity (the usual request) cost no promise.
+    app.addHook('onRequest', (request, reply, done) => {
+      if (!isSafeScimPath(request.raw.url ?? '')) return void sendScimError(reply, 400, 'the request path is not a valid SCIM path', 'invalidPath')
       const region = resolveRegion(request.host)
-      if (region === undefined) return sendScimError(reply, 421, 'this host is not a scimgate tenant URL')
+      if (region === undefined) return void sendScimError(reply, 421, 'this host is not a scimgate tenant URL')
 
       const token = bearerToken(request.headers.authorization)
       // Failures are counted per address, region and presented credential: blocking one never refuses another.
       const address = `${request.ip}|${region.code}`
       const blockedFor = failedAuth.blockedFor(address, token)
-      if (blockedFor > 0) return sendScimError(reply, 429, 'too many failed authentications with this credential; slow down', undefined, { 'retry-after': String(blockedFor) })
-      if (token === undefined) return refuse(reply, address, token, 'a bearer provisioning token is required')
+      if (blockedFor > 0) return void sendScimError(reply, 429, 'too many failed authentications with this credential; slow down', undefined, { 'retry-after': String(blockedFor) })
+      if (token === undefined) return void refuse(reply, address, token, 'a bearer provisioning token is required')
       if (!token.startsWith(tokenPrefixes.get(region.code) ?? TOKEN_PREFIX)) {
         const format = parseToken(token)
-        if (format === undefined) return refuse(reply, address, token, 'the provisioning token is not valid')
+        if (format === undefined) return void refuse(reply, address, token, 'the provisioning token is not valid')
         if (format.region !== region.code) {
           // The prefix alone tells the region: nothing about the tenant is looked up or revealed.
           const home = catalog.byCode(format.region)
-          return refuse(reply, address, token, home === undefined ? 'the provisioning token is not valid' : `this token belongs to another region; use the tenant URL ${home.tenantUrl}`)
+          return void refuse(reply, address, token, home === undefined ? 'the provisioning token is not valid' : `this token belongs to another region; use the tenant URL ${home.tenantUrl}`)
         }
       }
       // A malformed token of this region's prefix is refused by the authenticator as 'malformed', without I/O.
-      const outcome = await authenticator.authenticate(token)
-      if (outcome.kind === 'unavailable') {
-        return sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) })
-      }
-      const clientKind = clientKindOfAgent(request.headers['user-agent'])
-      if (outcome.kind === 'invalid') {
-        if (outcome.reason === 'expired' && outcome.record !== undefined && outcome.record.region === region.code) options.onExpiredUse?.(outcome.record, request, clientKind)
-        return refuse(reply, address, token, 'the provisioning token is not valid')
-      }
-      const { record } = outcome
-      if (record.region !== region.code) return refuse(reply, address, token, 'the provisioning token is not valid')
-      if (!record.scopes.includes('scim')) return sendScimError(reply, 403, 'this token may not provision')
-      // Setting group roles and scope is off unless the token was created with it (team admins decide).
-      const scopes = record.scopes.includes('groups:access:write') ? PROVISIONING_AND_ACCESS_SCOPES : PROVISIONING_SCOPES
-      const identity = await issuer.issue(outcome.cacheKey, { tenantId: record.tenantId, tokenId: record.tokenId, region: region.code, scopes, label: record.label })
-      request.gateway = { region, tenantId: record.tenantId, tokenId: record.tokenId, identity, clientKind }
-      options.onTokenUse?.(record, clientKind)
+      const cached = authenticator.authenticateCached?.(token)
+      if (cached !== undefined) return admit(request, reply, region, address, token, cached, done)
+      authenticator.authenticate(token).then((outcome) => admit(request, reply, region, address, token, outcome, done), done)
     })
   },
   { name: 'provisioning-auth' },

@@ -50,6 +50,8 @@ export type AuthOutcome =
 export interface TokenAuthenticator {
   /** A structurally invalid token (see parseToken) is 'malformed', found without I/O: the gateway's auth hook relies on it. */
   authenticate(token: string): Promise<AuthOutcome>
+  /** authenticate's answer when it needs no I/O (cached or malformed), counted alike; undefined = call authenticate. */
+  authenticateCached?(token: string): AuthOutcome | undefined
   /** `flushes`: times the cache was flushed (the subscriber reconnected). */
   stats(): { hits: number; misses: number; size: number; flushes: number }
   /** Unsubscribes and clears the cache; does not close the subscriber connection (its owner does). */
@@ -177,7 +179,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
     return digest
   }
 
-  async function authenticate(token: string): Promise<AuthOutcome> {
+  function authenticateCached(token: string): AuthOutcome | undefined {
     const cacheKey = currentDigest(token)
     if (cacheKey === undefined) return invalid('malformed')
     const cached = positive.get(cacheKey) ?? negative.get(cacheKey)
@@ -185,6 +187,14 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
       hits++
       return outcomeOf(cached, cacheKey)
     }
+    return undefined
+  }
+
+  async function authenticate(token: string): Promise<AuthOutcome> {
+    const answered = authenticateCached(token)
+    if (answered !== undefined) return answered
+    // authenticateCached found a digest (it answers 'malformed' otherwise), now cached in `digests`.
+    const cacheKey = currentDigest(token)!
     misses++
     const pending = inflight.get(cacheKey)
     if (pending !== undefined) return pending
@@ -226,6 +236,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
 
   return {
     authenticate,
+    authenticateCached,
     ready,
     stats: () => ({ hits, misses, size: positive.size + negative.size, flushes: epoch }),
     async close() {
