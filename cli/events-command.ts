@@ -1,10 +1,13 @@
 // `scimgate events --tenant T --region R [--follow]`: a tenant's audit trail
-// in a terminal (newest first), or its change feed as it happens. It talks to
+// in a terminal (newest first), or its change feed as it happens; with
+// `--consumers` the feed's tracked consumers of the tenant, and with
+// `--forget-consumer NAME` stops tracking one. It talks to
 // the gateway's admin API: SCIMGATE_ADMIN_URL (default http://127.0.0.1:8081)
 // and the admin credential in SCIMGATE_ADMIN_TOKEN (or ADMIN_TOKEN, as
 // `npm start` takes it).
 import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../config/config-error.ts'
+import type { FeedConsumerList } from '../lib/admin-api/contract.ts'
 
 export interface EventsCommandDependencies {
   env?: Readonly<Record<string, string | undefined>>
@@ -58,10 +61,15 @@ export function eventsCommand(dependencies: EventsCommandDependencies = {}): Com
     return { url: (env.SCIMGATE_ADMIN_URL ?? 'http://127.0.0.1:8081').replace(/\/+$/, ''), token }
   }
 
-  async function get(path: string, timeoutMs: number): Promise<EventPage> {
+  async function call<T>(path: string, timeoutMs: number, method = 'GET'): Promise<T> {
     const { url, token } = adminApi()
-    const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(dependencies.signal === undefined ? [] : [dependencies.signal])]) })
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(dependencies.signal === undefined ? [] : [dependencies.signal])]),
+    })
     const text = await response.text()
+    if (response.status === 204) return undefined as T
     if (response.status !== 200) {
       let detail = text
       try {
@@ -71,8 +79,9 @@ export function eventsCommand(dependencies: EventsCommandDependencies = {}): Com
       }
       throw new Error(`the admin API answered ${response.status}: ${detail}`)
     }
-    return JSON.parse(text) as EventPage
+    return JSON.parse(text) as T
   }
+  const get = (path: string, timeoutMs: number): Promise<EventPage> => call<EventPage>(path, timeoutMs)
 
   return new Command('events')
     .description("print a tenant's audit trail (newest first), or follow its change feed (--follow)")
@@ -85,8 +94,21 @@ export function eventsCommand(dependencies: EventsCommandDependencies = {}): Com
     .option('--since <time>', 'only events at or after this ISO date-time')
     .option('--until <time>', 'only events before this ISO date-time')
     .option('-n, --limit <n>', 'how many events to print (without --follow)', positive, 50)
-    .action(async (options: { tenant: string; region: string; follow: boolean; type?: string; resource?: string; actor?: string; since?: string; until?: string; limit: number }) => {
+    .option('--consumers', "list the change feed's tracked consumers of the tenant: name, last read, lag, cursor", false)
+    .option('--forget-consumer <name>', 'stop tracking a (decommissioned) feed consumer in the tenant, e.g. tok_…/directory-sync')
+    .action(async (options: { tenant: string; region: string; follow: boolean; type?: string; resource?: string; actor?: string; since?: string; until?: string; limit: number; consumers: boolean; forgetConsumer?: string }) => {
       const base = `/admin/v1/regions/${encodeURIComponent(options.region.toUpperCase())}/tenants/${encodeURIComponent(options.tenant)}`
+      if (options.forgetConsumer !== undefined) {
+        await call(`${base}/feed-consumers/${encodeURIComponent(options.forgetConsumer)}`, 30_000, 'DELETE')
+        stderr(`feed consumer ${options.forgetConsumer} is no longer tracked in tenant ${options.tenant}\n`)
+        return
+      }
+      if (options.consumers) {
+        const { consumers } = await call<FeedConsumerList>(`${base}/feed-consumers`, 30_000)
+        for (const c of consumers) stdout(`${[c.consumer, c.lastRead, `${c.lagSeconds.toFixed(1)}s`, c.behindRetention ? 'behind-retention' : 'ok', c.cursor].join('\t')}\n`)
+        if (consumers.length === 0) stderr(`no tracked feed consumers for tenant ${options.tenant} in ${options.region.toUpperCase()}\n`)
+        return
+      }
       if (!options.follow) {
         const query = new URLSearchParams({ limit: String(options.limit) })
         for (const [name, value] of [['type', options.type], ['resourceId', options.resource], ['actor', options.actor], ['since', options.since], ['until', options.until]] as const) {
@@ -97,13 +119,12 @@ export function eventsCommand(dependencies: EventsCommandDependencies = {}): Com
         if (page.events.length === 0) stderr(`no events for tenant ${options.tenant} in ${options.region.toUpperCase()}\n`)
         return
       }
-      // Start at the newest event, then wait on the feed (each request returns as soon as something happens).
-      const newest = await get(`${base}/events?limit=1`, 30_000)
-      let cursor = newest.events[0]?.cursor
+      // Start at the head of the feed, then wait on it (each request returns as soon as something happens).
+      let cursor: string | undefined
       stderr(`following tenant ${options.tenant} in ${options.region.toUpperCase()}; Ctrl-C to stop\n`)
       const stopped = (): boolean => dependencies.signal?.aborted === true
       while (!stopped()) {
-        const query = new URLSearchParams({ wait: String(FOLLOW_WAIT_SECONDS), ...(cursor === undefined ? {} : { after: cursor }) })
+        const query = new URLSearchParams({ wait: String(FOLLOW_WAIT_SECONDS), ...(cursor === undefined ? { from: 'now' } : { after: cursor }) })
         let page: EventPage
         try {
           page = await get(`${base}/changes?${query.toString()}`, (FOLLOW_WAIT_SECONDS + 15) * 1000)

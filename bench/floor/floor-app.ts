@@ -79,7 +79,10 @@ function newUser(body: unknown): { attributes: Record<string, unknown>; userName
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FloorError(400, 'a user must be a JSON object')
   const { schemas: _schemas, id: _id, meta: _meta, groups: _groups, password: _password, ...attributes } = body as Record<string, unknown>
   if (typeof attributes.userName !== 'string' || attributes.userName === '') throw new FloorError(400, 'userName is required')
-  attributes.active = typeof attributes.active === 'boolean' ? attributes.active : true
+  // The node drops null attributes (Entra's `title: null`) and reads Entra's "True"/"False" as booleans.
+  for (const key of Object.keys(attributes)) if (attributes[key] === null) delete attributes[key]
+  const active = typeof attributes.active === 'string' ? attributes.active.trim().toLowerCase() : attributes.active
+  attributes.active = active === false || active === 'false' ? false : true
   const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
   return { attributes, userName: attributes.userName, externalId: text(attributes.externalId), displayName: text(attributes.displayName), active: attributes.active !== false }
 }

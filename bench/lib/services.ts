@@ -206,3 +206,10 @@ export async function startPlainProxyProcess(cleanup: Cleanup, upstream: string)
   cleanup.teardown(() => child.stop())
   return { url: String(child.details.url), child }
 }
+
+/** The least Node proxy (node:http + an undici Pool, no fastify): what Node itself reaches as a hop. */
+export async function startMinimalProxyProcess(cleanup: Cleanup, upstream: string): Promise<{ url: string; child: BenchChild }> {
+  const child = await startChild('minimal-proxy', 'minimal-proxy.ts', { upstream })
+  cleanup.teardown(() => child.stop())
+  return { url: String(child.details.url), child }
+}

@@ -12,7 +12,7 @@ type TenantParams = { region: string; tenant: string }
  * A tenant's access decisions, role catalog, change feed and audit trail,
  * answered by the node of its region. Access decisions and the change feed
  * are for product services too (`access:read`: an access credential of the
- * region); the role catalog and the audit trail are the team admin's.
+ * region); the role catalog, the audit trail and the feed's consumers are the team admin's.
  */
 export async function accessEventRoutes(app: FastifyInstance, options: { forward: RegionForwarder }): Promise<void> {
   const { forward } = options
@@ -26,4 +26,9 @@ export async function accessEventRoutes(app: FastifyInstance, options: { forward
     forward(reply, { region: request.params.region, tenantId: request.params.tenant, method: 'PUT', path: '/roles', body: request.body ?? {} }),
   )
   app.get<{ Params: TenantParams }>(`${TENANT}/events`, { config: { permission: 'tenant:admin' } }, read('/events'))
+  // The feed's tracked consumers: their positions and lag, and forgetting a decommissioned one (the team admin's).
+  app.get<{ Params: TenantParams }>(`${TENANT}/feed-consumers`, { config: { permission: 'tenant:admin' } }, read('/feed-consumers'))
+  app.delete<{ Params: TenantParams & { consumer: string } }>(`${TENANT}/feed-consumers/:consumer`, { config: { permission: 'tenant:admin' } }, (request, reply) =>
+    forward(reply, { region: request.params.region, tenantId: request.params.tenant, method: 'DELETE', path: `/feed-consumers/${encodeURIComponent(request.params.consumer)}` }),
+  )
 }

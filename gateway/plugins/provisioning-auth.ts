@@ -9,7 +9,7 @@ import { bearerToken } from '../auth/bearer-token.ts'
 import type { IdentityIssuer } from '../identity/identity-issuer.ts'
 import type { RegionResolver } from '../routing/resolve-region.ts'
 import { isSafeScimPath } from '../routing/safe-scim-path.ts'
-import { parseToken } from '../tokens/token-format.ts'
+import { parseToken, TOKEN_PREFIX } from '../tokens/token-format.ts'
 import type { TokenAuthenticator } from '../tokens/token-authenticator.ts'
 import type { TokenRecord } from '../tokens/token-record.ts'
 import { REDIS_RETRY_AFTER_SECONDS } from '../tokens/token-store.ts'
@@ -67,6 +67,10 @@ export const provisioningAuth = fp(
       return lastKind
     }
 
+    // A token of a region starts `scg_<code>_`: checked by prefix on every request; the full structural check
+    // (a CRC32) is the authenticator's, paid once per token while its digest is cached there.
+    const tokenPrefixes: ReadonlyMap<string, string> = new Map(catalog.regions.map((r) => [r.code, `${TOKEN_PREFIX}${r.code.toLowerCase()}_`]))
+
     const refuse = (reply: FastifyReply, address: string, token: string | undefined, detail: string): FastifyReply => {
       failedAuth.recordFailure(address, token)
       return sendScimError(reply, 401, detail, undefined, UNAUTHORIZED_HEADERS)
@@ -83,13 +87,16 @@ export const provisioningAuth = fp(
       const blockedFor = failedAuth.blockedFor(address, token)
       if (blockedFor > 0) return sendScimError(reply, 429, 'too many failed authentications with this credential; slow down', undefined, { 'retry-after': String(blockedFor) })
       if (token === undefined) return refuse(reply, address, token, 'a bearer provisioning token is required')
-      const format = parseToken(token)
-      if (format === undefined) return refuse(reply, address, token, 'the provisioning token is not valid')
-      if (format.region !== region.code) {
-        // The prefix alone tells the region: nothing about the tenant is looked up or revealed.
-        const home = catalog.byCode(format.region)
-        return refuse(reply, address, token, home === undefined ? 'the provisioning token is not valid' : `this token belongs to another region; use the tenant URL ${home.tenantUrl}`)
+      if (!token.startsWith(tokenPrefixes.get(region.code) ?? TOKEN_PREFIX)) {
+        const format = parseToken(token)
+        if (format === undefined) return refuse(reply, address, token, 'the provisioning token is not valid')
+        if (format.region !== region.code) {
+          // The prefix alone tells the region: nothing about the tenant is looked up or revealed.
+          const home = catalog.byCode(format.region)
+          return refuse(reply, address, token, home === undefined ? 'the provisioning token is not valid' : `this token belongs to another region; use the tenant URL ${home.tenantUrl}`)
+        }
       }
+      // A malformed token of this region's prefix is refused by the authenticator as 'malformed', without I/O.
       const outcome = await authenticator.authenticate(token)
       if (outcome.kind === 'unavailable') {
         return sendScimError(reply, 503, 'authentication is temporarily unavailable; retry later', undefined, { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) })

@@ -48,6 +48,7 @@ export type AuthOutcome =
   | { kind: 'unavailable' }
 
 export interface TokenAuthenticator {
+  /** A structurally invalid token (see parseToken) is 'malformed', found without I/O: the gateway's auth hook relies on it. */
   authenticate(token: string): Promise<AuthOutcome>
   /** `flushes`: times the cache was flushed (the subscriber reconnected). */
   stats(): { hits: number; misses: number; size: number; flushes: number }

@@ -203,3 +203,18 @@ export interface EventPage {
   readonly events: readonly AuditEvent[]
   readonly nextCursor: string | null
 }
+/** A change-feed consumer tracked in a tenant (`GET …/feed-consumers`). */
+export interface FeedConsumer {
+  /** The credential's id, plus `/name` when it reads with `consumer=name`. */
+  readonly consumer: string
+  /** The cursor it last read from: what it has processed. */
+  readonly cursor: string
+  readonly lastRead: string
+  /** Age of the tenant's oldest event it has not read; 0 when caught up. */
+  readonly lagSeconds: number
+  /** Its cursor is behind the retention purge: its next read is refused (410) until it resyncs. */
+  readonly behindRetention: boolean
+}
+export interface FeedConsumerList {
+  readonly consumers: readonly FeedConsumer[]
+}

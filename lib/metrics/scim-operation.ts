@@ -10,32 +10,57 @@ export interface ScimRequestShape {
   readonly operation: ScimOperation
 }
 
-const RESOURCE_TYPES: ReadonlyMap<string, string> = new Map(
-  ['Users', 'Groups', 'ServiceProviderConfig', 'ResourceTypes', 'Schemas', 'Bulk'].map((name) => [name.toLowerCase(), name]),
-)
+const RESOURCE_TYPE_NAMES = ['Users', 'Groups', 'ServiceProviderConfig', 'ResourceTypes', 'Schemas', 'Bulk'] as const
+const OPERATIONS: readonly ScimOperation[] = ['list', 'get', 'create', 'replace', 'patch', 'delete', 'search', 'bulk', 'other']
 
+// Every answer is one of these frozen objects: classifying a request allocates nothing for its result.
+function shapesOf(resourceType: string): Readonly<Record<ScimOperation, ScimRequestShape>> {
+  return Object.fromEntries(OPERATIONS.map((operation) => [operation, Object.freeze({ resourceType, operation })])) as Record<ScimOperation, ScimRequestShape>
+}
+const SHAPES: ReadonlyMap<string, Readonly<Record<ScimOperation, ScimRequestShape>>> = new Map(RESOURCE_TYPE_NAMES.map((name) => [name.toLowerCase(), shapesOf(name)]))
+const BULK = SHAPES.get('bulk')
+const ROOT_SEARCH: ScimRequestShape = Object.freeze({ resourceType: '', operation: 'search' })
 const OTHER: ScimRequestShape = Object.freeze({ resourceType: 'other', operation: 'other' })
 
-const ITEM_OPERATIONS: Readonly<Record<string, ScimOperation>> = { GET: 'get', HEAD: 'get', PUT: 'replace', PATCH: 'patch', DELETE: 'delete' }
-const COLLECTION_OPERATIONS: Readonly<Record<string, ScimOperation>> = { GET: 'list', HEAD: 'list', POST: 'create' }
+const ITEM_OPERATIONS: ReadonlyMap<string, ScimOperation> = new Map([['GET', 'get'], ['HEAD', 'get'], ['PUT', 'replace'], ['PATCH', 'patch'], ['DELETE', 'delete']])
+const COLLECTION_OPERATIONS: ReadonlyMap<string, ScimOperation> = new Map([['GET', 'list'], ['HEAD', 'list'], ['POST', 'create']])
+
+/** The first `max` non-empty `/`-separated segments of `path` before any `?`, and whether more follow. */
+function segmentsOf(url: string, max: number): { segments: string[]; more: boolean } {
+  const query = url.indexOf('?')
+  const end = query === -1 ? url.length : query
+  const segments: string[] = []
+  let start = 0
+  while (start < end) {
+    let slash = url.indexOf('/', start)
+    if (slash === -1 || slash > end) slash = end
+    if (slash > start) {
+      if (segments.length === max) return { segments, more: true }
+      segments.push(url.slice(start, slash))
+    }
+    start = slash + 1
+  }
+  return { segments, more: false }
+}
 
 /** `url` may carry a query string; both `/scim/...` and `/scim/v2/...` are understood (the gateway accepts both). */
 export function describeScimRequest(method: string, url: string): ScimRequestShape {
-  const path = url.split('?', 1)[0] ?? ''
-  const segments = path.split('/').filter((segment) => segment !== '')
+  // scim, v2, resource type, id, one more: enough to tell every shape apart.
+  const { segments, more } = segmentsOf(url, 5)
   if (segments[0]?.toLowerCase() !== 'scim') return OTHER
-  const rest = segments[1]?.toLowerCase() === 'v2' ? segments.slice(2) : segments.slice(1)
+  const first = segments[1]?.toLowerCase() === 'v2' ? 2 : 1
+  const count = more ? Number.POSITIVE_INFINITY : segments.length - first
   const verb = method.toUpperCase()
   // RFC 7644 §3.4.3: POST {base}/.search searches every resource type.
-  if (rest.length === 1 && rest[0] === '.search') return verb === 'POST' ? { resourceType: '', operation: 'search' } : OTHER
-  const resourceType = RESOURCE_TYPES.get(rest[0]?.toLowerCase() ?? '')
-  if (resourceType === undefined) return OTHER
+  if (count === 1 && segments[first] === '.search') return verb === 'POST' ? ROOT_SEARCH : OTHER
+  const shapes = SHAPES.get(segments[first]?.toLowerCase() ?? '')
+  if (shapes === undefined) return OTHER
   // RFC 7644 §3.7: bulk operations go to {base}/Bulk.
-  if (resourceType === 'Bulk') return rest.length === 1 && verb === 'POST' ? { resourceType, operation: 'bulk' } : { resourceType, operation: 'other' }
-  if (rest.length === 1) return { resourceType, operation: COLLECTION_OPERATIONS[verb] ?? 'other' }
-  if (rest.length === 2 && rest[1] === '.search') return { resourceType, operation: verb === 'POST' ? 'search' : 'other' }
-  if (rest.length === 2) return { resourceType, operation: ITEM_OPERATIONS[verb] ?? 'other' }
-  return { resourceType, operation: 'other' }
+  if (shapes === BULK) return count === 1 && verb === 'POST' ? shapes.bulk : shapes.other
+  if (count === 1) return shapes[COLLECTION_OPERATIONS.get(verb) ?? 'other']
+  if (count === 2 && segments[first + 1] === '.search') return verb === 'POST' ? shapes.search : shapes.other
+  if (count === 2) return shapes[ITEM_OPERATIONS.get(verb) ?? 'other']
+  return shapes.other
 }
 
 const shapes = new WeakMap<object, ScimRequestShape>()

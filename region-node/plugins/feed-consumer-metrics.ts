@@ -77,6 +77,13 @@ export function registerFeedConsumerMetrics(options: FeedConsumerMetricsOptions)
     registers: [registry],
   })
   untracked.inc({ region }, 0)
+  const refused = new Counter({
+    name: 'scimgate_event_feed_purged_cursor_refusals_total',
+    help: 'Change feed reads refused (410) because the retention purge deleted events the cursor had not read yet: the consumer must resync',
+    labelNames: ['region'] as const,
+    registers: [registry],
+  })
+  refused.inc({ region }, 0)
 
   let warned = false
   return {
@@ -85,6 +92,10 @@ export function registerFeedConsumerMetrics(options: FeedConsumerMetricsOptions)
       untracked.inc({ region })
       if (!warned) log.warn({ consumer, maxConsumers: options.maxConsumers }, 'the region tracks EVENT_FEED_MAX_CONSUMERS change feed consumers already; this one is not tracked')
       warned = true
+    },
+    onPurgedCursor(tenantId, consumer) {
+      refused.inc({ region })
+      log.warn({ tenantId, consumer }, 'change feed read refused: its cursor is behind the retention purge; the consumer must resync')
     },
   }
 }

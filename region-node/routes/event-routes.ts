@@ -43,11 +43,14 @@ export async function eventRoutes(app: FastifyInstance, options: { events: Event
   app.get<{ Querystring: QueryParams }>('/changes', async (request) => {
     const tenantId = tenantOf(request)
     const after = textParam(request.query, 'after', 64)
+    const from = textParam(request.query, 'from', 16)
+    if (from !== undefined && from !== 'now') throw new ScimError(400, 'invalidValue', 'from must be now (the head of the log: read only what comes next)')
     // The credential kind is the gateway's header, believed only alongside the identity tenantOf checked.
     const kind = request.headers[ADMIN_CREDENTIAL_KIND_HEADER]
     const consumer = feedConsumerOf(request.identity?.tokenId ?? '', isAdminCredentialKind(kind) ? kind : undefined, textParam(request.query, 'consumer', 64))
     return events.changes(tenantId, {
       ...(after === undefined ? {} : { after }),
+      ...(from === undefined ? {} : { from }),
       limit: integerParam(request.query, 'limit', 1, MAX_PAGE, 100),
       waitMs: integerParam(request.query, 'wait', 0, MAX_WAIT_SECONDS, 0) * 1000,
       ...(consumer === undefined ? {} : { consumer }),
@@ -68,6 +71,18 @@ export async function eventRoutes(app: FastifyInstance, options: { events: Event
       ...optional('until', timeParam(q, 'until')),
       limit: integerParam(q, 'limit', 1, MAX_PAGE, 100),
     })
+  })
+
+  // The consumers tracked in this tenant (events/feed-consumer.ts), for admins: a decommissioned one is forgotten
+  // here rather than left to fire the lag alert until it ages out.
+  app.get('/feed-consumers', async (request) => ({ consumers: await events.consumers(tenantOf(request)) }))
+  app.delete<{ Params: { consumer: string } }>('/feed-consumers/:consumer', async (request, reply) => {
+    const { consumer } = request.params
+    if (consumer.length === 0 || consumer.length > 200) throw new ScimError(404, undefined, 'no such feed consumer in this tenant')
+    if (!(await events.forgetConsumer(tenantOf(request), consumer))) throw new ScimError(404, undefined, `feed consumer ${JSON.stringify(consumer)} is not tracked in this tenant`)
+    // Bookkeeping, not a change to the tenant: logged (with the admin and the request id), not put on the feed.
+    request.log.info({ tenantId: tenantOf(request), consumer, admin: request.identity?.tokenId }, 'change feed consumer forgotten by an admin')
+    return reply.code(204).send()
   })
 
   // Token events happen in the gateway (Redis); it delivers them here, at least once, with stable ids.

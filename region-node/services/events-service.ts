@@ -1,12 +1,16 @@
+import type { FeedConsumer } from '../../lib/admin-api/contract.ts'
+import { ScimError } from '../../lib/scim-error.ts'
 import { decodeEventPosition, encodeEventCursor, type EventPosition } from '../events/event-cursor.ts'
 import type { EventActor, RecordedEvent } from '../events/event-types.ts'
 import type { EventWaker } from '../events/event-waker.ts'
 import type { TenantDatabase } from '../storage/database.ts'
 import { createEventsStore, type AuditQuery, type EventRow, type ExternalEvent } from '../storage/events-store.ts'
-import { recordFeedPosition } from '../storage/feed-positions-store.ts'
+import { forgetFeedConsumer, recordFeedPosition, tenantFeedConsumers } from '../storage/feed-positions-store.ts'
 
 export interface FeedRequest {
   readonly after?: string
+  /** `now`: start at the head of the log (what comes next), instead of `after` or the oldest event kept. */
+  readonly from?: 'now'
   readonly limit: number
   readonly waitMs: number
   /** Who reads (events/feed-consumer.ts): its position is recorded for the lag metrics. */
@@ -18,6 +22,8 @@ export interface FeedTracking {
   readonly maxConsumers: number
   /** A read by a consumer the region does not track (it is at its cap). */
   readonly onUntracked: (consumer: string) => void
+  /** A read refused because the retention purge deleted events past its cursor. */
+  readonly onPurgedCursor?: (tenantId: string, consumer: string | undefined) => void
 }
 
 export interface EventPage {
@@ -35,7 +41,14 @@ export interface EventsService {
   /** Newest first, filtered. */
   audit(tenantId: string, request: AuditRequest): Promise<EventPage>
   appendExternal(tenantId: string, events: readonly ExternalEvent[]): Promise<number>
+  /** The consumers the region tracks in this tenant. */
+  consumers(tenantId: string): Promise<FeedConsumerView[]>
+  /** Stops tracking a consumer in this tenant (it is tracked again if it reads again); false when it was not tracked. */
+  forgetConsumer(tenantId: string, consumer: string): Promise<boolean>
 }
+
+/** As the admin API shows it (lib/admin-api/contract.ts). */
+export type FeedConsumerView = FeedConsumer
 
 function actorOf(row: EventRow): EventActor {
   if (row.actor_type === 'token') return { type: 'token', id: row.actor_id ?? '', ...(row.actor_label === null ? {} : { label: row.actor_label }) }
@@ -58,6 +71,8 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
   }
 }
 
+const START: EventPosition = { seq: 0n, pos: 0 }
+
 export function createEventsService(deps: { database: TenantDatabase; waker: EventWaker; now?: () => number; tracking?: FeedTracking }): EventsService {
   const now = deps.now ?? Date.now
   const { tracking } = deps
@@ -65,17 +80,48 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
   // The consumer's position (the cursor it reads from: what it has processed) is recorded in the read's
   // transaction, before the exclusive advisory lock that waits for the tenant's writers in flight (see
   // storage/events-store.ts), so the writers never wait for the recording.
-  const readAfter = (tenantId: string, after: EventPosition, limit: number, consumer: string | undefined): Promise<EventRow[]> =>
+  // A cursor the caller gave is checked against the purge's mark (the last event it deleted): a cursor before it
+  // has unread events that are gone, and reading on would skip them silently. Without a cursor, the feed starts
+  // at the mark: the feed is the log after the last event purged (a few events kept below the mark, whose time
+  // was later than their seq order, are left to the audit trail).
+  const readAfter = (tenantId: string, after: EventPosition | undefined, limit: number, consumer: string | undefined): Promise<{ rows: EventRow[]; start: EventPosition }> =>
     deps.database.write(tenantId, async (db) => {
-      if (consumer !== undefined && tracking !== undefined && !(await recordFeedPosition(db, tenantId, consumer, after, tracking.maxConsumers))) tracking.onUntracked(consumer)
+      if (consumer !== undefined && tracking !== undefined && !(await recordFeedPosition(db, tenantId, consumer, after ?? START, tracking.maxConsumers))) tracking.onUntracked(consumer)
       const store = createEventsStore(db)
       await store.lockForFeed(tenantId)
-      return store.after(tenantId, after, limit)
+      let start = after ?? START
+      for (let attempt = 0; ; attempt++) {
+        const page = await store.afterUnlessPurged(tenantId, start, limit)
+        if ('rows' in page) return { rows: page.rows, start }
+        // Without a cursor, start at the mark (again, if a purge raised it in between).
+        if (after === undefined && attempt < 3) {
+          start = page.purgedThrough
+          continue
+        }
+        tracking?.onPurgedCursor?.(tenantId, consumer)
+        throw new ScimError(
+          410,
+          undefined,
+          `after is older than the event log keeps: events after it, up to ${encodeEventCursor(page.purgedThrough.seq, page.purgedThrough.pos)}, were deleted by the retention purge (EVENT_RETENTION_DAYS), so reading on would skip them. ` +
+            'To recover: take the head cursor (GET …/changes?from=now: nextCursor), resync this tenant from its current state (SCIM GET /Users and /Groups), then read the feed with after=<that cursor>.',
+        )
+      }
     })
 
   return {
     async changes(tenantId, request) {
-      const after = request.after === undefined ? { seq: 0n, pos: 0 } : decodeEventPosition(request.after, 'after')
+      if (request.from !== undefined && request.after !== undefined) throw new ScimError(400, 'invalidValue', 'give either after or from, not both')
+      const after =
+        request.from === 'now'
+          ? await deps.database.write(tenantId, async (db) => {
+              // The head once the tenant's writers in flight have committed: none of them can land behind it.
+              const store = createEventsStore(db)
+              await store.lockForFeed(tenantId)
+              return store.head(tenantId)
+            })
+          : request.after === undefined
+            ? undefined
+            : decodeEventPosition(request.after, 'after')
       const deadline = now() + request.waitMs
       // Recorded once per request: a long poll's later reads start from the same cursor.
       let consumer = request.consumer
@@ -83,12 +129,12 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
         // Subscribed before reading: a commit between the read and the wait still wakes us.
         const waiter = request.waitMs > 0 ? deps.waker.subscribe(tenantId) : undefined
         try {
-          const rows = await readAfter(tenantId, after, request.limit, consumer)
+          const { rows, start } = await readAfter(tenantId, after, request.limit, consumer)
           consumer = undefined
           const remaining = deadline - now()
           if (rows.length > 0 || waiter === undefined || remaining <= 0 || deps.waker.closed) {
             const last = rows.at(-1)
-            return { events: rows.map(toRecordedEvent), nextCursor: last === undefined ? encodeEventCursor(after.seq, after.pos) : encodeEventCursor(last.seq, last.pos) }
+            return { events: rows.map(toRecordedEvent), nextCursor: last === undefined ? encodeEventCursor(start.seq, start.pos) : encodeEventCursor(last.seq, last.pos) }
           }
           await waiter.wait(remaining)
         } finally {
@@ -107,5 +153,18 @@ export function createEventsService(deps: { database: TenantDatabase; waker: Eve
     },
 
     appendExternal: (tenantId, events) => deps.database.write(tenantId, (db) => createEventsStore(db).appendExternal(tenantId, events)),
+
+    async consumers(tenantId) {
+      const rows = await deps.database.read(tenantId, (db) => tenantFeedConsumers(db, tenantId))
+      return rows.map((c) => ({
+        consumer: c.consumer,
+        cursor: encodeEventCursor(c.after.seq, c.after.pos),
+        lastRead: c.lastRead.toISOString(),
+        lagSeconds: c.lagSeconds,
+        behindRetention: c.behindRetention,
+      }))
+    },
+
+    forgetConsumer: (tenantId, consumer) => deps.database.write(tenantId, (db) => forgetFeedConsumer(db, consumer)),
   }
 }

@@ -12,7 +12,7 @@ import type { Queryable } from '../storage/database.ts'
 import { USERS_TABLE } from '../storage/resource-tables.ts'
 import { isUuid } from '../storage/sql-params.ts'
 import type { StoredResource } from '../storage/stored-resource.ts'
-import { countUsers, createUsersStore, listUsersWithGroups, type GroupReference } from '../storage/users-store.ts'
+import { countUsers, createUsersStore, insertUser, listUsersWithGroups, type GroupReference } from '../storage/users-store.ts'
 import { readWithinBudget, type BudgetedSource } from './member-budget.ts'
 import { listResources, lockForWrite, notFound, type ListSource } from './resource-service-support.ts'
 import type { RequestScope, ResourceResult, ServiceDependencies, WriteConditions } from './service-context.ts'
@@ -112,7 +112,7 @@ export function createUsersService(deps: ServiceDependencies): UsersService {
       const attributes = prepareNewUser(body)
       const id = randomUUID()
       const log = events.attachment(scope, [{ type: 'user.created', resourceType: 'User', resourceId: id }])
-      const stored = await database.write(scope.tenantId, (db) => createUsersStore(db).insert(scope.tenantId, id, attributes, log), ONE_ROUND_TRIP)
+      const stored = await database.write(scope.tenantId, (db) => insertUser(db, scope.tenantId, id, attributes, log), ONE_ROUND_TRIP)
       return { resource: toWire(scope, stored, []), version: stored.version }
     },
 

@@ -183,6 +183,14 @@ export interface EventsStore {
   lockForFeed(tenantId: string): Promise<void>
   /** Up to `limit` events after the position (a bare seq: after that whole row), oldest first. */
   after(tenantId: string, after: bigint | EventPosition, limit: number): Promise<EventRow[]>
+  /**
+   * As `after`, unless the retention purge deleted an event of the tenant past the position (the mark of the
+   * migration event-purge-marks): then nothing is read and the mark is returned. The mark and the page come from
+   * one statement, so one snapshot: a purge committing meanwhile is seen by both or by neither.
+   */
+  afterUnlessPurged(tenantId: string, after: EventPosition, limit: number): Promise<{ readonly rows: EventRow[] } | { readonly purgedThrough: EventPosition }>
+  /** The position of the tenant's newest event (or of the purge's mark, when later; 0 in an empty log): reading after it reads only what comes next. */
+  head(tenantId: string): Promise<EventPosition>
   /** Up to `query.limit` events, newest first. */
   audit(tenantId: string, query: AuditQuery): Promise<EventRow[]>
 }
@@ -280,6 +288,47 @@ export function createEventsStore(db: Queryable): EventsStore {
         [tenantId, seq.toString(), afterPos, limit],
       )
       return rows.map(toEventRow)
+    },
+
+    async afterUnlessPurged(tenantId, after, limit) {
+      const afterPos = Math.min(after.pos, 2_147_483_647 - limit - 1)
+      const { rows } = await db.query<(StoredEventRow & { purged_seq: string | null; purged_pos: number | null; sort_seq: string | null }) & Record<string, unknown>>(
+        `SELECT m.purged_seq::text AS purged_seq, m.purged_pos, p.*
+         FROM (SELECT 1) one
+         LEFT JOIN event_purge_marks m ON m.tenant_id = $1
+         LEFT JOIN LATERAL (
+           SELECT ${COLUMNS}, e.seq AS sort_seq
+           FROM events e
+           ${expandRow('CASE WHEN e.seq = $2::bigint THEN $3::int + 1 ELSE 1 END', 'CASE WHEN e.seq = $2::bigint THEN $3::int ELSE 0 END + $4::int')}
+           WHERE (m.tenant_id IS NULL OR (m.purged_seq, m.purged_pos) <= ($2::bigint, $3::int))
+             AND e.tenant_id = $1 AND e.seq >= $2::bigint AND (e.seq > $2::bigint OR x.pos > $3::int)
+           ORDER BY e.seq, x.pos
+           LIMIT $4
+         ) p ON true
+         ORDER BY p.sort_seq, p.pos`,
+        [tenantId, after.seq.toString(), afterPos, limit],
+      )
+      const mark = rows[0]
+      if (mark?.purged_seq != null && mark.purged_pos !== null) {
+        const purged = { seq: BigInt(mark.purged_seq), pos: mark.purged_pos }
+        if (purged.seq > after.seq || (purged.seq === after.seq && purged.pos > after.pos)) return { purgedThrough: purged }
+      }
+      return { rows: rows.filter((row) => row.seq !== null).map(({ purged_seq: _s, purged_pos: _p, sort_seq: _o, ...row }) => toEventRow(row)) }
+    },
+
+    async head(tenantId) {
+      const { rows } = await db.query<{ seq: string; pos: number }>(
+        `SELECT h.seq::text AS seq, h.pos FROM (
+           (SELECT e.seq, coalesce(e.member_count, 0) AS pos FROM events e WHERE e.tenant_id = $1 ORDER BY e.seq DESC LIMIT 1)
+           UNION ALL
+           (SELECT m.purged_seq, m.purged_pos FROM event_purge_marks m WHERE m.tenant_id = $1)
+         ) h
+         ORDER BY h.seq DESC, h.pos DESC
+         LIMIT 1`,
+        [tenantId],
+      )
+      const row = rows[0]
+      return row === undefined ? { seq: 0n, pos: 0 } : { seq: BigInt(row.seq), pos: row.pos }
     },
 
     async audit(tenantId, query) {

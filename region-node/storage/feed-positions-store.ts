@@ -55,3 +55,47 @@ export async function forgetIdleFeedConsumers(db: Queryable, cutoff: Date): Prom
   const { rows } = await db.query<{ forgotten: number }>('SELECT scimgate_forget_idle_feed_consumers($1) AS forgotten', [cutoff.toISOString()])
   return Number(rows[0]?.forgotten ?? 0)
 }
+
+export interface TenantFeedConsumer {
+  readonly consumer: string
+  /** The position it last read from (what it has processed). */
+  readonly after: EventPosition
+  readonly lastRead: Date
+  /** Age of the oldest event of the tenant it has not read yet; 0 when caught up. */
+  readonly lagSeconds: number
+  /** Its position is before the purge's mark: its next read is refused (410) until it resyncs. */
+  readonly behindRetention: boolean
+}
+
+/** The tenant's tracked consumers (row security: this tenant's positions only), by name. */
+export async function tenantFeedConsumers(db: Queryable, tenantId: string): Promise<TenantFeedConsumer[]> {
+  const { rows } = await db.query<{ consumer: string; after_seq: string; after_pos: number; read_at: Date; lag_seconds: number; behind: boolean }>(
+    `SELECT p.consumer, p.after_seq::text AS after_seq, p.after_pos, p.read_at,
+            coalesce(extract(epoch FROM now() - oldest.time), 0)::double precision AS lag_seconds,
+            coalesce((m.purged_seq, m.purged_pos) > (p.after_seq, p.after_pos), false) AS behind
+     FROM event_feed_positions p
+     LEFT JOIN event_purge_marks m ON m.tenant_id = p.tenant_id
+     LEFT JOIN LATERAL (
+       SELECT e.time FROM events e
+       WHERE e.tenant_id = p.tenant_id AND e.seq >= p.after_seq AND (e.seq > p.after_seq OR e.member_count > p.after_pos)
+       ORDER BY e.seq
+       LIMIT 1
+     ) oldest ON true
+     WHERE p.tenant_id = $1
+     ORDER BY p.consumer`,
+    [tenantId],
+  )
+  return rows.map((row) => ({
+    consumer: row.consumer,
+    after: { seq: BigInt(row.after_seq), pos: row.after_pos },
+    lastRead: row.read_at,
+    lagSeconds: Math.max(0, row.lag_seconds),
+    behindRetention: row.behind,
+  }))
+}
+
+/** Stops tracking the consumer in the transaction's tenant (and in the region, when it reads no other tenant); false when it was not tracked here. */
+export async function forgetFeedConsumer(db: Queryable, consumer: string): Promise<boolean> {
+  const { rows } = await db.query<{ forgotten: boolean }>('SELECT scimgate_forget_feed_consumer($1) AS forgotten', [consumer])
+  return rows[0]?.forgotten === true
+}

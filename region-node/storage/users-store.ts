@@ -37,8 +37,9 @@ export interface UsersStore {
 }
 
 /** The columns a user's attributes are indexed by, besides the JSON document. */
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
+
 export function indexedColumns(attributes: ScimResource): { user_name: string; external_id: string | null; display_name: string | null; active: boolean } {
-  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
   return { user_name: String(attributes.userName), external_id: text(attributes.externalId), display_name: text(attributes.displayName), active: attributes.active !== false }
 }
 
@@ -57,6 +58,20 @@ function byMember(rows: readonly MembershipRow[]): Map<string, GroupReference[]>
     else list.push(group)
   }
   return result
+}
+
+const INSERT_USER = `INSERT INTO users AS r (tenant_id, id, user_name, external_id, display_name, active, attributes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${RESOURCE_COLUMNS}`
+
+/**
+ * UsersStore.insert without building a store: POST /Users runs only this, and a store is a dozen
+ * closures (each named at creation under tsx's keepNames).
+ */
+export async function insertUser(db: Queryable, tenantId: string, id: string, attributes: ScimResource, log?: EventAttachment): Promise<StoredResource> {
+  const values = [tenantId, id, String(attributes.userName), text(attributes.externalId), text(attributes.displayName), attributes.active !== false, attributes]
+  const statement = log === undefined ? { text: INSERT_USER, values } : log.attach(INSERT_USER, values)
+  const { rows } = await db.query<ResourceRow>(statement.text, statement.values)
+  return toStoredResource(rows[0]!)
 }
 
 /** UsersStore.count and listWithGroups without a store object: the list path calls them once each per request. */
@@ -98,15 +113,7 @@ export async function listUsersWithGroups(db: Queryable, tenantId: string, query
 
 export function createUsersStore(db: Queryable): UsersStore {
   return {
-    async insert(tenantId, id, attributes, log) {
-      const columns = indexedColumns(attributes)
-      const text = `INSERT INTO users AS r (tenant_id, id, user_name, external_id, display_name, active, attributes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${RESOURCE_COLUMNS}`
-      const values = [tenantId, id, columns.user_name, columns.external_id, columns.display_name, columns.active, attributes]
-      const statement = log === undefined ? { text, values } : log.attach(text, values)
-      const { rows } = await db.query<ResourceRow>(statement.text, statement.values)
-      return toStoredResource(rows[0]!)
-    },
+    insert: (tenantId, id, attributes, log) => insertUser(db, tenantId, id, attributes, log),
 
     find: (tenantId, id) => findRow(db, 'users', tenantId, id, false),
 

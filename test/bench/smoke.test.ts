@@ -34,9 +34,9 @@ t.test('latency percentiles use the nearest rank', async (t) => {
 })
 
 const suites = [
-  { name: 'gateway', run: runGatewaySuite, expects: ['gateway throughput', 'added p50 latency', 'Redis commands per request', 'added p50 of the gateway hop vs nginx'] },
+  { name: 'gateway', run: runGatewaySuite, expects: ['gateway throughput', '  reach: gateway vs the minimal Node proxy', '  baseline: added p50, minimal Node proxy hop', 'added p50 latency', 'Redis commands per request', 'added p50 of the gateway hop vs nginx'] },
   { name: 'scale', run: runScaleSuite, expects: ['filter userName eq', 'filter externalId eq', 'PATCH add one member', 'PATCH remove one member', 'GET group excludedAttributes=members', 'last page by cursor'] },
-  { name: 'sync', run: runSyncSuite, expects: ['initial sync users/s', 'initial sync users/s through gateway vs the session-1 reference', 'initial sync total time'] },
+  { name: 'sync', run: runSyncSuite, expects: ['initial sync users/s', 'initial sync users/s through gateway vs the session-1 reference', 'initial sync ceiling', '  initial sync users/s through gateway vs the ceiling', '  initial sync users/s the cores allow', 'initial sync total time'] },
   { name: 'events', run: runEventsSuite, expects: ['access decision p50', 'event log cost: user create p50', 'event log cost: PATCH adding'] },
   {
     name: 'floor',

@@ -41,6 +41,16 @@ t.test('`scimgate events` prints the audit trail and follows the feed', async (t
   await following
   t.match(lines[0], new RegExp(`\\tuser\\.deleted\\tUser/${user.id}\\t`), 'the deletion, as it happened')
 
+  // The operator names itself a feed consumer, so it is tracked; the CLI lists it, then forgets it.
+  t.equal((await system.admin('GET', '/admin/v1/regions/EU1/tenants/acme/changes?consumer=cli-check')).status, 200)
+  const listed = await run(['--tenant', 'acme', '--region', 'EU1', '--consumers'])
+  t.match(listed.stdout, /^operator\/cli-check\t\d{4}-\d{2}-\d{2}T[^\t]+\t[\d.]+s\tok\t\S+\n$/m, 'name, last read, lag, state, cursor')
+  t.match((await run(['--tenant', 'acme', '--region', 'EU1', '--forget-consumer', 'operator/cli-check'])).stderr, /no longer tracked/)
+  const after = await run(['--tenant', 'acme', '--region', 'EU1', '--consumers'])
+  t.equal(after.stdout, '')
+  t.match(after.stderr, /no tracked feed consumers/)
+  await t.rejects(run(['--tenant', 'acme', '--region', 'EU1', '--forget-consumer', 'operator/cli-check']), /404/, 'forgetting it again: not tracked')
+
   const noCredential = eventsCommand({ env: {}, stdout: () => undefined, stderr: () => undefined }).exitOverride()
   await t.rejects(noCredential.parseAsync(['--tenant', 'acme', '--region', 'EU1'], { from: 'user' }), /SCIMGATE_ADMIN_TOKEN/)
 })

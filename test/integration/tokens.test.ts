@@ -54,6 +54,11 @@ t.test('Redis down: cached tokens keep working, uncached ones get 503 with Retry
   t.match(refused.headers['retry-after'], /^\d+$/)
   t.ok(Date.now() - started < 5_000, 'answered promptly, no hang')
   t.equal((await system.request(EU1, 'GET', '/scim/v2/Users', { token: cached.token })).status, 200, 'cached token still works')
+  // The region's prefix with a broken checksum: refused as not valid, with no look-up (which would be a 503 now).
+  const broken = `${uncached.token.slice(0, -1)}${uncached.token.endsWith('0') ? '1' : '0'}`
+  const malformed = await system.request(EU1, 'GET', '/scim/v2/Users', { token: broken })
+  t.equal(malformed.status, 401, 'a malformed token of this region while Redis is down')
+  t.match(malformed.body, /the provisioning token is not valid/)
   const readiness = await system.request(EU1, 'GET', '/readyz')
   t.equal(readiness.status, 200, 'still ready: cached tokens work, so the gateway stays in the load balancer')
   t.equal(readiness.json().redis, 'unavailable', 'and says Redis is unavailable')

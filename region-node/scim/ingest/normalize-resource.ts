@@ -18,40 +18,79 @@ import { invalidValue, isPlainObject } from './value-checks.ts'
 
 type Entry = readonly [string, unknown]
 
+/** A resource type's schemas as ingest looks them up (schema data, built once per type). */
+interface SchemaLookup {
+  readonly schemas: readonly SchemaDefinition[]
+  /** Extension schemas by lower-case URN: the key of an extension object. */
+  readonly extensionByKey: ReadonlyMap<string, SchemaDefinition>
+  /** Every schema with its lower-case `urn:` prefix, in order: URN-qualified attribute names. */
+  readonly qualifiers: readonly (readonly [prefix: string, schema: SchemaDefinition])[]
+}
+
+const lookups = new WeakMap<ResourceTypeDefinition, SchemaLookup>()
+
+function schemaLookup(resourceType: ResourceTypeDefinition): SchemaLookup {
+  let lookup = lookups.get(resourceType)
+  if (lookup === undefined) {
+    const schemas = [resourceType.schema, ...resourceType.extensions.map(({ schema }) => schema)]
+    const extensionByKey = new Map<string, SchemaDefinition>()
+    // the first schema of a URN wins, as a find over the list would
+    for (const schema of schemas) if (schema !== resourceType.schema && !extensionByKey.has(schema.id.toLowerCase())) extensionByKey.set(schema.id.toLowerCase(), schema)
+    lookup = { schemas, extensionByKey, qualifiers: schemas.map((schema) => [`${schema.id.toLowerCase()}:`, schema] as const) }
+    lookups.set(resourceType, lookup)
+  }
+  return lookup
+}
+
+function entriesOf(bySchema: Map<SchemaDefinition, Entry[]>, schema: SchemaDefinition): Entry[] {
+  let entries = bySchema.get(schema)
+  if (entries === undefined) bySchema.set(schema, (entries = []))
+  return entries
+}
+
 export function normalizeResource(body: unknown, resourceType: ResourceTypeDefinition): ScimResource {
   if (!isPlainObject(body)) {
     throw new ScimError(400, 'invalidSyntax', `The ${resourceType.name} body must be a JSON object`)
   }
   const coreSchema = resourceType.schema
-  const schemas = [coreSchema, ...resourceType.extensions.map(({ schema }) => schema)]
-  const entriesBySchema = new Map<SchemaDefinition, Entry[]>(schemas.map((schema) => [schema, []]))
+  const { schemas, extensionByKey, qualifiers } = schemaLookup(resourceType)
+  const coreEntries: Entry[] = []
+  // Extension entries only when a body has any (most have one extension object or none).
+  let extensionEntries: Map<SchemaDefinition, Entry[]> | undefined
 
-  for (const [key, value] of Object.entries(body)) {
+  for (const key of Object.keys(body)) {
+    const value = body[key]
+    // Every schema URN has a colon: a plain name is a core attribute (or `schemas`).
+    if (!key.includes(':')) {
+      if (key.length !== 7 || key.toLowerCase() !== 'schemas') coreEntries.push([key, value])
+      continue
+    }
     const lowerKey = key.toLowerCase()
-    if (lowerKey === 'schemas') continue
-    const extension = schemas.find((schema) => schema !== coreSchema && schema.id.toLowerCase() === lowerKey)
+    const extension = extensionByKey.get(lowerKey)
     if (extension !== undefined) {
       if (value === null || value === undefined) continue
       if (!isPlainObject(value)) throw invalidValue(`/${extension.id}`, 'expected a JSON object of extension attributes')
-      entriesBySchema.get(extension)?.push(...Object.entries(value))
+      const entries = entriesOf((extensionEntries ??= new Map()), extension)
+      for (const subKey of Object.keys(value)) entries.push([subKey, value[subKey]])
       continue
     }
-    if (!key.includes(':')) {
-      entriesBySchema.get(coreSchema)?.push([key, value])
-      continue
-    }
-    const qualifying = schemas.find((schema) => lowerKey.startsWith(`${schema.id.toLowerCase()}:`))
-    if (qualifying !== undefined) entriesBySchema.get(qualifying)?.push([key.slice(qualifying.id.length + 1), value])
+    const qualifying = qualifiers.find(([prefix]) => lowerKey.startsWith(prefix))?.[1]
+    if (qualifying === undefined) continue
+    const qualified: Entry = [key.slice(qualifying.id.length + 1), value]
+    if (qualifying === coreSchema) coreEntries.push(qualified)
+    else entriesOf((extensionEntries ??= new Map()), qualifying).push(qualified)
   }
 
   const schemaIds = [coreSchema.id]
   const resource: ScimResource = {
     schemas: schemaIds,
-    ...normalizeAttributes(entriesBySchema.get(coreSchema) ?? [], topLevelAttributes(coreSchema), ''),
+    ...normalizeAttributes(coreEntries, topLevelAttributes(coreSchema), ''),
   }
+  if (extensionEntries === undefined) return resource
   for (const schema of schemas) {
-    if (schema === coreSchema) continue
-    const attributes = normalizeAttributes(entriesBySchema.get(schema) ?? [], schema.attributes, `/${schema.id}`)
+    const entries = schema === coreSchema ? undefined : extensionEntries.get(schema)
+    if (entries === undefined) continue
+    const attributes = normalizeAttributes(entries, schema.attributes, `/${schema.id}`)
     if (Object.keys(attributes).length === 0) continue
     resource[schema.id] = attributes
     schemaIds.push(schema.id)

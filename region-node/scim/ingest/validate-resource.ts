@@ -51,9 +51,16 @@ export function validateResource(
   return cleaned
 }
 
+const limitsByType = new WeakMap<ResourceTypeDefinition, ValueLimits>()
+
 function limitsFor(resourceType: ResourceTypeDefinition): ValueLimits {
-  const members = resourceType.schema.id === GROUP_SCHEMA ? findAttributeDefinition(resourceType.schema.attributes, 'members') : undefined
-  return { unlimited: new Set(members === undefined ? [] : [members]) }
+  let found = limitsByType.get(resourceType)
+  if (found === undefined) {
+    const members = resourceType.schema.id === GROUP_SCHEMA ? findAttributeDefinition(resourceType.schema.attributes, 'members') : undefined
+    found = { unlimited: new Set(members === undefined ? [] : [members]) }
+    limitsByType.set(resourceType, found)
+  }
+  return found
 }
 
 function checkAttributes(

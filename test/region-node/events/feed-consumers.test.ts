@@ -40,6 +40,9 @@ for (const statement of [
   `ALTER FUNCTION scimgate_forget_idle_feed_consumers(timestamptz) OWNER TO ${OWNER}`,
   ...['event_retention_read', 'event_retention_delete', 'event_retention_lock', 'feed_lag_read'].map((policy) => `ALTER POLICY ${policy} ON events TO ${OWNER}`),
   `ALTER POLICY feed_lag_read ON event_feed_positions TO ${OWNER}`,
+  `ALTER TABLE event_purge_marks OWNER TO ${OWNER}`,
+  `ALTER POLICY event_retention_mark ON event_purge_marks TO ${OWNER}`,
+  `ALTER FUNCTION scimgate_forget_feed_consumer(text) OWNER TO ${OWNER}`,
 ]) {
   await superuser.query(statement)
 }
