@@ -102,7 +102,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
 
   await app.register(async (scim) => {
     await scim.register(scimJson)
-    scim.addHook('onRequest', async (request) => scim.authenticate(request, 'scim'))
+    scim.addHook('onRequest', scim.identityHook('scim'))
     await scim.register(discoveryRoutes, { limits: config.limits, roleCatalog: async (tenantId) => (await roles.get(tenantId)).roles })
     await scim.register(resourceRoutes, { ...services, limits: config.limits })
     await scim.register(searchRoutes, { ...services, limits: config.limits })
@@ -111,7 +111,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
 
   await app.register(async (admin) => {
     await admin.register(scimJson)
-    admin.addHook('onRequest', async (request) => admin.authenticate(request, 'admin'))
+    admin.addHook('onRequest', admin.identityHook('admin'))
     await admin.register(adminRoutes, { groups: services.groups })
     await admin.register(accessRoutes, { access })
     await admin.register(rolesRoutes, { roles })

@@ -51,14 +51,21 @@ function bindTenant(request: FastifyRequest, reply: FastifyReply, tenantId: stri
 }
 
 /**
- * A route without parameters matches only its own path (in any letter case, with or without a trailing
- * slash, which the classification ignores too): its shape is worked out once per method and route.
+ * A request's shape depends only on its method and route: a route without parameters matches only its own path
+ * (in any letter case, with or without a trailing slash, which the classification ignores too), and `…/:id`
+ * matches one segment, which classifies as an item unless it is `.search`. Worked out once per method and route.
  */
 const routeShapes = new Map<string, ScimRequestShape>()
 
+function cacheableRoute(route: string): boolean {
+  const parameter = route.indexOf(':')
+  if (route.includes('*')) return false
+  return parameter === -1 || (route.endsWith('/:id') && parameter === route.length - 3)
+}
+
 function shapeOf(request: FastifyRequest): ScimRequestShape {
   const route = request.routeOptions.url
-  if (route === undefined || route.includes(':') || route.includes('*')) return scimShapeOf(request)
+  if (route === undefined || !cacheableRoute(route) || (request.params as { id?: unknown } | undefined)?.id === '.search') return scimShapeOf(request)
   const key = `${request.method} ${route}`
   let shape = routeShapes.get(key)
   if (shape === undefined) {
@@ -92,8 +99,10 @@ export const nodeObservability = fp(
       done(null, payload)
     })
 
-    app.addHook('onResponse', async (request, reply) => {
-      requests.observe({ region, status: reply.statusCode, ...shapeOf(request), seconds: reply.elapsedTime / 1000 })
+    app.addHook('onResponse', (request, reply, done) => {
+      const shape = shapeOf(request)
+      requests.observe({ region, status: reply.statusCode, operation: shape.operation, resourceType: shape.resourceType, seconds: reply.elapsedTime / 1000 })
+      done()
     })
   },
   { name: 'node-observability', dependencies: ['database'] },
