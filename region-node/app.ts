@@ -11,7 +11,7 @@ import { eventListener } from './plugins/event-listener.ts'
 import { eventRetention } from './plugins/event-retention.ts'
 import { registerFeedConsumerMetrics } from './plugins/feed-consumer-metrics.ts'
 import { internalAuth } from './plugins/internal-auth.ts'
-import { nodeObservability } from './plugins/metrics.ts'
+import { identityObserver, nodeObservability } from './plugins/metrics.ts'
 import { scimJson } from './plugins/scim-json.ts'
 import { tlsReload } from './plugins/tls-reload.ts'
 import { accessRoutes } from './routes/access-routes.ts'
@@ -98,7 +98,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   })
   const eventLogReader = createEventsService({ database: app.database, waker: app.eventWaker, tracking })
 
-  await app.register(internalAuth, { keySet: config.identityKeySet, region: config.region.code })
+  await app.register(internalAuth, { keySet: config.identityKeySet, region: config.region.code, onIdentified: identityObserver(config.region.code) })
 
   await app.register(async (scim) => {
     await scim.register(scimJson)

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { JSONWebKeySet } from 'jose'
 import { LRUCache } from 'lru-cache'
@@ -14,6 +14,8 @@ declare module 'fastify' {
 export interface InternalAuthOptions {
   readonly keySet: JSONWebKeySet
   readonly region: string
+  /** Called once a request's identity is verified and admitted (the tenant on its logs, its span attributes). */
+  readonly onIdentified?: (request: FastifyRequest, reply: FastifyReply, identity: VerifiedIdentity) => void
 }
 
 /** The node trusts only the gateway's signed identity: audience = this region. */
@@ -23,22 +25,24 @@ export const internalAuth = fp(
     // The gateway reuses one identity per token for most of its lifetime: verify each once, until it expires.
     const verified = new LRUCache<string, VerifiedIdentity>({ max: 10_000 })
     const unauthenticated = (): ScimError => new ScimError(401, undefined, 'authentication required')
-    const admit = (request: FastifyRequest, identity: VerifiedIdentity, scope: IdentityScope): ScimError | undefined => {
+    const { onIdentified } = options
+    const admit = (request: FastifyRequest, reply: FastifyReply, identity: VerifiedIdentity, scope: IdentityScope): ScimError | undefined => {
       if (!identity.scopes.includes(scope)) return new ScimError(403, undefined, 'this credential may not do that')
       request.identity = identity
+      onIdentified?.(request, reply, identity)
       return undefined
     }
     app.decorateRequest('identity', null)
     // A callback-style onRequest hook: a cached identity is admitted without a promise.
-    app.decorate('identityHook', (scope: IdentityScope): onRequestHookHandler => (request, _reply, done) => {
+    app.decorate('identityHook', (scope: IdentityScope): onRequestHookHandler => (request, reply, done) => {
       const header = request.headers[IDENTITY_HEADER]
       if (typeof header !== 'string' || header === '') return done(unauthenticated() as unknown as FastifyError)
       const cached = verified.get(header)
-      if (cached !== undefined && cached.expiresAt > Date.now()) return done(admit(request, cached, scope) as unknown as FastifyError | undefined)
+      if (cached !== undefined && cached.expiresAt > Date.now()) return done(admit(request, reply, cached, scope) as unknown as FastifyError | undefined)
       verifySignature(header).then(
         (identity) => {
           verified.set(header, identity)
-          done(admit(request, identity, scope) as unknown as FastifyError | undefined)
+          done(admit(request, reply, identity, scope) as unknown as FastifyError | undefined)
         },
         () => done(unauthenticated() as unknown as FastifyError),
       )

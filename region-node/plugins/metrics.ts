@@ -7,6 +7,7 @@ import type pg from 'pg'
 import { Gauge, type Registry } from 'prom-client'
 import { createRequestMetrics } from '../../lib/metrics/request-metrics.ts'
 import { describeScimRequest, scimShapeOf, type ScimRequestShape } from '../../lib/metrics/scim-operation.ts'
+import type { VerifiedIdentity } from '../../lib/internal-identity.ts'
 import { SPAN_ATTRIBUTE, requestSpansActive, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
 
 export interface NodeObservabilityOptions {
@@ -75,29 +76,30 @@ function shapeOf(request: FastifyRequest): ScimRequestShape {
   return shape
 }
 
+/**
+ * What the node does once a request's gateway identity is verified (internal-auth calls it from its onRequest
+ * hook): the tenant on the request's log lines and, with tracing on, the request's span attributes.
+ */
+export function identityObserver(region: string): (request: FastifyRequest, reply: FastifyReply, identity: VerifiedIdentity) => void {
+  return (request, reply, identity) => {
+    bindTenant(request, reply, identity.tenantId)
+    if (requestSpansActive()) {
+      const shape = shapeOf(request)
+      setRequestSpanAttributes(request, {
+        [SPAN_ATTRIBUTE.region]: region,
+        [SPAN_ATTRIBUTE.tenantId]: identity.tenantId,
+        [SPAN_ATTRIBUTE.resourceType]: shape.resourceType,
+        [SPAN_ATTRIBUTE.operation]: shape.operation,
+      })
+    }
+  }
+}
+
 export const nodeObservability = fp(
   async (app: FastifyInstance, options: NodeObservabilityOptions) => {
     const { registry, region, pool } = options
     const requests = createRequestMetrics(registry)
     registerPoolMetrics(registry, region, pool)
-
-    // preParsing runs after every onRequest hook, so after internal-auth has set request.identity.
-    app.addHook('preParsing', (request, reply, payload, done) => {
-      const identity = request.identity ?? null
-      if (identity !== null) {
-        bindTenant(request, reply, identity.tenantId)
-        if (requestSpansActive()) {
-          const shape = shapeOf(request)
-          setRequestSpanAttributes(request, {
-            [SPAN_ATTRIBUTE.region]: region,
-            [SPAN_ATTRIBUTE.tenantId]: identity.tenantId,
-            [SPAN_ATTRIBUTE.resourceType]: shape.resourceType,
-            [SPAN_ATTRIBUTE.operation]: shape.operation,
-          })
-        }
-      }
-      done(null, payload)
-    })
 
     app.addHook('onResponse', (request, reply, done) => {
       const shape = shapeOf(request)

@@ -139,6 +139,7 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       // No connection to be had (refused, timed out, the pool's wait expired): the database is unavailable.
       throw databaseUnavailable(error)
     }
+    if (checked.has(client)) return client
     // The pool stops listening for a client's 'error' when it hands it out: a connection lost during the
     // check would be an unhandled 'error' event, which ends the process. Its query fails with it anyway.
     client.on('error', ignoreConnectionError)
