@@ -1,7 +1,7 @@
 // Starts tracing before the application is imported, so the instrumentations
 // patch pg, ioredis, undici and fastify as they load. bin/scimgate.js imports
-// it first; another entry point can preload it:
-//   node --import tsx/esm --import ./lib/tracing-preload.ts entry.ts
+// it first; another entry point can preload it (Node 22.18+/24.3+; older ones add `--import tsx/esm` first):
+//   node --import ./lib/tracing-preload.ts entry.ts
 // With tracing off (the default) it loads nothing of the OpenTelemetry SDK.
 import { isTracingEnabled, tracingServiceName } from '../config/tracing-settings.ts'
 import { startTracing } from './tracing.ts'

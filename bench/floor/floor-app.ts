@@ -35,11 +35,11 @@ const USER_NAME_EQ = /^userName eq "((?:[^"\\]|\\.)*)"$/i
 
 
 class FloorError extends Error {
-  constructor(
-    readonly status: number,
-    detail: string,
-  ) {
+  readonly status: number
+
+  constructor(status: number, detail: string) {
     super(detail)
+    this.status = status
   }
 }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { typeScriptNodeArgs } from '../../lib/typescript-runtime.js'
 import { READY_PREFIX } from '../processes/ready.ts'
 
 export interface BenchChild {
@@ -15,16 +16,16 @@ export interface BenchChild {
 export const PROFILE_DIR = fileURLToPath(new URL('../results/profiles/', import.meta.url))
 
 /**
- * Runs one of bench/processes/*.ts under tsx and waits for its ready line.
+ * Runs one of bench/processes/*.ts as bin/scimgate.js runs the product (Node's type stripping, else tsx) and waits for its ready line.
  * Its stderr is passed through; BENCH_CPU_PROF=1 profiles every child.
  */
 export async function startChild(name: string, script: string, config: unknown, timeoutMs = 30_000): Promise<BenchChild> {
   const profiling = process.env.BENCH_CPU_PROF === '1'
-  // One directory per child: tsx's loader thread writes a profile of its own next to the main thread's.
+  // One directory per child: a loader thread (tsx's, or import-in-the-middle's with tracing on) writes a profile of its own next to the main thread's.
   const profileDir = `${PROFILE_DIR}${name}-${Date.now()}`
   if (profiling) mkdirSync(profileDir, { recursive: true })
   const flags = profiling ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []
-  const child = spawn(process.execPath, ['--import', 'tsx', ...flags, fileURLToPath(new URL(`../processes/${script}`, import.meta.url))], {
+  const child = spawn(process.execPath, [...typeScriptNodeArgs(), ...flags, fileURLToPath(new URL(`../processes/${script}`, import.meta.url))], {
     env: { ...process.env, BENCH_PROCESS_CONFIG: JSON.stringify(config), NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })

@@ -33,8 +33,11 @@ function operationsToRun(failed: readonly boolean[], maxErrors: number | undefin
 
 /** Thrown inside the transaction to roll it back: more errors than allowed before its last operation. */
 class FewerOperations extends Error {
-  constructor(readonly count: number) {
+  readonly count: number
+
+  constructor(count: number) {
     super('the batch stops earlier')
+    this.count = count
   }
 }
 

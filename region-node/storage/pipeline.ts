@@ -116,12 +116,12 @@ class Pipeline {
   private state: ConnectionStatements | undefined
   private failure: Error | undefined
   private finished = false
+  private readonly statements: readonly Statement[]
+  private readonly prepared: boolean
 
-  constructor(
-    private readonly statements: readonly Statement[],
-    private readonly prepared: boolean,
-    callback: Callback,
-  ) {
+  constructor(statements: readonly Statement[], prepared: boolean, callback: Callback) {
+    this.statements = statements
+    this.prepared = prepared
     this.callback = callback
     this.results = statements.map(() => new PgResult())
   }

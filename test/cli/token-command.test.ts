@@ -153,8 +153,8 @@ t.test('parseExpiry', async (t) => {
 
 t.test('as a process: prints the token and exits promptly (Redis closed)', async (t) => {
   const script = `
-    import { register } from 'tsx/esm/api'
-    register()
+    const { stripsTypesNatively } = await import(${JSON.stringify(new URL('../../lib/typescript-runtime.js', import.meta.url).href)})
+    if (!stripsTypesNatively()) (await import('tsx/esm/api')).register()
     const { tokenCommand } = await import(${JSON.stringify(new URL('../../cli/token-command.ts', import.meta.url).href)})
     await tokenCommand().parseAsync(process.argv.slice(1), { from: 'user' })
   `

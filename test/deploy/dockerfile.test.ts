@@ -68,7 +68,10 @@ t.test('only production dependencies, exactly as locked', async (t) => {
   t.match(installs[0]?.args ?? '', /--omit=dev\b/)
   t.ok(all(deps, 'COPY').some((i) => /package-lock\.json/.test(i.args)), 'the lockfile is copied before installing')
   const pkg = JSON.parse(readFileSync(`${REPO_DIR}package.json`, 'utf8')) as { dependencies: Record<string, string>; bin: Record<string, string> }
-  t.ok(pkg.dependencies.tsx, 'tsx is a production dependency: bin/scimgate.js runs TypeScript through it')
+  // Node 24.3+ runs the TypeScript itself (lib/typescript-runtime.js); tsx is only the fallback of older Nodes.
+  t.notOk(pkg.dependencies.tsx, 'tsx is not a production dependency')
+  const lock = JSON.parse(readFileSync(`${REPO_DIR}package-lock.json`, 'utf8')) as { packages: Record<string, { dev?: boolean }> }
+  t.equal(lock.packages['node_modules/tsx']?.dev, true, 'npm ci --omit=dev leaves tsx out')
   t.equal(pkg.bin.scimgate, 'bin/scimgate.js')
 })
 

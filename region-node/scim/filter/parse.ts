@@ -67,12 +67,12 @@ class Parser {
   private depth = 0
   /** The multi-valued attribute whose `[…]` is being parsed, if any. */
   private valuePathAttribute: string | undefined
+  private readonly scimType: ScimType
+  private readonly what: 'filter' | 'path'
 
-  constructor(
-    text: unknown,
-    private readonly scimType: ScimType,
-    private readonly what: 'filter' | 'path',
-  ) {
+  constructor(text: unknown, scimType: ScimType, what: 'filter' | 'path') {
+    this.scimType = scimType
+    this.what = what
     if (typeof text !== 'string') throw this.error(`expected the ${what} as a string`)
     if (text.length > MAX_FILTER_LENGTH) {
       throw this.error(`${what} is ${text.length} characters long: expected at most ${MAX_FILTER_LENGTH}`)

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createFileTokenStore } from '../../../gateway/tokens/file-token-store.ts'
 import { createTokenHasher } from '../../../gateway/tokens/token-hasher.ts'
+import { typeScriptNodeArgs } from '../../../lib/typescript-runtime.js'
 
 const hasher = createTokenHasher([{ version: 't1', secret: 'file-store-test-pepper-0123456789abcdef' }], 't1')
 const STORE_MODULE = fileURLToPath(new URL('../../../gateway/tokens/file-token-store.ts', import.meta.url))
@@ -16,7 +17,7 @@ const PER_WRITER = 40
 
 function runWriter(script: string, path: string, tenant: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, path, tenant], { stdio: ['ignore', 'ignore', 'inherit'] })
+    const child = spawn(process.execPath, [...typeScriptNodeArgs(), script, path, tenant], { stdio: ['ignore', 'ignore', 'inherit'] })
     child.on('exit', resolve)
   })
 }

@@ -1,0 +1,2 @@
+export function stripsTypesNatively(version?: string, typescript?: unknown): boolean
+export function typeScriptNodeArgs(): string[]
