@@ -11,7 +11,7 @@ import { eventListener } from './plugins/event-listener.ts'
 import { eventRetention } from './plugins/event-retention.ts'
 import { registerFeedConsumerMetrics } from './plugins/feed-consumer-metrics.ts'
 import { internalAuth } from './plugins/internal-auth.ts'
-import { nodeObservability } from './plugins/metrics.ts'
+import { identityObserver, nodeObservability } from './plugins/metrics.ts'
 import { scimJson } from './plugins/scim-json.ts'
 import { tlsReload } from './plugins/tls-reload.ts'
 import { accessRoutes } from './routes/access-routes.ts'
@@ -98,11 +98,11 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
   })
   const eventLogReader = createEventsService({ database: app.database, waker: app.eventWaker, tracking })
 
-  await app.register(internalAuth, { keySet: config.identityKeySet, region: config.region.code })
+  await app.register(internalAuth, { keySet: config.identityKeySet, region: config.region.code, onIdentified: identityObserver(config.region.code) })
 
   await app.register(async (scim) => {
     await scim.register(scimJson)
-    scim.addHook('onRequest', async (request) => scim.authenticate(request, 'scim'))
+    scim.addHook('onRequest', scim.identityHook('scim'))
     await scim.register(discoveryRoutes, { limits: config.limits, roleCatalog: async (tenantId) => (await roles.get(tenantId)).roles })
     await scim.register(resourceRoutes, { ...services, limits: config.limits })
     await scim.register(searchRoutes, { ...services, limits: config.limits })
@@ -111,7 +111,7 @@ export async function buildRegionNode(config: RegionNodeConfig, options: BuildOp
 
   await app.register(async (admin) => {
     await admin.register(scimJson)
-    admin.addHook('onRequest', async (request) => admin.authenticate(request, 'admin'))
+    admin.addHook('onRequest', admin.identityHook('admin'))
     await admin.register(adminRoutes, { groups: services.groups })
     await admin.register(accessRoutes, { access })
     await admin.register(rolesRoutes, { roles })

@@ -25,6 +25,8 @@ export function collectProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry, prefix: 'scimgate_' })
 }
 
+const MAX_LABEL_SETS = 1_000
+
 export function createRequestMetrics(registry: Registry): RequestMetrics {
   const requests = new Counter({
     name: 'scimgate_http_requests_total',
@@ -39,10 +41,21 @@ export function createRequestMetrics(registry: Registry): RequestMetrics {
     buckets: DURATION_BUCKETS,
     registers: [registry],
   })
+  // The label sets of one (region, status, operation, resource type), made once; a bounded number is kept.
+  const labelSets = new Map<string, { readonly request: Record<string, string>; readonly duration: Record<string, string> }>()
   return {
     observe({ region, status, operation, resourceType, seconds }) {
-      requests.inc({ region, status: String(status), operation, resource_type: resourceType })
-      duration.observe({ region, operation, resource_type: resourceType, status_class: `${Math.floor(status / 100)}xx` }, seconds)
+      const key = `${region} ${status} ${operation} ${resourceType}`
+      let labels = labelSets.get(key)
+      if (labels === undefined) {
+        labels = {
+          request: { region, status: String(status), operation, resource_type: resourceType },
+          duration: { region, operation, resource_type: resourceType, status_class: `${Math.floor(status / 100)}xx` },
+        }
+        if (labelSets.size < MAX_LABEL_SETS) labelSets.set(key, labels)
+      }
+      requests.inc(labels.request)
+      duration.observe(labels.duration, seconds)
     },
   }
 }

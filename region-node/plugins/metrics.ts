@@ -7,6 +7,7 @@ import type pg from 'pg'
 import { Gauge, type Registry } from 'prom-client'
 import { createRequestMetrics } from '../../lib/metrics/request-metrics.ts'
 import { describeScimRequest, scimShapeOf, type ScimRequestShape } from '../../lib/metrics/scim-operation.ts'
+import type { VerifiedIdentity } from '../../lib/internal-identity.ts'
 import { SPAN_ATTRIBUTE, requestSpansActive, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
 
 export interface NodeObservabilityOptions {
@@ -51,14 +52,21 @@ function bindTenant(request: FastifyRequest, reply: FastifyReply, tenantId: stri
 }
 
 /**
- * A route without parameters matches only its own path (in any letter case, with or without a trailing
- * slash, which the classification ignores too): its shape is worked out once per method and route.
+ * A request's shape depends only on its method and route: a route without parameters matches only its own path
+ * (in any letter case, with or without a trailing slash, which the classification ignores too), and `…/:id`
+ * matches one segment, which classifies as an item unless it is `.search`. Worked out once per method and route.
  */
 const routeShapes = new Map<string, ScimRequestShape>()
 
+function cacheableRoute(route: string): boolean {
+  const parameter = route.indexOf(':')
+  if (route.includes('*')) return false
+  return parameter === -1 || (route.endsWith('/:id') && parameter === route.length - 3)
+}
+
 function shapeOf(request: FastifyRequest): ScimRequestShape {
   const route = request.routeOptions.url
-  if (route === undefined || route.includes(':') || route.includes('*')) return scimShapeOf(request)
+  if (route === undefined || !cacheableRoute(route) || (request.params as { id?: unknown } | undefined)?.id === '.search') return scimShapeOf(request)
   const key = `${request.method} ${route}`
   let shape = routeShapes.get(key)
   if (shape === undefined) {
@@ -68,32 +76,35 @@ function shapeOf(request: FastifyRequest): ScimRequestShape {
   return shape
 }
 
+/**
+ * What the node does once a request's gateway identity is verified (internal-auth calls it from its onRequest
+ * hook): the tenant on the request's log lines and, with tracing on, the request's span attributes.
+ */
+export function identityObserver(region: string): (request: FastifyRequest, reply: FastifyReply, identity: VerifiedIdentity) => void {
+  return (request, reply, identity) => {
+    bindTenant(request, reply, identity.tenantId)
+    if (requestSpansActive()) {
+      const shape = shapeOf(request)
+      setRequestSpanAttributes(request, {
+        [SPAN_ATTRIBUTE.region]: region,
+        [SPAN_ATTRIBUTE.tenantId]: identity.tenantId,
+        [SPAN_ATTRIBUTE.resourceType]: shape.resourceType,
+        [SPAN_ATTRIBUTE.operation]: shape.operation,
+      })
+    }
+  }
+}
+
 export const nodeObservability = fp(
   async (app: FastifyInstance, options: NodeObservabilityOptions) => {
     const { registry, region, pool } = options
     const requests = createRequestMetrics(registry)
     registerPoolMetrics(registry, region, pool)
 
-    // preParsing runs after every onRequest hook, so after internal-auth has set request.identity.
-    app.addHook('preParsing', (request, reply, payload, done) => {
-      const identity = request.identity ?? null
-      if (identity !== null) {
-        bindTenant(request, reply, identity.tenantId)
-        if (requestSpansActive()) {
-          const shape = shapeOf(request)
-          setRequestSpanAttributes(request, {
-            [SPAN_ATTRIBUTE.region]: region,
-            [SPAN_ATTRIBUTE.tenantId]: identity.tenantId,
-            [SPAN_ATTRIBUTE.resourceType]: shape.resourceType,
-            [SPAN_ATTRIBUTE.operation]: shape.operation,
-          })
-        }
-      }
-      done(null, payload)
-    })
-
-    app.addHook('onResponse', async (request, reply) => {
-      requests.observe({ region, status: reply.statusCode, ...shapeOf(request), seconds: reply.elapsedTime / 1000 })
+    app.addHook('onResponse', (request, reply, done) => {
+      const shape = shapeOf(request)
+      requests.observe({ region, status: reply.statusCode, operation: shape.operation, resourceType: shape.resourceType, seconds: reply.elapsedTime / 1000 })
+      done()
     })
   },
   { name: 'node-observability', dependencies: ['database'] },

@@ -38,11 +38,15 @@ export function originOf(request: FastifyRequest, actorType: 'token' | 'admin'):
 
 export function scopeOf(request: FastifyRequest): RequestScope {
   const scopes = request.identity?.scopes ?? []
+  let origin: EventOrigin | undefined
   return {
     tenantId: tenantOf(request),
     baseUrl: publicBaseUrl(request),
     mayWriteGroupAccess: scopes.includes('groups:access:write') || scopes.includes('admin'),
-    origin: originOf(request, 'token'),
+    // Only a change records its origin: a read never works it out.
+    get origin() {
+      return (origin ??= originOf(request, 'token'))
+    },
   }
 }
 

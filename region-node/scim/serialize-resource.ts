@@ -10,10 +10,18 @@ export interface ResourceState {
 }
 
 /** The full wire form of a stored resource (before attributes/excludedAttributes projection). */
+const extensionIdsOf = new WeakMap<ResourceTypeDefinition, readonly string[]>()
+
 export function serializeResource(resourceType: ResourceTypeDefinition, state: ResourceState, derived: ScimResource, location: string): ScimResource {
-  const extensionIds = resourceType.extensions.map((e) => e.schema.id).filter((id) => state.attributes[id] !== undefined)
+  let extensionIds = extensionIdsOf.get(resourceType)
+  if (extensionIds === undefined) {
+    extensionIds = resourceType.extensions.map((e) => e.schema.id)
+    extensionIdsOf.set(resourceType, extensionIds)
+  }
+  const schemas = [resourceType.schema.id]
+  for (const id of extensionIds) if (state.attributes[id] !== undefined) schemas.push(id)
   return {
-    schemas: [resourceType.schema.id, ...extensionIds],
+    schemas,
     id: state.id,
     ...state.attributes,
     ...derived,

@@ -44,6 +44,9 @@ export interface TenantDatabase {
 
 const MAX_TRANSACTION_ATTEMPTS = 3
 const ignoreConnectionError = (): void => undefined
+const rethrowMapped = (error: unknown): never => {
+  throw mapDatabaseError(error)
+}
 // Requests of one tenant waiting for its share of the pool; the wait timeout is the real bound, this one only
 // caps the waiters one tenant can pile up (a throughput benchmark keeps 1,000 requests of one tenant in flight).
 const MAX_QUEUED_PER_TENANT = 5_000
@@ -139,6 +142,7 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
       // No connection to be had (refused, timed out, the pool's wait expired): the database is unavailable.
       throw databaseUnavailable(error)
     }
+    if (checked.has(client)) return client
     // The pool stops listening for a client's 'error' when it hands it out: a connection lost during the
     // check would be an unhandled 'error' event, which ends the process. Its query fails with it anyway.
     client.on('error', ignoreConnectionError)
@@ -165,7 +169,8 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
    * slot are given back only after it.
    */
   async function inTransaction<T>(tenantId: string, transaction: Transaction, work: (db: Queryable) => Promise<T>): Promise<T> {
-    const release = slots === undefined ? undefined : await slots.acquire(tenantId)
+    let release = slots?.acquire(tenantId)
+    if (release instanceof Promise) release = await release
     let client: pg.PoolClient
     try {
       client = await checkedClient()
@@ -232,13 +237,9 @@ export function createTenantDatabase(pool: pg.Pool, concurrency?: TenantConcurre
   return {
     pool,
     slotsInUse: () => slots?.inUse() ?? 0,
-    async read(tenantId, work, options = {}) {
+    read(tenantId, work, options = {}) {
       const statementTimeoutMs = options.list === true ? concurrency?.listStatementTimeoutMs : concurrency?.statementTimeoutMs
-      try {
-        return await inTransaction(tenantId, { readOnly: true, statementTimeoutMs, oneRoundTrip: options.oneRoundTrip === true }, work)
-      } catch (error) {
-        throw mapDatabaseError(error)
-      }
+      return inTransaction(tenantId, { readOnly: true, statementTimeoutMs, oneRoundTrip: options.oneRoundTrip === true }, work).catch(rethrowMapped)
     },
     async write(tenantId, work, options = {}) {
       const transaction = { readOnly: false, statementTimeoutMs: concurrency?.statementTimeoutMs, oneRoundTrip: options.oneRoundTrip === true }

@@ -13,8 +13,11 @@ export interface TenantSlotOptions {
 }
 
 export interface TenantSlots {
-  /** Resolves with the function that gives the slot back; rejects with a 503 ScimError when the tenant must retry later. */
-  acquire(tenantId: string): Promise<() => void>
+  /**
+   * The function that gives the slot back: at once when the tenant has one free, else a promise of it that
+   * rejects with a 503 ScimError when the tenant must retry later.
+   */
+  acquire(tenantId: string): (() => void) | Promise<() => void>
   /** Slots held now, over all tenants (a request holds one until its connection is back in the pool). */
   inUse(): number
 }
@@ -55,7 +58,7 @@ export function createTenantSlots(options: TenantSlotOptions): TenantSlots {
       }
       if (state.active < options.perTenant) {
         state.active += 1
-        return Promise.resolve(releaser(tenantId, state))
+        return releaser(tenantId, state)
       }
       if (state.waiting.length >= options.maxQueued) return Promise.reject(busy())
       const current = state
