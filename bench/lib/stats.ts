@@ -22,3 +22,12 @@ export function latencyStats(millis: readonly number[]): LatencyStats {
 export function median(values: readonly number[]): number {
   return latencyStats(values).p50
 }
+
+/**
+ * The order in which round `round` (1-based) runs the sides it compares: as given in odd rounds, reversed in even
+ * ones. The side that runs second in a round pays more (the caches and the autovacuum debt of the first), so a fixed
+ * order would favour one side in every round.
+ */
+export function roundOrder<T>(sides: readonly T[], round: number): readonly T[] {
+  return round % 2 === 1 ? sides : [...sides].reverse()
+}

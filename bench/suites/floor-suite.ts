@@ -16,7 +16,7 @@ import { atLeast, info, round, withCpu, type BenchResult } from '../lib/result.t
 import { seedUsers, userIds, userName } from '../lib/seed.ts'
 import { createBenchDatabase, createBenchKeys, startFloorProcess, startNodeProcess, type BenchDatabase } from '../lib/services.ts'
 import type { BenchSizes } from '../lib/sizes.ts'
-import { median } from '../lib/stats.ts'
+import { median, roundOrder } from '../lib/stats.ts'
 
 const TENANT = 'bench-floor'
 /** Both servers build locations from this host, so their bodies can be compared. */
@@ -75,7 +75,7 @@ async function interleaved(
 ): Promise<Record<Side, { rps: number; cpu: CpuPerRequest | undefined; runs: LoadResult[] }>> {
   const runs: Record<Side, LoadResult[]> = { node: [], floor: [] }
   for (let r = 1; r <= sizes.load.rounds; r++) {
-    for (const side of SIDES) {
+    for (const side of roundOrder(SIDES, r)) {
       progress.step(`floor: ${label} → ${side} (round ${r}/${sizes.load.rounds}, ${sizes.floor.durationS}s)`)
       const run = (): Promise<LoadResult> => measureLoad(targets[side], { ...setting, durationS: sizes.floor.durationS, warmupS: sizes.floor.warmupS })
       runs[side].push(await (between === undefined ? run() : between(side, run)))

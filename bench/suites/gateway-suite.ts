@@ -14,7 +14,7 @@ import { atLeast, info, notMeasured, round, withCpu, type BenchResult } from '..
 import { seedUsers, userIds } from '../lib/seed.ts'
 import { createBenchDatabase, createBenchKeys, REGION_HOST, startBenchRedis, startGatewayProcess, startNodeProcess, startMinimalProxyProcess, startPlainProxyProcess } from '../lib/services.ts'
 import type { BenchSizes } from '../lib/sizes.ts'
-import { median } from '../lib/stats.ts'
+import { median, roundOrder } from '../lib/stats.ts'
 
 const TENANT = 'bench-gateway'
 const THROUGHPUT_TARGET = 0.45
@@ -61,7 +61,7 @@ export async function runGatewaySuite(sizes: BenchSizes, progress: Progress): Pr
     for (const setting of LOAD_SETTINGS) {
       const runs: Record<TargetKey, LoadResult[]> = { direct: [], gateway: [], plain: [], minimal: [], nginx: [] }
       for (let round = 1; round <= sizes.load.rounds; round++) {
-        for (const key of measured) {
+        for (const key of roundOrder(measured, round)) {
           progress.step(`gateway: load ${setting.label} → ${targets[key]!.label} (round ${round}/${sizes.load.rounds}, ${sizes.load.durationS}s)`)
           runs[key].push(await measureLoad(targets[key]!, { ...setting, durationS: sizes.load.durationS, warmupS: sizes.load.warmupS }))
         }

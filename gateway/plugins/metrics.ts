@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import type { Cluster, Redis } from 'ioredis'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { createRequestMetrics, type RequestMetrics } from '../../lib/metrics/request-metrics.ts'
+import { bindRequestLog } from '../../lib/request-log.ts'
 import { describeScimRequest, scimShapeOf } from '../../lib/metrics/scim-operation.ts'
 import { SPAN_ATTRIBUTE, requestSpansActive, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
 import type { TokenAuthenticator } from '../tokens/token-authenticator.ts'
@@ -114,8 +115,7 @@ export const gatewayObservability = fp(
       // Undefined outside the /scim context (the decorator lives there), null there until authenticated.
       const context = request.gateway ?? null
       if (context !== null) {
-        // "request completed" is logged through reply.log: both must carry the bindings.
-        request.log = reply.log = request.log.child({ region: context.region.code, tenantId: context.tenantId, tokenId: context.tokenId })
+        bindRequestLog(request, reply, { region: context.region.code, tenantId: context.tenantId, tokenId: context.tokenId })
       }
       if (context !== null && requestSpansActive()) {
         const shape = scimShapeOf(request)

@@ -1,11 +1,12 @@
 // The region node's observability: Prometheus metrics (requests, the
 // PostgreSQL pool) and, once the gateway's identity is verified, the tenant
 // on the request's log lines and the region and tenant on its spans.
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
 import { Gauge, type Registry } from 'prom-client'
 import { createRequestMetrics } from '../../lib/metrics/request-metrics.ts'
+import { bindRequestLog } from '../../lib/request-log.ts'
 import { describeScimRequest, scimShapeOf, type ScimRequestShape } from '../../lib/metrics/scim-operation.ts'
 import type { VerifiedIdentity } from '../../lib/internal-identity.ts'
 import { SPAN_ATTRIBUTE, requestSpansActive, setRequestSpanAttributes } from '../../lib/tracing/request-spans.ts'
@@ -40,18 +41,6 @@ function registerPoolMetrics(registry: Registry, region: string, pool: pg.Pool):
 }
 
 /**
- * The tenant on the request's log lines; "request completed" is logged through reply.log, which is the same
- * logger. The request's own logger (a pino child fastify made for it) takes the binding in place: a second
- * child per request is what this saves. Without a per-request logger (logging off), nothing is logged anyway.
- */
-function bindTenant(request: FastifyRequest, reply: FastifyReply, tenantId: string): void {
-  const log = request.log as FastifyBaseLogger & { setBindings?: (bindings: Record<string, unknown>) => void }
-  if (log === request.server.log) return
-  if (typeof log.setBindings === 'function') log.setBindings({ tenantId })
-  else request.log = reply.log = log.child({ tenantId })
-}
-
-/**
  * A request's shape depends only on its method and route: a route without parameters matches only its own path
  * (in any letter case, with or without a trailing slash, which the classification ignores too), and `…/:id`
  * matches one segment, which classifies as an item unless it is `.search`. Worked out once per method and route.
@@ -82,7 +71,7 @@ function shapeOf(request: FastifyRequest): ScimRequestShape {
  */
 export function identityObserver(region: string): (request: FastifyRequest, reply: FastifyReply, identity: VerifiedIdentity) => void {
   return (request, reply, identity) => {
-    bindTenant(request, reply, identity.tenantId)
+    bindRequestLog(request, reply, { tenantId: identity.tenantId })
     if (requestSpansActive()) {
       const shape = shapeOf(request)
       setRequestSpanAttributes(request, {
