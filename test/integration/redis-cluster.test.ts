@@ -53,7 +53,10 @@ t.test('Redis Cluster: tokens, revocation on every gateway, the shared rate limi
     for (let attempt = 0; attempt < 50 && counted() < statuses.length; attempt++) await sleep(100)
   }
   t.ok(statuses.includes(429), 'the per-tenant limit is shared by both gateways (each alone stayed under it)')
-  t.ok(statuses.filter((status) => status === 200).length <= RATE_LIMIT * 1.25, `about the limit was accepted (${statuses.filter((status) => status === 200).length})`)
+  // The second gateway learns the first one's counts at its first 200 ms flush: until then it may accept what it
+  // sends in one flush interval (up to about 13 paced requests), never all of its 15 as an unshared limit would.
+  const accepted = statuses.filter((status) => status === 200).length
+  t.ok(accepted < RATE_LIMIT * 1.5, `about the limit was accepted (${accepted}; unshared, all ${statuses.length} would pass)`)
   // A second tenant's counter flushed in the same batch: Cluster pipelines stay within one slot each.
   t.equal((await system.request(EU1, 'GET', users, { token: rotated.token })).status, 200, 'another tenant is not limited')
 
