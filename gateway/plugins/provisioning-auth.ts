@@ -9,7 +9,7 @@ import { bearerToken } from '../auth/bearer-token.ts'
 import type { IdentityIssuer } from '../identity/identity-issuer.ts'
 import type { RegionResolver } from '../routing/resolve-region.ts'
 import { isSafeScimPath } from '../routing/safe-scim-path.ts'
-import { parseToken, TOKEN_PREFIX } from '../tokens/token-format.ts'
+import { parseToken, TOKEN_PREFIX, tokenPrefix } from '../tokens/token-format.ts'
 import type { AuthOutcome, TokenAuthenticator } from '../tokens/token-authenticator.ts'
 import type { TokenRecord } from '../tokens/token-record.ts'
 import { REDIS_RETRY_AFTER_SECONDS } from '../tokens/token-store.ts'
@@ -69,7 +69,7 @@ export const provisioningAuth = fp(
 
     // A token of a region starts `scg_<code>_`: checked by prefix on every request; the full structural check
     // (a CRC32) is the authenticator's, paid once per token while its digest is cached there.
-    const tokenPrefixes: ReadonlyMap<string, string> = new Map(catalog.regions.map((r) => [r.code, `${TOKEN_PREFIX}${r.code.toLowerCase()}_`]))
+    const tokenPrefixes: ReadonlyMap<string, string> = new Map(catalog.regions.map((r) => [r.code, tokenPrefix(r.code)]))
 
     const refuse = (reply: FastifyReply, address: string, token: string | undefined, detail: string): FastifyReply => {
       failedAuth.recordFailure(address, token)

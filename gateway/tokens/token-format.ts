@@ -54,10 +54,14 @@ function checksum(body: string): string {
   return digits
 }
 
+/** How every token of the region begins: `scg_<code>_`, the code in lower case. */
+export function tokenPrefix(region: string): string {
+  return `${TOKEN_PREFIX}${region.toLowerCase()}_`
+}
+
 export function generateToken(region: string): string {
-  const code = region.toLowerCase()
-  if (!REGION_PATTERN.test(code)) throw new Error(`invalid region code ${JSON.stringify(region)}`)
-  const body = `${TOKEN_PREFIX}${code}_${randomBase62(SECRET_LENGTH)}`
+  if (!REGION_PATTERN.test(region.toLowerCase())) throw new Error(`invalid region code ${JSON.stringify(region)}`)
+  const body = `${tokenPrefix(region)}${randomBase62(SECRET_LENGTH)}`
   return body + checksum(body)
 }
 
