@@ -219,6 +219,31 @@ function expandRow(first: string, last: string): string {
       WHERE e.member_ids IS NOT NULL) x`
 }
 
+/** A place after which a page of `limit` events still counts within integer. */
+const placeWithin = (pos: number, limit: number): number => Math.min(pos, 2_147_483_647 - limit - 1)
+
+/**
+ * The page of tenant $1 after position ($2 seq, $3 place), oldest first, at most $4 events, selecting `columns`;
+ * `condition`, when given, must hold too.
+ */
+function pageAfter(columns: string, condition?: string): string {
+  return `SELECT ${columns}
+    FROM events e
+    ${expandRow('CASE WHEN e.seq = $2::bigint THEN $3::int + 1 ELSE 1 END', 'CASE WHEN e.seq = $2::bigint THEN $3::int ELSE 0 END + $4::int')}
+    WHERE ${condition === undefined ? '' : `${condition} AND `}e.tenant_id = $1 AND e.seq >= $2::bigint AND (e.seq > $2::bigint OR x.pos > $3::int)
+    ORDER BY e.seq, x.pos
+    LIMIT $4`
+}
+
+const PAGE_AFTER = pageAfter(COLUMNS)
+
+/** The tenant's purge mark beside the page after the position, which is read only when the mark is not past it. */
+const PAGE_AFTER_UNLESS_PURGED = `SELECT m.purged_seq::text AS purged_seq, m.purged_pos, p.*
+  FROM (SELECT 1) one
+  LEFT JOIN event_purge_marks m ON m.tenant_id = $1
+  LEFT JOIN LATERAL (${pageAfter(`${COLUMNS}, e.seq AS sort_seq`, '(m.tenant_id IS NULL OR (m.purged_seq, m.purged_pos) <= ($2::bigint, $3::int))')}) p ON true
+  ORDER BY p.sort_seq, p.pos`
+
 /** A member's event: the row's id with its last 48 bits replaced by the place (stable across reads, as the ids of a statement's rows were). */
 function toEventRow({ member_id: memberId, member_type: memberType, ...row }: StoredEventRow): EventRow {
   if (memberId === null) return row
@@ -275,38 +300,16 @@ export function createEventsStore(db: Queryable): EventsStore {
     },
 
     async after(tenantId, after, limit) {
+      // A bare seq is past its whole row: a place beyond any row's members.
       const { seq, pos } = typeof after === 'bigint' ? { seq: after, pos: Number.MAX_SAFE_INTEGER } : after
-      // A bare seq is past its whole row: a place beyond any row's members (kept within integer).
-      const afterPos = Math.min(pos, 2_147_483_647 - limit - 1)
-      const { rows } = await db.query<StoredEventRow & Record<string, unknown>>(
-        `SELECT ${COLUMNS}
-         FROM events e
-         ${expandRow('CASE WHEN e.seq = $2::bigint THEN $3::int + 1 ELSE 1 END', 'CASE WHEN e.seq = $2::bigint THEN $3::int ELSE 0 END + $4::int')}
-         WHERE e.tenant_id = $1 AND e.seq >= $2::bigint AND (e.seq > $2::bigint OR x.pos > $3::int)
-         ORDER BY e.seq, x.pos
-         LIMIT $4`,
-        [tenantId, seq.toString(), afterPos, limit],
-      )
+      const { rows } = await db.query<StoredEventRow & Record<string, unknown>>(PAGE_AFTER, [tenantId, seq.toString(), placeWithin(pos, limit), limit])
       return rows.map(toEventRow)
     },
 
     async afterUnlessPurged(tenantId, after, limit) {
-      const afterPos = Math.min(after.pos, 2_147_483_647 - limit - 1)
       const { rows } = await db.query<(StoredEventRow & { purged_seq: string | null; purged_pos: number | null; sort_seq: string | null }) & Record<string, unknown>>(
-        `SELECT m.purged_seq::text AS purged_seq, m.purged_pos, p.*
-         FROM (SELECT 1) one
-         LEFT JOIN event_purge_marks m ON m.tenant_id = $1
-         LEFT JOIN LATERAL (
-           SELECT ${COLUMNS}, e.seq AS sort_seq
-           FROM events e
-           ${expandRow('CASE WHEN e.seq = $2::bigint THEN $3::int + 1 ELSE 1 END', 'CASE WHEN e.seq = $2::bigint THEN $3::int ELSE 0 END + $4::int')}
-           WHERE (m.tenant_id IS NULL OR (m.purged_seq, m.purged_pos) <= ($2::bigint, $3::int))
-             AND e.tenant_id = $1 AND e.seq >= $2::bigint AND (e.seq > $2::bigint OR x.pos > $3::int)
-           ORDER BY e.seq, x.pos
-           LIMIT $4
-         ) p ON true
-         ORDER BY p.sort_seq, p.pos`,
-        [tenantId, after.seq.toString(), afterPos, limit],
+        PAGE_AFTER_UNLESS_PURGED,
+        [tenantId, after.seq.toString(), placeWithin(after.pos, limit), limit],
       )
       const mark = rows[0]
       if (mark?.purged_seq != null && mark.purged_pos !== null) {
