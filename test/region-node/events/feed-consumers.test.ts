@@ -4,23 +4,16 @@
 // node's transactions switch to the row-security role. The retention purge,
 // the feed-lag report and the forgetting of idle consumers all work there;
 // the region tracks a bounded number of consumers.
-import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { Registry } from 'prom-client'
 import t from 'tap'
 import { startTestNode } from '../../helpers/region-node.ts'
 import { scimCalls, tenantNames } from '../../helpers/scim-calls.ts'
-import { POSTGRES_URL } from '../../helpers/test-database.ts'
+import { eventLogOwner } from '../../helpers/event-log-owner.ts'
 
-const OWNER = `scimgate_test_log_owner_${randomBytes(4).toString('hex')}`
-// Roles are cluster-wide: dropped after the node's database (teardowns run in reverse order).
-t.teardown(async () => {
-  const server = new pg.Client({ connectionString: POSTGRES_URL })
-  await server.connect()
-  await server.query(`DROP ROLE IF EXISTS ${OWNER}`)
-  await server.end()
-})
+// Before the node: the role is dropped after the node's database.
+const owner = eventLogOwner(t, 'log')
 
 const registry = new Registry()
 const node = await startTestNode(t, { metricsRegistry: registry, events: { purgeIntervalMs: 100, purgeBatchSize: 2, retentionDays: 30, maxFeedConsumers: 2 } })
@@ -30,22 +23,7 @@ const scim = scimCalls((tenant, method, path, body) => node.scim(tenant, method,
 const superuser = new pg.Client({ connectionString: node.config.database.url })
 await superuser.connect()
 t.teardown(() => superuser.end())
-for (const statement of [
-  `CREATE ROLE ${OWNER} NOLOGIN`,
-  `ALTER TABLE events OWNER TO ${OWNER}`,
-  `ALTER TABLE event_feed_consumers OWNER TO ${OWNER}`,
-  `ALTER TABLE event_feed_positions OWNER TO ${OWNER}`,
-  `ALTER FUNCTION scimgate_purge_events(timestamptz, integer) OWNER TO ${OWNER}`,
-  `ALTER FUNCTION scimgate_event_feed_lag() OWNER TO ${OWNER}`,
-  `ALTER FUNCTION scimgate_forget_idle_feed_consumers(timestamptz) OWNER TO ${OWNER}`,
-  ...['event_retention_read', 'event_retention_delete', 'event_retention_lock', 'feed_lag_read'].map((policy) => `ALTER POLICY ${policy} ON events TO ${OWNER}`),
-  `ALTER POLICY feed_lag_read ON event_feed_positions TO ${OWNER}`,
-  `ALTER TABLE event_purge_marks OWNER TO ${OWNER}`,
-  `ALTER POLICY event_retention_mark ON event_purge_marks TO ${OWNER}`,
-  `ALTER FUNCTION scimgate_forget_feed_consumer(text) OWNER TO ${OWNER}`,
-]) {
-  await superuser.query(statement)
-}
+await owner.takeOver(superuser)
 
 const read = async (tenant: string, consumer: string, after?: string) => {
   const response = await node.app.inject({

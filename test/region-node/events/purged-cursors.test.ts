@@ -4,22 +4,16 @@
 // before that mark is refused with 410 instead of silently skipping the
 // deleted events. Run in a database laid out as in production (tables and
 // SECURITY DEFINER functions owned by a role that is not a superuser).
-import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { Registry } from 'prom-client'
 import t from 'tap'
 import { startTestNode } from '../../helpers/region-node.ts'
 import { patchRequest, scimCalls, tenantNames } from '../../helpers/scim-calls.ts'
-import { POSTGRES_URL } from '../../helpers/test-database.ts'
+import { eventLogOwner } from '../../helpers/event-log-owner.ts'
 
-const OWNER = `scimgate_test_mark_owner_${randomBytes(4).toString('hex')}`
-t.teardown(async () => {
-  const server = new pg.Client({ connectionString: POSTGRES_URL })
-  await server.connect()
-  await server.query(`DROP ROLE IF EXISTS ${OWNER}`)
-  await server.end()
-})
+// Before the node: the role is dropped after the node's database.
+const owner = eventLogOwner(t, 'mark')
 
 const registry = new Registry()
 const node = await startTestNode(t, { metricsRegistry: registry, events: { purgeIntervalMs: 100, purgeBatchSize: 2, retentionDays: 30 } })
@@ -29,19 +23,7 @@ const scim = scimCalls((tenant, method, path, body) => node.scim(tenant, method,
 const superuser = new pg.Client({ connectionString: node.config.database.url })
 await superuser.connect()
 t.teardown(() => superuser.end())
-for (const statement of [
-  `CREATE ROLE ${OWNER} NOLOGIN`,
-  ...['events', 'event_feed_consumers', 'event_feed_positions', 'event_purge_marks'].map((table) => `ALTER TABLE ${table} OWNER TO ${OWNER}`),
-  `ALTER FUNCTION scimgate_purge_events(timestamptz, integer) OWNER TO ${OWNER}`,
-  `ALTER FUNCTION scimgate_event_feed_lag() OWNER TO ${OWNER}`,
-  `ALTER FUNCTION scimgate_forget_idle_feed_consumers(timestamptz) OWNER TO ${OWNER}`,
-  `ALTER FUNCTION scimgate_forget_feed_consumer(text) OWNER TO ${OWNER}`,
-  ...['event_retention_read', 'event_retention_delete', 'event_retention_lock', 'feed_lag_read'].map((policy) => `ALTER POLICY ${policy} ON events TO ${OWNER}`),
-  `ALTER POLICY feed_lag_read ON event_feed_positions TO ${OWNER}`,
-  `ALTER POLICY event_retention_mark ON event_purge_marks TO ${OWNER}`,
-]) {
-  await superuser.query(statement)
-}
+await owner.takeOver(superuser)
 
 interface Page {
   events: { id: string; type: string; cursor: string; resourceId: string }[]
